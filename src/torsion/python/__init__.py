@@ -1,0 +1,1 @@
+"""torsion.python: general-purpose utilities (Failure, log, usage, reflect, threadpool)."""

@@ -1,0 +1,1 @@
+"""torsion.spread."""
