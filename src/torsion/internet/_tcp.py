@@ -1,0 +1,12 @@
+"""The reactor's TCP support, mixed into torsion.internet._reactor.Reactor.
+
+Work in progress in this session: filled by the transport work (issue 3).
+"""
+
+import asyncio
+
+
+class TCPMixin:
+    """Reactor methods for TCP; relies on the reactor's _loop."""
+
+    _loop: asyncio.AbstractEventLoop
