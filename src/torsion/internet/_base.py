@@ -1,0 +1,665 @@
+"""ReactorBase: Twisted's reactor core (life cycle, time, system events) on an asyncio loop.
+
+Theory of operation
+-------------------
+The reactor owns no event loop machinery of its own: every callback it schedules is a
+callback of ``self._loop`` (a uvloop loop or a stdlib ``SelectorEventLoop``), so torsion
+code, asyncio libraries and the loop's C transports all run in one loop.
+
+Life cycle, as data::
+
+    stopped ──run()/startRunning()──▶ starting ──"startup" event──▶ running
+    running ──stop()──▶ stopping ──"shutdown" event, then crash()──▶ stopped
+    any ──crash()──▶ stopped           (no shutdown event; what tests use)
+
+``_started`` is True from run() until crash(); ``_stopped`` is True from stop() until the
+next run(); ``running`` is True between the "during startup" phase and crash().  Unlike
+Twisted the cycle may repeat: run() after stop() fires "startup" again on the same loop.
+
+System events ("startup", "shutdown", or any name) run their "before", "during" and
+"after" triggers in that order; a phase that returned Deferreds (or asyncio futures)
+is waited for before the next phase starts.  Shutdown ends with crash(), which stops the
+loop only if ``run()`` is what is running it: a reactor adopted onto a loop someone else
+runs (``asyncioreactor.install(loop)``) never stops that loop.
+
+Time: ``seconds()`` is the loop's monotonic clock (``loop.time()``), not the wall clock
+Twisted uses, so delayed calls are immune to clock changes; compare ``seconds()`` values
+only with each other.  A DelayedCall is one loop timer.  ``reset``/``delay`` to a later
+time do not touch the timer: when it fires early the call re-arms itself for its new
+time, so a timeout reset on every received chunk costs two attribute stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import functools
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec
+
+from torsion.internet import error
+from torsion.internet._signals import SignalHandling
+from torsion.logger import Logger
+
+if TYPE_CHECKING:
+    from torsion.internet.interfaces import IHostnameResolver, IResolverSimple
+    from torsion.python.threadpool import ThreadPool
+
+_P = ParamSpec("_P")
+_log = Logger(namespace="torsion.internet.reactor")
+
+Engine = Literal["auto", "uvloop", "asyncio"]
+_PHASES = ("before", "during", "after")
+
+
+# --- engines -----------------------------------------------------------------------------------
+
+
+def newLoop(engine: str = "auto") -> tuple[str, asyncio.AbstractEventLoop]:
+    """Create a fresh event loop for ``engine`` and return ``(engineName, loop)``.
+
+    "auto" is uvloop where it imports (the speed target), else the stdlib selector loop;
+    an unknown name is a ValueError, and an explicit "uvloop" that is not installed is an
+    ImportError, so a misconfigured runner fails loudly instead of running slow.
+    """
+    if engine == "auto":
+        try:
+            import uvloop
+        except ImportError:
+            engine = "asyncio"
+        else:
+            return "uvloop", uvloop.new_event_loop()
+    if engine == "uvloop":
+        import uvloop
+
+        return "uvloop", uvloop.new_event_loop()
+    if engine == "asyncio":
+        return "asyncio", asyncio.SelectorEventLoop()
+    raise ValueError(f"unknown reactor engine {engine!r}: expected 'auto', 'uvloop' or 'asyncio'")
+
+
+def engineOf(loop: asyncio.AbstractEventLoop) -> str:
+    """Name the engine behind an existing loop: "uvloop" or "asyncio"."""
+    return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
+
+
+# --- delayed calls -------------------------------------------------------------------------------
+
+
+class DelayedCall:
+    """A call scheduled with ``callLater``: Twisted's DelayedCall, same constructor.
+
+    ``cancel`` and ``reset`` are callables the scheduler gives so it hears about
+    cancellation and rescheduling; ``seconds`` is the scheduler's clock.  The reactor uses
+    ``_handle`` (the loop timer) and ``_when`` (the time that timer is armed for).
+    """
+
+    __slots__ = (
+        "time",
+        "func",
+        "args",
+        "kw",
+        "resetter",
+        "canceller",
+        "seconds",
+        "cancelled",
+        "called",
+        "_handle",
+        "_when",
+    )
+
+    debug = False
+
+    def __init__(
+        self,
+        time: float,
+        func: Callable[..., object],
+        args: Sequence[object],
+        kw: dict[str, object],
+        cancel: Callable[[DelayedCall], None],
+        reset: Callable[[DelayedCall], None],
+        seconds: Callable[[], float] | None = None,
+    ) -> None:
+        self.time = time
+        self.func = func
+        self.args = args
+        self.kw = kw
+        self.canceller = cancel
+        self.resetter = reset
+        self.seconds: Callable[[], float] = seconds if seconds is not None else _monotonic
+        self.cancelled = 0
+        self.called = 0
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = time
+
+    def getTime(self) -> float:
+        """Return the time, in the scheduler's ``seconds()`` terms, the call will run at."""
+        return self.time
+
+    def cancel(self) -> None:
+        """Unschedule the call; AlreadyCancelled or AlreadyCalled if it is too late."""
+        if self.cancelled:
+            raise error.AlreadyCancelled()
+        if self.called:
+            raise error.AlreadyCalled()
+        self.canceller(self)
+        self.cancelled = 1
+
+    def reset(self, secondsFromNow: float) -> None:
+        """Reschedule the call for ``secondsFromNow`` seconds from now."""
+        if self.cancelled:
+            raise error.AlreadyCancelled()
+        if self.called:
+            raise error.AlreadyCalled()
+        self.time = self.seconds() + secondsFromNow
+        self.resetter(self)
+
+    def delay(self, secondsLater: float) -> None:
+        """Push the call back by ``secondsLater`` seconds (negative brings it forward)."""
+        if self.cancelled:
+            raise error.AlreadyCancelled()
+        if self.called:
+            raise error.AlreadyCalled()
+        self.time += secondsLater
+        self.resetter(self)
+
+    def active(self) -> bool:
+        """Return True until the call has run or been cancelled."""
+        return not (self.cancelled or self.called)
+
+    def __le__(self, other: DelayedCall) -> bool:
+        return self.time <= other.time
+
+    def __lt__(self, other: DelayedCall) -> bool:
+        return self.time < other.time
+
+    def __repr__(self) -> str:
+        func = getattr(self.func, "__qualname__", None) or repr(self.func)
+        parts = [repr(a) for a in self.args]
+        parts.extend(f"{k}={v!r}" for k, v in self.kw.items())
+        return "<DelayedCall 0x%x [%ss] called=%s cancelled=%s %s(%s)>" % (
+            id(self),
+            self.time - self.seconds(),
+            self.called,
+            self.cancelled,
+            func,
+            ", ".join(parts),
+        )
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
+
+
+# --- system events -------------------------------------------------------------------------------
+
+
+class _Trigger:
+    """One system event trigger; ``once`` triggers (callWhenRunning) remove themselves."""
+
+    __slots__ = ("phase", "callable", "args", "kwargs", "once", "removed")
+
+    def __init__(
+        self,
+        phase: str,
+        callable: Callable[..., object],
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+        once: bool,
+    ) -> None:
+        self.phase = phase
+        self.callable = callable
+        self.args = args
+        self.kwargs = kwargs
+        self.once = once
+        self.removed = False
+
+    def __repr__(self) -> str:
+        return f"<trigger {self.phase} {self.callable!r}>"
+
+
+def _waitable(result: object) -> bool:
+    """True for a Deferred (anything with addBoth) or an asyncio future/task."""
+    return hasattr(result, "addBoth") or asyncio.isfuture(result)
+
+
+class _ThreePhaseEvent:
+    """The triggers of one system event type and the machinery that fires them in order."""
+
+    def __init__(self, eventType: str) -> None:
+        self.eventType = eventType
+        self.phases: dict[str, list[_Trigger]] = {phase: [] for phase in _PHASES}
+        self.firing = False
+
+    def add(
+        self,
+        phase: str,
+        callable: Callable[..., object],
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+        once: bool = False,
+    ) -> _Trigger:
+        if phase not in self.phases:
+            raise KeyError(f"invalid phase {phase!r}: expected 'before', 'during' or 'after'")
+        trigger = _Trigger(phase, callable, args, kwargs, once)
+        self.phases[phase].append(trigger)
+        return trigger
+
+    def remove(self, trigger: _Trigger) -> None:
+        try:
+            self.phases[trigger.phase].remove(trigger)
+        except (KeyError, ValueError, AttributeError):
+            raise ValueError(f"{trigger!r} is not a trigger of {self.eventType!r}") from None
+        trigger.removed = True
+
+    def fire(self, whenDone: Callable[[], None] | None = None) -> None:
+        """Run the phases in order, waiting for what each phase returned, then ``whenDone``."""
+        if self.firing:
+            return
+        self.firing = True
+        self._runPhase(0, whenDone)
+
+    def _runPhase(self, index: int, whenDone: Callable[[], None] | None) -> None:
+        if index == len(_PHASES):
+            self.firing = False
+            if whenDone is not None:
+                whenDone()
+            return
+        triggers = self.phases[_PHASES[index]]
+        waits: list[Any] = []
+        for trigger in list(triggers):
+            if trigger.removed:
+                continue
+            if trigger.once:
+                self.remove(trigger)
+            try:
+                result = trigger.callable(*trigger.args, **trigger.kwargs)
+            except Exception:
+                _log.failure(
+                    "Error in {phase} {event} trigger {trigger}",
+                    phase=trigger.phase,
+                    event=self.eventType,
+                    trigger=trigger,
+                )
+                continue
+            if result is not None and _waitable(result):
+                waits.append(result)
+        if not waits:
+            self._runPhase(index + 1, whenDone)
+            return
+        remaining = [len(waits)]
+
+        def oneDone() -> None:
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                self._runPhase(index + 1, whenDone)
+
+        for wait in waits:
+            if asyncio.isfuture(wait):
+                wait.add_done_callback(functools.partial(self._futureDone, oneDone))
+            else:
+                wait.addErrback(self._logTriggerFailure)
+                wait.addBoth(lambda _ignored: oneDone())
+
+    def _futureDone(self, oneDone: Callable[[], None], future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            exc = future.exception()
+            _log.error(
+                "Error in {event} trigger: {error}",
+                event=self.eventType,
+                error="".join(traceback.format_exception(exc)),
+            )
+        oneDone()
+
+    def _logTriggerFailure(self, failure: Any) -> None:
+        _log.failure("Error in {event} trigger", failure=failure, event=self.eventType)
+
+
+# --- the reactor -------------------------------------------------------------------------------
+
+
+class ReactorBase:
+    """The engine-independent part of torsion's reactor (see the module docstring).
+
+    ``engine`` names the loop implementation: "auto" (uvloop if importable), "uvloop" or
+    "asyncio".  With ``loop`` the reactor adopts that loop instead of making one; if the
+    loop is already running (torsion inside ``asyncio.run``) the reactor counts as started
+    and ``run()`` is not needed.
+    """
+
+    threadpool: ThreadPool | None = None
+    _threadpoolShutdownID: tuple[str, _Trigger] | None = None
+    _threadpoolStartupID: tuple[str, _Trigger] | None = None
+
+    def __init__(self, engine: str = "auto", loop: asyncio.AbstractEventLoop | None = None) -> None:
+        if loop is None:
+            self.engine, self._loop = newLoop(engine)
+            self._ownsLoop = True
+        else:
+            if engine not in ("auto", engineOf(loop)):
+                raise ValueError(f"engine {engine!r} does not match the loop given ({loop!r})")
+            self.engine, self._loop = engineOf(loop), loop
+            self._ownsLoop = False
+        self._started = False
+        self._stopped = True
+        self._running = False
+        self._runsLoop = False
+        self._installSignalHandlers = False
+        self._signals: SignalHandling | None = None
+        self._exitSignal: int | None = None
+        self._eventTriggers: dict[str, _ThreePhaseEvent] = {}
+        self._delayedCalls: set[DelayedCall] = set()
+        self._cancelCall = self._cancelDelayedCall
+        self._resetCall = self._resetDelayedCall
+        self._runCall = self._runDelayedCall
+        # TRANSPORT registers listening ports (stopListening) and connections
+        # (abortConnection) here so shutdown and test teardown can close them.
+        self._openPorts: set[Any] = set()
+        self._openTransports: set[Any] = set()
+        self._resolver: IResolverSimple | None = None
+        self._nameResolver: IHostnameResolver | None = None
+        if self._ownsLoop or self._loop.get_exception_handler() is None:
+            self._loop.set_exception_handler(self._handleLoopException)
+        self.addSystemEventTrigger("during", "shutdown", self._disconnectAll)
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        state = "running" if self.running else "stopped"
+        return f"<{cls.__module__}.{cls.__qualname__} engine={self.engine} {state}>"
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True from the "during startup" phase until the reactor stops or crashes."""
+        return self._running and (self._runsLoop or self._loop.is_running())
+
+    def run(self, installSignalHandlers: bool = True) -> None:
+        """Fire "startup" and run the loop until stop() (or crash()) returns control.
+
+        With ``installSignalHandlers`` (and in the main thread) SIGINT, SIGTERM and SIGBREAK
+        stop the reactor cleanly.  Raises ReactorAlreadyRunning if it is already running.
+        """
+        if self._started:
+            raise error.ReactorAlreadyRunning()
+        if self._loop.is_running():
+            raise error.ReactorAlreadyRunning("the reactor's loop is run by someone else")
+        self._beginStartup(installSignalHandlers)
+        self._loop.call_soon(self._fireStartup)
+        self._runsLoop = True
+        try:
+            self._loop.run_forever()
+        finally:
+            self._runsLoop = False
+            self._started = False
+            self._running = False
+            self._uninstallSignals()
+            _log.info("Main loop terminated.")
+
+    def startRunning(self, installSignalHandlers: bool = True) -> None:
+        """Fire the "startup" event now, without running the loop (Twisted's hook)."""
+        if self._started:
+            raise error.ReactorAlreadyRunning()
+        self._beginStartup(installSignalHandlers)
+        self._fireStartup()
+
+    def _beginStartup(self, installSignalHandlers: bool) -> None:
+        self._started = True
+        self._stopped = False
+        self._exitSignal = None
+        self._installSignalHandlers = installSignalHandlers
+
+    def _fireStartup(self) -> None:
+        if not self._started:
+            return
+        self._event("startup").fire()
+
+    def _reallyStartRunning(self) -> None:
+        """Enter the running state (first thing of "during startup")."""
+        self._running = True
+        if self._installSignalHandlers:
+            self._signals = SignalHandling(self._loop, self._onSignal)
+            self._signals.install()
+
+    def _uninstallSignals(self) -> None:
+        if self._signals is not None:
+            self._signals.uninstall()
+            self._signals = None
+
+    def stop(self) -> None:
+        """Fire "shutdown" (all phases, waiting on their Deferreds) and then stop the loop.
+
+        Safe to call from a signal handler or a startup trigger; ReactorNotRunning if the
+        reactor is not running or already stopping.
+        """
+        if self._stopped or not self._started:
+            raise error.ReactorNotRunning("Can't stop reactor that isn't running.")
+        self._stopped = True
+        self._loop.call_soon_threadsafe(self._fireShutdown)
+
+    def _fireShutdown(self) -> None:
+        event = self._eventTriggers.get("shutdown")
+        if event is None:
+            self.crash()
+        else:
+            event.fire(self._shutdownDone)
+
+    def _shutdownDone(self) -> None:
+        if self._started:
+            self.crash()
+
+    def crash(self) -> None:
+        """Stop at once, without the shutdown event; run() returns (for tests)."""
+        self._started = False
+        self._running = False
+        self._uninstallSignals()
+        if self._runsLoop:
+            self._loop.stop()
+
+    def iterate(self, delay: float = 0) -> None:
+        """Run one pass of the loop's ready callbacks (plus timers due within ``delay``)."""
+        if delay > 0:
+            self._loop.run_until_complete(asyncio.sleep(delay))
+        else:
+            self._loop.run_until_complete(asyncio.sleep(0))
+
+    def _onSignal(self, number: int) -> None:
+        import signal
+
+        name = signal.Signals(number).name
+        _log.info("Received {signal}, shutting down.", signal=name)
+        self._exitSignal = number
+        if self._started and not self._stopped:
+            self.stop()
+
+    def _disconnectAll(self) -> Any:
+        """Close listening ports and connections at "during shutdown", as Twisted does."""
+        waits: list[Any] = []
+        for port in list(self._openPorts):
+            try:
+                result = port.stopListening()
+            except Exception:
+                _log.failure("Error while stopping {port}", port=port)
+                continue
+            if result is not None and _waitable(result):
+                waits.append(result)
+        for transport in list(self._openTransports):
+            try:
+                transport.abortConnection()
+            except Exception:
+                _log.failure("Error while aborting {transport}", transport=transport)
+        # connection_lost callbacks are queued on the loop: let them run before shutdown
+        # moves on, whatever else has to finish first.
+        drained: asyncio.Future[None] = self._loop.create_future()
+        self._loop.call_soon(_setIfPending, drained)
+        if not waits:
+            return drained
+        return _gather(self._loop, [*waits, drained])
+
+    # --- system events ----------------------------------------------------------------------
+
+    def addSystemEventTrigger(
+        self,
+        phase: str,
+        eventType: str,
+        callable: Callable[_P, object],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> tuple[str, _Trigger]:
+        """Call ``callable`` in ``phase`` ("before"/"during"/"after") of every ``eventType``.
+
+        Returns the ID removeSystemEventTrigger takes; KeyError for an unknown phase.
+        """
+        if not builtins.callable(callable):
+            raise TypeError(f"{callable!r} is not callable")
+        return eventType, self._event(eventType).add(phase, callable, args, kwargs)
+
+    def removeSystemEventTrigger(self, triggerID: tuple[str, _Trigger]) -> None:
+        """Remove a trigger; ValueError if it was removed already or never added."""
+        try:
+            eventType, trigger = triggerID
+            event = self._eventTriggers[eventType]
+        except (TypeError, ValueError, KeyError):
+            raise ValueError(f"invalid trigger ID {triggerID!r}") from None
+        event.remove(trigger)
+
+    def fireSystemEvent(self, eventType: str) -> None:
+        """Fire ``eventType``'s triggers, phase by phase."""
+        event = self._eventTriggers.get(eventType)
+        if event is not None:
+            event.fire()
+
+    def callWhenRunning(
+        self, callable: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs
+    ) -> tuple[str, _Trigger] | None:
+        """Call now if running, else once at the next startup; returns a trigger ID or None."""
+        if self.running:
+            callable(*args, **kwargs)
+            return None
+        return "startup", self._event("startup").add("after", callable, args, kwargs, once=True)
+
+    def _event(self, eventType: str) -> _ThreePhaseEvent:
+        event = self._eventTriggers.get(eventType)
+        if event is None:
+            event = self._eventTriggers[eventType] = _ThreePhaseEvent(eventType)
+            if eventType == "startup":
+                event.add("during", self._reallyStartRunning, (), {})
+        return event
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def seconds(self) -> float:
+        """Return the loop's monotonic clock (``loop.time()``), the clock of callLater."""
+        return self._loop.time()
+
+    def callLater(
+        self, delay: float, callable: Callable[_P, object], *args: _P.args, **kw: _P.kwargs
+    ) -> DelayedCall:
+        """Call ``callable(*args, **kw)`` ``delay`` seconds from now, on a loop timer.
+
+        An exception it raises is logged and never stops the reactor.
+        """
+        if delay < 0:
+            raise ValueError(f"callLater delay must be >= 0, not {delay!r}")
+        loop = self._loop
+        when = loop.time() + delay
+        call = DelayedCall(when, callable, args, kw, self._cancelCall, self._resetCall, loop.time)
+        call._handle = loop.call_at(when, self._runCall, call)
+        self._delayedCalls.add(call)
+        return call
+
+    def _runDelayedCall(self, call: DelayedCall) -> None:
+        if call.time > call._when:
+            # reset()/delay() moved it later: re-arm for the new time instead of running.
+            call._when = call.time
+            call._handle = self._loop.call_at(call.time, self._runCall, call)
+            return
+        self._delayedCalls.discard(call)
+        call._handle = None
+        call.called = 1
+        try:
+            call.func(*call.args, **call.kw)
+        except Exception:
+            _log.failure("Unhandled error in delayed call {call}", call=call)
+
+    def _cancelDelayedCall(self, call: DelayedCall) -> None:
+        if call._handle is not None:
+            call._handle.cancel()
+            call._handle = None
+        self._delayedCalls.discard(call)
+
+    def _resetDelayedCall(self, call: DelayedCall) -> None:
+        if call.time < call._when and call._handle is not None:
+            call._handle.cancel()
+            call._when = call.time
+            call._handle = self._loop.call_at(call.time, self._runCall, call)
+
+    def getDelayedCalls(self) -> list[DelayedCall]:
+        """Return the calls scheduled and neither run nor cancelled yet."""
+        return list(self._delayedCalls)
+
+    # --- threads ------------------------------------------------------------------------------
+
+    def callFromThread(
+        self, callable: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs
+    ) -> None:
+        """Run ``callable`` in the reactor thread soon; safe from any thread.
+
+        An exception it raises goes to the loop's exception handler: logged, never fatal.
+        """
+        if kwargs:
+            self._loop.call_soon_threadsafe(functools.partial(callable, *args, **kwargs))
+        else:
+            self._loop.call_soon_threadsafe(callable, *args)
+
+    # --- errors from the loop -----------------------------------------------------------------
+
+    def _handleLoopException(
+        self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+    ) -> None:
+        """Log what the loop caught (a protocol callback, a task) with its traceback.
+
+        The loop has already closed the transport concerned, if any; the reactor goes on.
+        """
+        message = context.get("message") or "Unhandled exception in event loop"
+        exc = context.get("exception")
+        details = {
+            key: repr(value)
+            for key, value in context.items()
+            if key not in ("message", "exception") and value is not None
+        }
+        if isinstance(exc, BaseException):
+            from torsion.python.failure import Failure
+
+            failure = Failure(exc, type(exc), exc.__traceback__)
+            _log.failure("{message} {details}", failure=failure, message=message, details=details)
+        else:
+            _log.error("{message} {details}", message=message, details=details)
+
+
+def _setIfPending(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _gather(loop: asyncio.AbstractEventLoop, waits: list[Any]) -> asyncio.Future[None]:
+    """A future done once every Deferred/future in ``waits`` has finished (errors logged)."""
+    done: asyncio.Future[None] = loop.create_future()
+    remaining = [len(waits)]
+
+    def oneDone(_ignored: object = None) -> None:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            _setIfPending(done)
+
+    for wait in waits:
+        if asyncio.isfuture(wait):
+            wait.add_done_callback(oneDone)
+        else:
+            wait.addErrback(lambda f: _log.failure("Error during shutdown", failure=f))
+            wait.addBoth(oneDone)
+    return done
+

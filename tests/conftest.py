@@ -1,0 +1,157 @@
+"""Fixtures shared by the whole suite: a private real reactor per test, on each engine.
+
+- ``engine``: "uvloop" or "asyncio"; tests using ``reactor`` run once per engine.
+- ``reactor``: a fresh ``torsion.internet._reactor.Reactor`` on a loop of its own; at teardown
+  whatever the test left is closed (listening ports, connections, delayed calls, the thread
+  pool) and the loop is closed.  The global reactor is never installed by these fixtures.
+- ``run``: ``run(deferredOrCoroutineOrFuture, timeout=10)`` runs that reactor until the result
+  is ready and returns it (or raises its exception); a result not ready within ``timeout``
+  seconds fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from torsion.internet._reactor import Reactor
+
+ENGINES = ["uvloop", "asyncio"]
+
+RunFixture = Callable[..., Any]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The name of the loop engine under test."""
+    return str(request.param)
+
+
+@pytest.fixture
+def reactor(engine: str) -> Iterator[Reactor]:
+    """A private reactor on a fresh loop of ``engine``, cleaned up and closed afterwards."""
+    r = Reactor(engine=engine)
+    try:
+        yield r
+    finally:
+        closeReactor(r)
+
+
+def closeReactor(r: Reactor) -> None:
+    """Close everything a test left on reactor ``r`` and then its loop."""
+    loop = r._loop
+    if loop.is_closed():
+        return
+    if r._runsLoop:
+        r.crash()
+    r._started = False
+    r._running = False
+    waits: list[Any] = []
+    for port in list(r._openPorts):
+        try:
+            result = port.stopListening()
+        except Exception:
+            continue
+        if result is not None:
+            waits.append(result)
+    for transport in list(r._openTransports):
+        try:
+            transport.abortConnection()
+        except Exception:
+            pass
+    for call in r.getDelayedCalls():
+        if call.active():
+            call.cancel()
+    pool = r.threadpool
+    if pool is not None:
+        pool.stop()
+        r.threadpool = None
+    for wait in waits:
+        if hasattr(wait, "addErrback"):
+            wait.addErrback(lambda _f: None)
+    # Let the loop deliver connection_lost callbacks and finish closing sockets.
+    for _ in range(3):
+        loop.run_until_complete(asyncio.sleep(0))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    shutdownExecutor = getattr(loop, "shutdown_default_executor", None)
+    if shutdownExecutor is not None:
+        loop.run_until_complete(shutdownExecutor())
+    loop.close()
+
+
+class _Timeout(Exception):
+    pass
+
+
+@pytest.fixture
+def run(reactor: Reactor) -> RunFixture:
+    """Return ``run(awaitable, timeout=10)``: spin ``reactor`` until ``awaitable`` is done."""
+
+    def run(awaitable: Any, timeout: float = 10.0) -> Any:
+        if inspect.iscoroutine(awaitable):
+            from torsion.internet.defer import Deferred
+
+            awaitable = Deferred.fromCoroutine(awaitable)
+        outcome: list[tuple[bool, Any]] = []
+
+        def done(ok: bool, value: Any) -> None:
+            if not outcome:
+                outcome.append((ok, value))
+                if reactor._started:
+                    reactor.crash()
+
+        if asyncio.isfuture(awaitable):
+            future = awaitable
+
+            def futureDone(f: asyncio.Future[Any]) -> None:
+                if f.cancelled():
+                    done(False, asyncio.CancelledError())
+                elif f.exception() is not None:
+                    done(False, f.exception())
+                else:
+                    done(True, f.result())
+
+            future.add_done_callback(futureDone)
+        elif hasattr(awaitable, "addCallbacks"):
+
+            def onResult(value: Any) -> None:
+                done(True, value)
+
+            def onFailure(failure: Any) -> None:
+                done(False, failure)
+
+            awaitable.addCallbacks(onResult, onFailure)
+        else:
+            raise TypeError(f"run() wants a Deferred, coroutine or future, not {awaitable!r}")
+
+        if not outcome:
+            timedOut: list[bool] = []
+
+            def onTimeout() -> None:
+                timedOut.append(True)
+                if reactor._started:
+                    reactor.crash()
+
+            timer = reactor._loop.call_later(timeout, onTimeout)
+            try:
+                reactor.run(installSignalHandlers=False)
+            finally:
+                timer.cancel()
+            if not outcome:
+                if timedOut:
+                    if hasattr(awaitable, "cancel"):
+                        awaitable.cancel()
+                    pytest.fail(f"result not ready within {timeout} seconds: {awaitable!r}")
+                pytest.fail(f"the reactor stopped before the result was ready: {awaitable!r}")
+        ok, value = outcome[0]
+        if ok:
+            return value
+        if isinstance(value, BaseException):
+            raise value
+        value.raiseException()
+
+    return run
