@@ -493,7 +493,7 @@ class IHostnameResolver(Protocol):
         portNumber: int = 0,
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
-    ) -> IResolutionReceiver:
+    ) -> IHostResolution:
         """Start resolving ``hostName``; results go to ``resolutionReceiver``."""
 
 
