@@ -1,0 +1,701 @@
+"""The Deferred: a result that is not available yet, with a chain of callbacks to run on it.
+
+Theory of operation
+-------------------
+A Deferred holds a list of callback entries.  Each entry is ONE flat tuple
+``(callback, args, kwargs, errback, args, kwargs)`` (``None`` for no extra arguments and
+``_passthru`` for the missing half), so adding a callback allocates nothing but that tuple.
+When the Deferred is fired, ``_runCallbacks`` walks the entries in order, calling the
+callback half while the result is a value and the errback half while it is a ``Failure``;
+an exception raised by either becomes the new result as a Failure, an errback returning a
+value switches back to the callback side.  Entries whose half is ``_passthru`` are skipped
+without a call.
+
+Chaining: when a callback returns a Deferred that has no result yet, the outer Deferred
+pauses and a *continuation* entry ``_CONTINUE`` is appended to the inner one.  When the
+inner Deferred reaches that entry, it hands its result to the outer Deferred and the same
+loop carries on with the outer one, keeping the inner one on an explicit stack so that its
+remaining entries run afterwards.  No call recurses: 100,000 nested Deferreds fire in one
+frame (Twisted's chain-continuation technique).  ``cancel()`` walks the chain the same way.
+
+Unhandled errors: a Deferred whose last result is a Failure gets a small ``DebugInfo``
+object holding it; ``DebugInfo.__del__`` logs the Failure when the Deferred is garbage
+collected without anyone having consumed the error.  Only failing Deferreds pay for it.
+
+Coroutines: ``__await__`` returns the result at once when there is one.  Otherwise it
+yields: the Deferred itself when the coroutine is driven by torsion's own driver
+(``ensureDeferred`` / ``inlineCallbacks``, which mark the thread while they step a
+coroutine), or an asyncio future on the running loop when the coroutine is an asyncio task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Coroutine, Generator
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    overload,
+)
+
+from torsion.python.failure import Failure, _fromCaught
+
+__all__ = [
+    "AlreadyCalledError",
+    "CancelledError",
+    "TimeoutError",
+    "NotACoroutineError",
+    "DebugInfo",
+    "Deferred",
+    "succeed",
+    "fail",
+    "execute",
+    "maybeDeferred",
+    "passthru",
+    "setDebugging",
+    "getDebugging",
+    "logError",
+    "timeout",
+]
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+_P = ParamSpec("_P")
+
+
+class AlreadyCalledError(Exception):
+    """A Deferred was fired (``callback``/``errback``) a second time.
+
+    Firing is one-shot: a second result would be silently lost, so it is an error.  In
+    debug mode (``setDebugging(True)``) the message shows where the Deferred was created
+    and where it was first fired.
+    """
+
+
+class CancelledError(Exception):
+    """The Deferred was cancelled (``cancel()``) before it had a result."""
+
+
+class TimeoutError(Exception):  # noqa: A001 - Twisted's public name
+    """A Deferred with ``addTimeout`` did not fire in time."""
+
+
+class NotACoroutineError(TypeError):
+    """``ensureDeferred`` was given something that is neither a coroutine nor a Deferred."""
+
+
+class _IDelayedCall(Protocol):
+    def active(self) -> bool: ...
+
+    def cancel(self) -> None: ...
+
+
+class _IReactorTime(Protocol):
+    """What ``addTimeout`` needs from a clock: Twisted's IReactorTime.callLater."""
+
+    def callLater(self, delay: float, callable: Callable[..., Any], *args: Any,
+                  **kw: Any) -> _IDelayedCall: ...
+
+
+def passthru(arg: _T) -> _T:
+    """Return the argument unchanged: the missing half of a callback/errback pair."""
+    return arg
+
+
+_passthru = passthru
+
+
+def _CONTINUE(result: object, waiting: Deferred[Any]) -> None:  # pragma: no cover - marker
+    """Marker entry: hand the result to ``waiting`` (never actually called)."""
+    raise AssertionError("chain continuation marker called")
+
+
+_new = object.__new__
+
+
+def _logUnhandled(failure: Failure, debugText: str) -> None:
+    """Log an unhandled Failure through torsion.logger, or to stderr if it is unavailable.
+
+    Imported lazily so that this core module does not depend on the logging system.
+    """
+    try:
+        from torsion.logger import Logger
+    except ImportError:  # pragma: no cover - only before the logger package exists
+        sys.stderr.write("Unhandled error in Deferred:\n" + debugText
+                         + failure.getTraceback() + "\n")
+        return
+    Logger(namespace="torsion.internet.defer").failure(
+        "Unhandled error in Deferred:" + debugText, failure)
+
+
+class DebugInfo:
+    """Where a Deferred was created and fired, and the Failure it may be left holding.
+
+    Separate from the Deferred so that only failing (or debugged) Deferreds pay for a
+    finalizer: ``__del__`` logs a Failure nobody consumed.
+    """
+
+    __slots__ = ("failResult", "creator", "invoker")
+
+    def __init__(self) -> None:
+        self.failResult: Failure | None = None
+        self.creator: list[str] | None = None
+        self.invoker: list[str] | None = None
+
+    def _getDebugTracebacks(self) -> str:
+        """Format the creator and invoker stacks (empty unless debugging was on)."""
+        info = ""
+        if self.creator is not None:
+            info += " C: Deferred was created:\n C:" + "".join(self.creator).rstrip().replace(
+                "\n", "\n C:") + "\n"
+        if self.invoker is not None:
+            info += " I: First Invoker was:\n I:" + "".join(self.invoker).rstrip().replace(
+                "\n", "\n I:") + "\n"
+        return info
+
+    def __del__(self) -> None:
+        failResult = self.failResult
+        if failResult is not None:
+            debug = self._getDebugTracebacks()
+            _logUnhandled(failResult, "\n(debug: " + debug + ")" if debug else "")
+
+
+def _cancelledToTimedOutError(value: _T, timeout: float) -> _T:
+    """Turn a CancelledError Failure into a TimeoutError (``addTimeout``'s default)."""
+    if isinstance(value, Failure):
+        value.trap(CancelledError)
+        raise TimeoutError(timeout, "Deferred")
+    return value
+
+
+class _DrivingState(threading.local):
+    """Per thread: how many torsion coroutine drivers are stepping a coroutine right now."""
+
+    depth = 0
+
+
+_driving = _DrivingState()
+
+
+class Deferred(Generic[_T]):
+    """A result that is not available yet, and the callbacks that will process it.
+
+    Twisted's Deferred: callbacks run synchronously when the Deferred is fired, in order,
+    each receiving the previous one's result; see the module docstring for how.
+    """
+
+    __slots__ = ("_callbacks", "called", "paused", "result", "_canceller",
+                 "_runningCallbacks", "_chainedTo", "_suppressAlreadyCalled", "_debugInfo",
+                 "__weakref__")
+
+    if TYPE_CHECKING:
+        called: bool
+        paused: int
+        result: Any
+        _callbacks: list[tuple[Any, ...]]
+        _canceller: Callable[[Deferred[Any]], None] | None
+        _runningCallbacks: bool
+        _chainedTo: Deferred[Any] | None
+        _suppressAlreadyCalled: bool
+        _debugInfo: DebugInfo | None
+
+    #: Twisted's class-level debug switch; use setDebugging() to change it.
+    debug: ClassVar[bool] = False
+
+    def __init__(self, canceller: Callable[[Deferred[Any]], None] | None = None) -> None:
+        """Create an unfired Deferred; ``canceller(d)`` is called by ``cancel()``.
+
+        If the canceller does not fire the Deferred (or there is none), ``cancel()``
+        errbacks it with CancelledError and a later callback/errback is ignored.
+        """
+        self._callbacks = []
+        self.called = False
+        self.paused = 0
+        self._canceller = canceller
+        self._runningCallbacks = False
+        self._debugInfo = None
+
+    # -- adding callbacks ----------------------------------------------------------------
+
+    def addCallbacks(
+        self,
+        callback: Callable[..., Any],
+        errback: Callable[..., Any] | None = None,
+        callbackArgs: tuple[Any, ...] | None = (),
+        callbackKeywords: dict[str, Any] | None = None,
+        errbackArgs: tuple[Any, ...] | None = (),
+        errbackKeywords: dict[str, Any] | None = None,
+    ) -> Deferred[Any]:
+        """Add a callback and an errback as one step of the chain; return ``self``.
+
+        Exactly one of the two runs for this step, depending on whether the result
+        reaching it is a value or a Failure.
+        """
+        self._callbacks.append((callback, callbackArgs or None, callbackKeywords or None,
+                                errback or _passthru, errbackArgs or None,
+                                errbackKeywords or None))
+        if self.called:
+            self._runCallbacks()
+        return self
+
+    def addCallback(
+        self,
+        callback: Callable[Concatenate[_T, _P], Deferred[_U] | _U],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_U]:
+        """Add ``callback(result, *args, **kwargs)`` for the success path; return ``self``."""
+        self._callbacks.append((callback, args or None, kwargs or None, _passthru, None, None))
+        if self.called:
+            self._runCallbacks()
+        return self  # type: ignore[return-value]
+
+    def addErrback(
+        self,
+        errback: Callable[Concatenate[Failure, _P], Deferred[_U] | _U],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_T | _U]:
+        """Add ``errback(failure, *args, **kwargs)`` for the error path; return ``self``."""
+        self._callbacks.append((_passthru, None, None, errback, args or None, kwargs or None))
+        if self.called:
+            self._runCallbacks()
+        return self  # type: ignore[return-value]
+
+    def addBoth(
+        self,
+        callback: Callable[Concatenate[Any, _P], Deferred[_U] | _U],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_U]:
+        """Add one function for both paths (it receives a value or a Failure)."""
+        a = args or None
+        k = kwargs or None
+        self._callbacks.append((callback, a, k, callback, a, k))
+        if self.called:
+            self._runCallbacks()
+        return self  # type: ignore[return-value]
+
+    def addTimeout(
+        self,
+        timeout: float,
+        clock: _IReactorTime,
+        onTimeoutCancel: Callable[[Any, float], Any] | None = None,
+    ) -> Deferred[_T]:
+        """Cancel this Deferred if it has no result after ``timeout`` seconds of ``clock``.
+
+        The resulting CancelledError is turned into TimeoutError, or passed to
+        ``onTimeoutCancel(result, timeout)`` whose return value becomes the result.
+        """
+        timedOut = False
+
+        def timeItOut() -> None:
+            nonlocal timedOut
+            timedOut = True
+            self.cancel()
+
+        delayedCall = clock.callLater(timeout, timeItOut)
+
+        def convertCancelled(result: Any) -> Any:
+            if timedOut:
+                return (onTimeoutCancel or _cancelledToTimedOutError)(result, timeout)
+            return result
+
+        def cancelTimeout(result: Any) -> Any:
+            if delayedCall.active():
+                delayedCall.cancel()
+            return result
+
+        self.addBoth(convertCancelled)
+        return self.addBoth(cancelTimeout)
+
+    def chainDeferred(self, d: Deferred[Any]) -> Deferred[None]:
+        """Fire ``d`` with this Deferred's result (which becomes None here)."""
+        d._chainedTo = self
+        return self.addCallbacks(d.callback, d.errback)
+
+    # -- firing ----------------------------------------------------------------------------
+
+    def callback(self, result: _T | Failure) -> None:
+        """Fire with a value: run the callback chain now.  Only once (AlreadyCalledError)."""
+        if self.called:
+            self._alreadyCalled()
+            return
+        assert not isinstance(result, Deferred), "callback() with a Deferred result"
+        self.called = True
+        self.result = result
+        if self._debugInfo is not None:
+            self._debugInfo.invoker = traceback.format_stack()[:-1]
+        self._runCallbacks()
+
+    def errback(self, fail: Failure | BaseException | None = None) -> None:
+        """Fire with an error: a Failure, an exception, or (inside ``except``) the current one.
+
+        Only once (AlreadyCalledError).
+        """
+        if self.called:
+            self._alreadyCalled()
+            return
+        if fail is None:
+            fail = Failure(captureVars=self.debug)
+        elif not isinstance(fail, Failure):
+            fail = Failure(fail)
+        self.called = True
+        self.result = fail
+        if self._debugInfo is not None:
+            self._debugInfo.invoker = traceback.format_stack()[:-1]
+        self._runCallbacks()
+
+    def _alreadyCalled(self) -> None:
+        """Ignore a late result after a cancel() with no canceller, else raise."""
+        if getattr(self, "_suppressAlreadyCalled", False):
+            self._suppressAlreadyCalled = False
+            return
+        info = self._debugInfo
+        extra = ""
+        if info is not None and (info.creator is not None or info.invoker is not None):
+            extra = "\n" + info._getDebugTracebacks()
+        raise AlreadyCalledError(extra)
+
+    def pause(self) -> None:
+        """Stop running callbacks until a matching ``unpause()``."""
+        self.paused += 1
+
+    def unpause(self) -> None:
+        """Undo one ``pause()``; when none are left, run the pending callbacks."""
+        self.paused -= 1
+        if self.paused:
+            return
+        if self.called:
+            self._runCallbacks()
+
+    def cancel(self) -> None:
+        """Cancel the operation: call the canceller, else errback with CancelledError.
+
+        If this Deferred is waiting on another one (a callback returned it), the
+        innermost Deferred of that chain is cancelled instead.
+        """
+        d: Deferred[Any] = self
+        while d.called:
+            inner = d.result if d.paused else None
+            if not isinstance(inner, Deferred):
+                return
+            d = inner
+        canceller = d._canceller
+        if canceller is not None:
+            canceller(d)
+        else:
+            d._suppressAlreadyCalled = True
+        if not d.called:
+            d.errback(Failure(CancelledError()))
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _runCallbacks(self) -> None:
+        """Run pending callbacks, following chained Deferreds iteratively (see module doc)."""
+        if self._runningCallbacks:
+            # A callback added a callback to its own Deferred: the running loop will get to it.
+            return
+        stack: list[Deferred[Any]] | None = None
+        current: Deferred[Any] = self
+        while True:
+            if current.paused:
+                return
+            callbacks = current._callbacks
+            result = current.result
+            nxt: Deferred[Any] | None = None
+            if callbacks:
+                current._runningCallbacks = True
+                i = 0
+                while i < len(callbacks):
+                    item = callbacks[i]
+                    i += 1
+                    if isinstance(result, Failure):
+                        fn = item[3]
+                        args = item[4]
+                        kw = item[5]
+                    else:
+                        fn = item[0]
+                        args = item[1]
+                        kw = item[2]
+                    if fn is _passthru:
+                        continue
+                    if fn is _CONTINUE:
+                        # The waiting Deferred takes our result and runs next; we resume
+                        # our own remaining callbacks (with None) after it is done.
+                        nxt = args[0]
+                        nxt.result = result
+                        nxt._chainedTo = None
+                        nxt.paused -= 1
+                        result = None
+                        break
+                    try:
+                        if kw is not None:
+                            result = fn(result, *(args or ()), **kw)
+                        elif args is None:
+                            result = fn(result)
+                        else:
+                            result = fn(result, *args)
+                    except BaseException as e:
+                        result = _fromCaught(e)
+                        continue
+                    if isinstance(result, Deferred):
+                        inner: Deferred[Any] = result
+                        if inner is current:
+                            result = Failure(TypeError(
+                                f"callback {fn!r} returned the Deferred it was attached to"))
+                        elif inner.called and not inner.paused and not inner._runningCallbacks:
+                            # Already has its result: take it and go on.
+                            result = inner.result
+                            inner.result = None
+                            if inner._debugInfo is not None:
+                                inner._debugInfo.failResult = None
+                        else:
+                            current.paused += 1
+                            current._chainedTo = inner
+                            inner._callbacks.append(
+                                (_CONTINUE, (current,), None, _CONTINUE, (current,), None))
+                            break
+                current._runningCallbacks = False
+                del callbacks[:i]
+                current.result = result
+            # Record (or clear) an error nobody has handled yet, for logging on GC.
+            info = current._debugInfo
+            if isinstance(result, Failure):
+                if info is None:
+                    info = current._debugInfo = DebugInfo()
+                info.failResult = result
+            elif info is not None:
+                info.failResult = None
+            if nxt is not None:
+                if stack is None:
+                    stack = [current]
+                else:
+                    stack.append(current)
+                current = nxt
+            elif stack:
+                current = stack.pop()
+            else:
+                return
+
+    # -- introspection ---------------------------------------------------------------------
+
+    def __str__(self) -> str:
+        cname = self.__class__.__name__.lstrip("_").replace("Driven", "Deferred")
+        result = getattr(self, "result", _NO_RESULT)
+        myID = id(self)
+        chained = getattr(self, "_chainedTo", None)
+        if chained is not None:
+            return f"<{cname} at 0x{myID:x} waiting on Deferred at 0x{id(chained):x}>"
+        if result is _NO_RESULT:
+            return f"<{cname} at 0x{myID:x}>"
+        return f"<{cname} at 0x{myID:x} current result: {result!r}>"
+
+    __repr__ = __str__
+
+    # -- coroutines and asyncio ------------------------------------------------------------
+
+    def __await__(self) -> Generator[Any, Any, _T]:
+        """Wait for the result in a coroutine: return it, or raise its exception.
+
+        With a result already there this returns without yielding.  Otherwise it yields
+        this Deferred to torsion's coroutine driver (which sends the result back in, or
+        throws the error), or an asyncio future to an asyncio task (see module docstring).
+        """
+        if self.called and not self.paused and not self._runningCallbacks:
+            result = self.result
+            if isinstance(result, Failure):
+                info = self._debugInfo
+                if info is not None:
+                    info.failResult = None
+                result.raiseException()
+            return result  # type: ignore[no-any-return]
+        if not _driving.depth:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                return (yield from self.asFuture(loop).__await__())
+        return (yield self)  # type: ignore[no-any-return]
+
+    __iter__ = __await__
+
+    def asFuture(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[_T]:
+        """Return an asyncio future on ``loop`` that gets this Deferred's result.
+
+        The result is consumed (this Deferred then holds None); cancelling the future
+        cancels this Deferred.
+        """
+        future: asyncio.Future[_T] = loop.create_future()
+
+        def checkCancel(futureAgain: asyncio.Future[_T]) -> None:
+            if futureAgain.cancelled():
+                self.cancel()
+
+        def maybeFail(failure: Failure) -> None:
+            if not future.cancelled():
+                future.set_exception(failure.value.with_traceback(failure.tb))
+
+        def maybeSucceed(result: Any) -> None:
+            if not future.cancelled():
+                future.set_result(result)
+
+        self.addCallbacks(maybeSucceed, maybeFail)
+        future.add_done_callback(checkCancel)
+        return future
+
+    @classmethod
+    def fromFuture(cls, future: asyncio.Future[_U]) -> Deferred[_U]:
+        """Return a Deferred that fires when the asyncio ``future`` completes.
+
+        Cancelling the Deferred cancels the future (and vice versa: a cancelled future
+        errbacks with CancelledError).
+        """
+
+        def adapt(result: asyncio.Future[_U]) -> None:
+            try:
+                extracted: Any = result.result()
+            except BaseException:
+                extracted = Failure()
+            if isinstance(extracted, Failure) and isinstance(extracted.value,
+                                                              asyncio.CancelledError):
+                extracted = Failure(CancelledError())
+            if not d.called:
+                if isinstance(extracted, Failure):
+                    d.errback(extracted)
+                else:
+                    d.callback(extracted)
+
+        def cancel(reself: Deferred[Any]) -> None:
+            future.cancel()
+
+        d: Deferred[_U] = cls(cancel)  # type: ignore[assignment]
+        future.add_done_callback(adapt)
+        return d
+
+    @staticmethod
+    def fromCoroutine(coro: Coroutine[Any, Any, _U] | Generator[Any, Any, _U]) -> Deferred[_U]:
+        """Run a coroutine (which may await Deferreds and asyncio futures) as a Deferred."""
+        from torsion.internet._defer_inline import _startCoroutine
+
+        return _startCoroutine(coro)
+
+
+
+class _NoResult:
+    """Sentinel type for 'no result attribute'."""
+
+
+_NO_RESULT = _NoResult()
+
+
+def _debugInit(self: Deferred[Any], canceller: Callable[[Deferred[Any]], None] | None = None
+               ) -> None:
+    """Deferred.__init__ while debugging is on: also records the creation stack."""
+    _plainInit(self, canceller)
+    info = self._debugInfo = DebugInfo()
+    info.creator = traceback.format_stack()[:-1]
+
+
+_plainInit = Deferred.__init__
+
+
+def setDebugging(on: bool) -> None:
+    """Record where each Deferred is created and fired, for AlreadyCalledError messages.
+
+    Swaps Deferred.__init__ so that the default (off) costs nothing per Deferred.
+    """
+    on = bool(on)
+    Deferred.debug = on
+    Deferred.__init__ = _debugInit if on else _plainInit  # type: ignore[method-assign]
+
+
+def getDebugging() -> bool:
+    """Tell whether Deferred debugging is on."""
+    return Deferred.debug
+
+
+def succeed(result: _T) -> Deferred[_T]:
+    """Return a Deferred that already has ``result``: for synchronous code behind an
+    asynchronous interface."""
+    if Deferred.debug:
+        d: Deferred[_T] = Deferred()
+        d.callback(result)
+        return d
+    d = _new(Deferred)
+    d._callbacks = []
+    d.called = True
+    d.paused = 0
+    d.result = result
+    d._runningCallbacks = False
+    d._debugInfo = None
+    return d
+
+
+def fail(result: Failure | BaseException | None = None) -> Deferred[Any]:
+    """Return a Deferred that already failed with ``result`` (default: the current exception)."""
+    d: Deferred[Any] = Deferred()
+    d.errback(result)
+    return d
+
+
+@overload
+def maybeDeferred(f: Callable[_P, Deferred[_T]], *args: _P.args,
+                  **kwargs: _P.kwargs) -> Deferred[_T]: ...
+
+
+@overload
+def maybeDeferred(f: Callable[_P, Coroutine[Any, Any, _T]], *args: _P.args,
+                  **kwargs: _P.kwargs) -> Deferred[_T]: ...
+
+
+@overload
+def maybeDeferred(f: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Deferred[_T]: ...
+
+
+def maybeDeferred(f: Callable[_P, Any], *args: _P.args, **kwargs: _P.kwargs) -> Deferred[Any]:
+    """Call ``f`` and wrap what happens in a Deferred: its result, its exception, or the
+    Deferred (or coroutine, run with ensureDeferred) it returns."""
+    try:
+        result = f(*args, **kwargs)
+    except BaseException:
+        return fail(Failure())
+    if isinstance(result, Deferred):
+        return result
+    if isinstance(result, Failure):
+        return fail(result)
+    if asyncio.iscoroutine(result):
+        return Deferred.fromCoroutine(result)
+    return succeed(result)
+
+
+def execute(f: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Deferred[_T]:
+    """Call ``f`` now and return a Deferred of its result or its exception."""
+    try:
+        result = f(*args, **kwargs)
+    except BaseException:
+        return fail(Failure())
+    return succeed(result)
+
+
+def logError(err: Failure) -> Failure:
+    """Log a Failure (an errback for when nothing better can be done); return it."""
+    _logUnhandled(err, "")
+    return err
+
+
+def timeout(deferred: Deferred[Any]) -> None:
+    """Errback ``deferred`` with TimeoutError (Twisted's old helper)."""
+    deferred.errback(Failure(TimeoutError("Callback timed out")))
+
+

@@ -1,0 +1,81 @@
+"""Deferreds: Twisted's callback chains for results that are not available yet, typed.
+
+The implementation lives in private modules, one per idea:
+
+- ``_deferred``: the Deferred itself (firing, chaining, cancellation, timeouts, asyncio
+  conversion), succeed/fail/maybeDeferred/execute and debugging;
+- ``_defer_inline``: inlineCallbacks, returnValue and the coroutine driver (ensureDeferred);
+- ``_defer_list``: DeferredList, gatherResults, race;
+- ``_defer_sync``: DeferredLock, DeferredSemaphore, DeferredQueue.
+
+Errors::
+
+    Exception
+     ├─ AlreadyCalledError   a Deferred was fired twice
+     ├─ CancelledError       cancel() was called before it had a result
+     ├─ TimeoutError         addTimeout() ran out
+     ├─ FirstError           DeferredList/gatherResults: the first failure (with its index)
+     ├─ FailureGroup         race(): every Deferred failed
+     ├─ QueueOverflow        DeferredQueue: put() beyond size
+     ├─ QueueUnderflow       DeferredQueue: get() beyond backlog
+     └─ TypeError
+         └─ NotACoroutineError   ensureDeferred() of something not awaitable
+"""
+
+from torsion.internet._defer_inline import ensureDeferred, inlineCallbacks, returnValue
+from torsion.internet._defer_list import (
+    FAILURE,
+    SUCCESS,
+    DeferredList,
+    FailureGroup,
+    FirstError,
+    gatherResults,
+    race,
+)
+from torsion.internet._deferred import (
+    AlreadyCalledError,
+    CancelledError,
+    DebugInfo,
+    Deferred,
+    NotACoroutineError,
+    TimeoutError,
+    execute,
+    fail,
+    getDebugging,
+    logError,
+    maybeDeferred,
+    passthru,
+    setDebugging,
+    succeed,
+    timeout,
+)
+from torsion.python.failure import Failure
+
+__all__ = [
+    "AlreadyCalledError",
+    "CancelledError",
+    "DebugInfo",
+    "Deferred",
+    "DeferredList",
+    "FAILURE",
+    "FailureGroup",
+    "FirstError",
+    "SUCCESS",
+    "gatherResults",
+    "race",
+    "Failure",
+    "NotACoroutineError",
+    "TimeoutError",
+    "ensureDeferred",
+    "execute",
+    "fail",
+    "getDebugging",
+    "inlineCallbacks",
+    "logError",
+    "maybeDeferred",
+    "passthru",
+    "returnValue",
+    "setDebugging",
+    "succeed",
+    "timeout",
+]
