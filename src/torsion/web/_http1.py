@@ -1,0 +1,328 @@
+"""HTTP/1.1 request parsing and response framing, with no I/O.
+
+Theory of operation: `RequestParser` owns one httptools (llhttp) parser per connection
+and receives its callbacks directly. It enforces the server's limits, tracks where the
+connection is in the message cycle as explicit state (`State`, changed only through
+`TRANSITIONS`), and reports each request to three hooks a subclass implements:
+
+    _headReceived(head)    request line and headers are complete (a `RequestHead`)
+    _bodyReceived(data)    a piece of the decoded body (chunked framing already removed)
+    _messageComplete()     the whole request, body included, has been read
+
+Bad input raises `ParseError(code, reason)` out of `feed()`; the caller answers with that
+status and closes, since the framing can no longer be trusted. llhttp itself already
+rejects (RFC 9112): duplicate or signed Content-Length (§6.3), Content-Length together with
+Transfer-Encoding (§6.1), bad chunk sizes and extensions (§7.1), bare CR or LF and
+obs-fold in the header block (§2.2, §5.2), and CR/LF inside the method or target (§3).
+On top of that this module bounds the header block (bytes and count), the target length
+and the body, and requires exactly one Host header in HTTP/1.1 (RFC 9112 §3.2).
+
+Response framing helpers (`statusLine`, `chunk`, `LAST_CHUNK`) live here too, so the wire
+format is in one place; the glue that owns a transport is torsion.web.http.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from http import HTTPStatus
+
+import httptools
+
+__all__ = [
+    "State",
+    "Event",
+    "TRANSITIONS",
+    "ParseError",
+    "Limits",
+    "RequestHead",
+    "RequestParser",
+    "statusLine",
+    "chunk",
+    "LAST_CHUNK",
+    "CONTINUE",
+]
+
+
+class State(enum.Enum):
+    """Where a connection's parser is in the request cycle."""
+
+    IDLE = "idle"  # between requests: nothing of the next request seen yet
+    HEAD = "head"  # request line started; reading the header block
+    BODY = "body"  # header block complete; reading the body (maybe empty)
+    CLOSED = "closed"  # an error or an upgrade ended HTTP/1.1 parsing on this connection
+
+
+class Event(enum.Enum):
+    """Things the parser observes that move it between states."""
+
+    BEGIN = "begin"
+    HEAD_DONE = "head_done"
+    MESSAGE_DONE = "message_done"
+    ERROR = "error"
+
+
+TRANSITIONS: dict[tuple[State, Event], State] = {
+    (State.IDLE, Event.BEGIN): State.HEAD,
+    (State.HEAD, Event.HEAD_DONE): State.BODY,
+    (State.BODY, Event.MESSAGE_DONE): State.IDLE,
+    (State.IDLE, Event.ERROR): State.CLOSED,
+    (State.HEAD, Event.ERROR): State.CLOSED,
+    (State.BODY, Event.ERROR): State.CLOSED,
+    (State.CLOSED, Event.ERROR): State.CLOSED,
+}
+
+
+class ParseError(Exception):
+    """The request cannot be parsed or breaks a limit; answer `code` and close."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return "%d %s" % (self.code, self.reason)
+
+
+@dataclass
+class Limits:
+    """Bounds on what one request may make the server hold (DESIGN §7: bounded everything).
+
+    Why: without them a peer can make the server buffer without end; each defaults to a
+    value far above what real clients send.
+    """
+
+    maxUriBytes: int = 16 * 1024
+    maxHeaderBytes: int = 64 * 1024
+    maxHeaderCount: int = 100
+    maxBodyBytes: int = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class RequestHead:
+    """The request line and header block of one request, as read off the wire."""
+
+    method: bytes
+    uri: bytes
+    version: bytes  # b"HTTP/1.1" or b"HTTP/1.0"
+    headers: list[tuple[bytes, bytes]]
+    keepAlive: bool
+    contentLength: int | None  # None when chunked or absent
+    chunked: bool
+    expectContinue: bool
+
+
+_VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0", "0.9": b"HTTP/0.9"}
+
+
+class RequestParser:
+    """Feed bytes in, get request heads, body pieces and completions out.
+
+    Why: keeping HTTP framing free of sockets lets it be tested byte by byte and lets
+    the glue layer stay thin on the hot path.
+    """
+
+    limits: Limits = Limits()
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        if limits is not None:
+            self.limits = limits
+        self._parser = httptools.HttpRequestParser(self)
+        self.state = State.IDLE
+        self._uri = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._headerBytes = 0
+        self._bodyBytes = 0
+        self._contentLength: int | None = None
+        self._chunked = False
+        self._expect = False
+        self._hosts = 0
+        self._headSeen = 0
+        self.upgradeData: bytes | None = None
+
+    # -- hooks for subclasses ------------------------------------------------------------
+
+    def _headReceived(self, head: RequestHead) -> None:
+        """Handle a complete request head (override)."""
+        raise NotImplementedError
+
+    def _bodyReceived(self, data: bytes) -> None:
+        """Handle a piece of request body (override)."""
+        raise NotImplementedError
+
+    def _messageComplete(self) -> None:
+        """Handle the end of a request (override)."""
+        raise NotImplementedError
+
+    # -- input ----------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Parse `data`, calling the hooks; raise ParseError on bad input."""
+        state = self.state
+        if state is State.CLOSED:
+            return
+        if state is not State.BODY:
+            self._headSeen += len(data)
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as e:
+            self._upgrade(data, e)
+        except httptools.HttpParserError as e:
+            self.state = State.CLOSED
+            if isinstance(e.__context__, ParseError):
+                raise e.__context__ from None
+            raise ParseError(400, "Bad Request: %s" % (e,)) from None
+        if self.state is State.HEAD and self._headSeen > self.limits.maxHeaderBytes:
+            # llhttp buffers a partial name/value; bound it by what we have fed it.
+            self.state = State.CLOSED
+            raise ParseError(431, "Request Header Fields Too Large")
+
+    def _upgrade(self, data: bytes, e: httptools.HttpParserUpgrade) -> None:
+        """Handle llhttp stopping at an Upgrade or CONNECT request.
+
+        The request itself has been reported; the bytes after it are kept in
+        `upgradeData` for whoever accepts the upgrade. A server that does not accept it
+        answers normally, so parsing continues on a fresh parser (RFC 9110 §7.8: a
+        server may ignore Upgrade).
+        """
+        offset = e.args[0] if e.args and isinstance(e.args[0], int) else len(data)
+        rest = data[offset:]
+        self._parser = httptools.HttpRequestParser(self)
+        self.state = State.IDLE
+        if rest:
+            self.upgradeData = rest
+            self.feed(rest)
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Raise ParseError from inside a callback (llhttp turns it into a parser error)."""
+        self.state = State.CLOSED
+        raise ParseError(code, reason)
+
+    # -- httptools callbacks -------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.state = TRANSITIONS[(self.state, Event.BEGIN)]
+        self._uri = b""
+        self._headers = []
+        self._headerBytes = 0
+        self._bodyBytes = 0
+        self._contentLength = None
+        self._chunked = False
+        self._expect = False
+        self._hosts = 0
+        self._headSeen = 0
+
+    def on_url(self, url: bytes) -> None:
+        uri = self._uri + url if self._uri else url
+        if len(uri) > self.limits.maxUriBytes:
+            self._fail(414, "URI Too Long")
+        self._uri = uri
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.state is State.BODY:
+            # Trailer fields (RFC 9112 §7.1.2): bounded, then discarded.
+            self._headerBytes += len(name) + len(value)
+            if self._headerBytes > self.limits.maxHeaderBytes:
+                self._fail(431, "Request Header Fields Too Large")
+            return
+        headers = self._headers
+        headers.append((name, value))
+        self._headerBytes += len(name) + len(value) + 4
+        if self._headerBytes > self.limits.maxHeaderBytes:
+            self._fail(431, "Request Header Fields Too Large")
+        if len(headers) > self.limits.maxHeaderCount:
+            self._fail(431, "Too Many Request Header Fields")
+        n = len(name)
+        if n == 4:
+            if name.lower() == b"host":
+                self._hosts += 1
+        elif n == 14:
+            if name.lower() == b"content-length":
+                # llhttp has already checked 1*DIGIT and rejected a second one.
+                self._contentLength = int(value)
+                if self._contentLength > self.limits.maxBodyBytes:
+                    self._fail(413, "Content Too Large")
+        elif n == 17:
+            if name.lower() == b"transfer-encoding":
+                self._chunked = True
+        elif n == 6:
+            if name.lower() == b"expect":
+                if value.lower() == b"100-continue":
+                    self._expect = True
+                else:
+                    # RFC 9110 §10.1.1: an unknown expectation may be answered with 417.
+                    self._fail(417, "Expectation Failed")
+
+    def on_headers_complete(self) -> None:
+        self.state = TRANSITIONS[(self.state, Event.HEAD_DONE)]
+        parser = self._parser
+        version = _VERSIONS.get(parser.get_http_version(), b"HTTP/1.1")
+        if version == b"HTTP/1.1" and self._hosts != 1:
+            # RFC 9112 §3.2: a server MUST answer 400 to a 1.1 request lacking Host or
+            # carrying more than one.
+            self._fail(400, "Bad Request: exactly one Host header is required")
+        elif self._hosts > 1:
+            self._fail(400, "Bad Request: more than one Host header")
+        method = parser.get_method()
+        self._headReceived(
+            RequestHead(
+                method,
+                self._uri,
+                version,
+                self._headers,
+                parser.should_keep_alive() and method != b"CONNECT",
+                None if self._chunked else self._contentLength,
+                self._chunked,
+                self._expect and version == b"HTTP/1.1",
+            )
+        )
+
+    def on_body(self, body: bytes) -> None:
+        if self._chunked:
+            self._bodyBytes += len(body)
+            if self._bodyBytes > self.limits.maxBodyBytes:
+                self._fail(413, "Content Too Large")
+        self._bodyReceived(body)
+
+    def on_message_complete(self) -> None:
+        self.state = TRANSITIONS[(self.state, Event.MESSAGE_DONE)]
+        self._messageComplete()
+
+
+# -- response framing ---------------------------------------------------------------------
+
+_STATUS_LINES: dict[int, bytes] = {
+    s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("ascii")) for s in HTTPStatus
+}
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+def reasonPhrase(code: int) -> bytes:
+    """Return the standard reason phrase for `code`, or b"Unknown Status"."""
+    try:
+        return HTTPStatus(code).phrase.encode("ascii")
+    except ValueError:
+        return b"Unknown Status"
+
+
+def statusLine(code: int, message: bytes | None = None) -> bytes:
+    """Return the HTTP/1.1 status line for `code` (prebuilt for standard codes).
+
+    RFC 9112 §4: the reason phrase may not contain CR or LF; one that does is refused.
+    """
+    if message is None:
+        line = _STATUS_LINES.get(code)
+        if line is not None:
+            return line
+        message = reasonPhrase(code)
+    if b"\r" in message or b"\n" in message:
+        raise ValueError("status message contains CR or LF: %r" % (message,))
+    return b"HTTP/1.1 %d %s\r\n" % (code, message)
+
+
+def chunk(data: bytes) -> bytes:
+    """Frame `data` as one chunk (RFC 9112 §7.1); empty data must not be framed."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
