@@ -27,9 +27,11 @@ from ._format import (
 from ._global import LogBeginner, globalLogBeginner, globalLogPublisher
 from ._interfaces import ILogObserver, LogEvent, LogTrace
 from ._io import LoggingFile
+from ._json import eventAsJSON, eventFromJSON, eventsFromJSONLogFile, jsonFileLogObserver
 from ._levels import LogLevel
 from ._logger import Logger
 from ._observer import LogPublisher
+from ._stdlib import STDLibLogHandler, STDLibLogObserver
 from .error import InvalidLogLevelError
 
 __all__ = [
@@ -48,8 +50,13 @@ __all__ = [
     "Logger",
     "LoggingFile",
     "PredicateResult",
+    "STDLibLogHandler",
+    "STDLibLogObserver",
     "capturedLogs",
+    "eventAsJSON",
     "eventAsText",
+    "eventFromJSON",
+    "eventsFromJSONLogFile",
     "formatEvent",
     "formatEventAsClassicLogText",
     "formatTime",
@@ -57,6 +64,7 @@ __all__ = [
     "formatWithCall",
     "globalLogBeginner",
     "globalLogPublisher",
+    "jsonFileLogObserver",
     "textFileLogObserver",
     "timeFormatClassic",
     "timeFormatRFC3339",
