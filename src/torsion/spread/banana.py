@@ -1,0 +1,429 @@
+"""Banana: the s-expression wire encoding under Perspective Broker.
+
+Theory of operation: every element is a base-128 little-endian *prefix* (bytes below
+0x80, at most `prefixLimit` of them) followed by one *type byte* (0x80 and up):
+
+    LIST 0x80   prefix = element count, the elements follow
+    INT 0x81 / NEG 0x83          prefix = |value| below 2**31
+    STRING 0x82                  prefix = length, the bytes follow
+    FLOAT 0x84                   no prefix, 8 bytes IEEE-754 big-endian follow
+    LONGINT 0x85 / LONGNEG 0x86  prefix = |value| of any size up to the prefix limit
+    VOCAB 0x87                   prefix = index of a well-known PB symbol ("pb" dialect)
+
+The decoder keeps only an incomplete token in `_buffer`; lists being filled sit on
+`_listStack` as [expected count, items], so a chunk is never parsed twice. Complete
+top-level expressions go to `expressionReceived`. Everything is bounded: the prefix
+length, list and string sizes (SIZE_LIMIT) and list nesting (DEPTH_LIMIT); anything
+else raises BananaError, which closes the connection.
+
+Dialect negotiation (Twisted-compatible): the server sends the list of dialects it
+knows ([b"pb", b"none"]); the client answers with the first one it knows as a string;
+both then call `connectionReady`.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from torsion.internet.protocol import Protocol
+from torsion.logger import Logger
+from torsion.spread.error import BananaError
+
+__all__ = [
+    "Banana",
+    "BananaError",
+    "DEPTH_LIMIT",
+    "SIZE_LIMIT",
+    "decode",
+    "encode",
+    "setPrefixLimit",
+]
+
+_log = Logger()
+
+LIST = 0x80
+INT = 0x81
+STRING = 0x82
+NEG = 0x83
+FLOAT = 0x84
+LONGINT = 0x85
+LONGNEG = 0x86
+VOCAB = 0x87
+
+SIZE_LIMIT = 640 * 1024
+"""Largest string length or list element count accepted or sent."""
+
+DEPTH_LIMIT = 200
+"""Deepest list nesting accepted or sent; deeper input would exhaust the stack later."""
+
+_PREFIX_LIMIT = 64
+
+_FLOAT = struct.Struct("!d")
+_HIGH_BIT = re.compile(rb"[\x80-\xff]")
+_SMALL = [bytes((n,)) for n in range(128)]
+_LARGEST_INT = 2**31 - 1
+_SMALLEST_INT = -(2**31)
+
+OUTGOING_VOCABULARY: dict[bytes, int] = {
+    b"None": 1,
+    b"class": 2,
+    b"dereference": 3,
+    b"reference": 4,
+    b"dictionary": 5,
+    b"function": 6,
+    b"instance": 7,
+    b"list": 8,
+    b"module": 9,
+    b"persistent": 10,
+    b"tuple": 11,
+    b"unpersistable": 12,
+    b"copy": 13,
+    b"cache": 14,
+    b"cached": 15,
+    b"remote": 16,
+    b"local": 17,
+    b"lcache": 18,
+    b"version": 19,
+    b"login": 20,
+    b"password": 21,
+    b"challenge": 22,
+    b"logged_in": 23,
+    b"not_logged_in": 24,
+    b"cachemessage": 25,
+    b"message": 26,
+    b"answer": 27,
+    b"error": 28,
+    b"decref": 29,
+    b"decache": 30,
+    b"uncache": 31,
+}
+"""The "pb" dialect's symbol table: these byte strings travel as one VOCAB token."""
+
+INCOMING_VOCABULARY: dict[int, bytes] = {v: k for k, v in OUTGOING_VOCABULARY.items()}
+
+
+def setPrefixLimit(limit: int) -> None:
+    """Set the prefix length limit for Banana connections made after this call.
+
+    The prefix bounds the magnitude of integers and sizes the decoder accepts.
+    """
+    global _PREFIX_LIMIT
+    _PREFIX_LIMIT = limit
+
+
+def int2b128(integer: int) -> bytes:
+    """Encode a non-negative integer as a base-128 little-endian prefix."""
+    if integer < 128:
+        return _SMALL[integer]
+    out = bytearray()
+    while integer:
+        out.append(integer & 0x7F)
+        integer >>= 7
+    return bytes(out)
+
+
+def b1282int(st: bytes) -> int:
+    """Decode a base-128 little-endian prefix into an integer."""
+    value = 0
+    shift = 0
+    for byte in st:
+        value |= byte << shift
+        shift += 7
+    return value
+
+
+class _Encoder:
+    """Serialise s-expressions into banana bytes for one dialect.
+
+    Kept separate from the protocol so `encode` can be used without a connection.
+    """
+
+    def __init__(self, prefixLimit: int = 64, vocabulary: dict[bytes, int] | None = None):
+        self.largestLongInt = 2 ** (prefixLimit * 7) - 1
+        self.vocabulary = vocabulary
+
+    def encode(self, obj: object) -> bytes:
+        """Return the banana encoding of `obj`."""
+        out = bytearray()
+        self._encode(obj, out, 0)
+        return bytes(out)
+
+    def _encode(self, obj: Any, out: bytearray, depth: int) -> None:
+        kind = type(obj)
+        if kind is bytes:
+            vocabulary = self.vocabulary
+            if vocabulary is not None:
+                symbol = vocabulary.get(obj)
+                if symbol is not None:
+                    out += _SMALL[symbol]
+                    out.append(VOCAB)
+                    return
+            size = len(obj)
+            if size > SIZE_LIMIT:
+                raise BananaError(f"byte string is too long to send ({size})")
+            out += int2b128(size)
+            out.append(STRING)
+            out += obj
+        elif kind is list or kind is tuple:
+            size = len(obj)
+            if size > SIZE_LIMIT:
+                raise BananaError(f"list/tuple is too long to send ({size})")
+            if depth >= DEPTH_LIMIT:
+                raise BananaError("list nesting is too deep to send")
+            out += int2b128(size)
+            out.append(LIST)
+            for element in obj:
+                self._encode(element, out, depth + 1)
+        elif kind is int or kind is bool:
+            self._encodeInt(obj, out)
+        elif kind is float:
+            out.append(FLOAT)
+            out += _FLOAT.pack(obj)
+        elif isinstance(obj, (list, tuple)):
+            self._encode(list(obj), out, depth)
+        elif isinstance(obj, bytes):
+            self._encode(bytes(obj), out, depth)
+        elif isinstance(obj, int):
+            self._encodeInt(int(obj), out)
+        elif isinstance(obj, float):
+            self._encode(float(obj), out, depth)
+        else:
+            raise BananaError(f"Banana cannot send {kind.__qualname__} objects: {obj!r}")
+
+    def _encodeInt(self, obj: int, out: bytearray) -> None:
+        if obj >= 0:
+            if obj <= _LARGEST_INT:
+                out += int2b128(obj)
+                out.append(INT)
+            elif obj <= self.largestLongInt:
+                out += int2b128(obj)
+                out.append(LONGINT)
+            else:
+                raise BananaError(f"int is too large to send ({obj})")
+        elif obj >= _SMALLEST_INT:
+            out += int2b128(-obj)
+            out.append(NEG)
+        elif -obj <= self.largestLongInt:
+            out += int2b128(-obj)
+            out.append(LONGNEG)
+        else:
+            raise BananaError(f"int is too large to send ({obj})")
+
+
+class _Decoder:
+    """Incremental banana parser; complete top-level expressions go to `deliver`.
+
+    Used by the Banana protocol and by the module-level `decode`.
+    """
+
+    def __init__(self, deliver: Callable[[Any], None], prefixLimit: int = 64) -> None:
+        self.deliver = deliver
+        self.prefixLimit = prefixLimit
+        self.vocabulary: dict[int, bytes] | None = None
+        self.buffer = b""
+        self.listStack: list[list[Any]] = []
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse `chunk`, delivering every expression it completes.
+
+        Raises BananaError for malformed or oversized input; the parser must not be
+        fed again after that.
+        """
+        buf = self.buffer + chunk if self.buffer else chunk
+        self.buffer = b""
+        end = len(buf)
+        pos = 0
+        stack = self.listStack
+        search = _HIGH_BIT.search
+        prefixLimit = self.prefixLimit
+        while pos < end:
+            match = search(buf, pos)
+            if match is None:
+                if end - pos > prefixLimit:
+                    raise BananaError(
+                        f"Security precaution: more than {prefixLimit} bytes of prefix"
+                    )
+                break
+            typePos = match.start()
+            prefixLength = typePos - pos
+            if prefixLength == 0:
+                num = 0
+            elif prefixLength == 1:
+                num = buf[pos]
+            elif prefixLength > prefixLimit:
+                raise BananaError(
+                    f"Security precaution: longer than {prefixLimit} bytes worth of prefix"
+                )
+            else:
+                num = b1282int(buf[pos:typePos])
+            typeByte = buf[typePos]
+            item: Any
+            if typeByte == STRING:
+                if num > SIZE_LIMIT:
+                    raise BananaError("Security precaution: String too long.")
+                start = typePos + 1
+                if start + num > end:
+                    break
+                item = buf[start : start + num]
+                pos = start + num
+            elif typeByte == INT or typeByte == LONGINT:
+                item = num
+                pos = typePos + 1
+            elif typeByte == LIST:
+                if num > SIZE_LIMIT:
+                    raise BananaError("Security precaution: List too long.")
+                pos = typePos + 1
+                if num:
+                    if len(stack) >= DEPTH_LIMIT:
+                        raise BananaError("Security precaution: lists nested too deeply.")
+                    stack.append([num, []])
+                    continue
+                item = []
+            elif typeByte == VOCAB:
+                vocabulary = self.vocabulary
+                if vocabulary is None:
+                    raise BananaError("VOCAB token outside the 'pb' dialect")
+                found = vocabulary.get(num)
+                if found is None:
+                    raise BananaError(f"unknown VOCAB symbol {num}")
+                item = found
+                pos = typePos + 1
+            elif typeByte == NEG or typeByte == LONGNEG:
+                item = -num
+                pos = typePos + 1
+            elif typeByte == FLOAT:
+                start = typePos + 1
+                if start + 8 > end:
+                    break
+                item = _FLOAT.unpack_from(buf, start)[0]
+                pos = start + 8
+            else:
+                raise BananaError(f"Invalid type byte {typeByte:#x}")
+            while stack:
+                top = stack[-1]
+                items = top[1]
+                items.append(item)
+                if len(items) < top[0]:
+                    break
+                stack.pop()
+                item = items
+            else:
+                self.deliver(item)
+        if pos < end:
+            self.buffer = buf[pos:]
+
+
+class Banana(Protocol):
+    """The banana s-expression protocol, client and server side.
+
+    Subclasses implement `expressionReceived` (and `connectionReady`, called once the
+    dialect is agreed); they send with `sendEncoded`.
+    """
+
+    knownDialects: list[bytes] = [b"pb", b"none"]
+    outgoingVocabulary = OUTGOING_VOCABULARY
+    incomingVocabulary = INCOMING_VOCABULARY
+    prefixLimit: int = 64
+    sizeLimit: int = SIZE_LIMIT
+    currentDialect: bytes | None = None
+
+    def __init__(self, isClient: bool | int = 1) -> None:
+        self.isClient = bool(isClient)
+        self._decoder = _Decoder(self._expressionArrived)
+        self._failed = False
+        self._encoder = _Encoder()
+
+    def setPrefixLimit(self, limit: int) -> None:
+        """Set the prefix length limit for this connection."""
+        self.prefixLimit = limit
+        self._decoder.prefixLimit = limit
+        self._encoder = _Encoder(limit, self._encoder.vocabulary)
+
+    def connectionReady(self) -> None:
+        """Called once the dialect is negotiated; the surrogate of connectionMade."""
+
+    def _selectDialect(self, dialect: bytes) -> None:
+        self.currentDialect = dialect
+        vocabulary = dialect == b"pb"
+        self._decoder.vocabulary = self.incomingVocabulary if vocabulary else None
+        self._encoder.vocabulary = self.outgoingVocabulary if vocabulary else None
+        self.connectionReady()
+
+    def connectionMade(self) -> None:
+        self.setPrefixLimit(_PREFIX_LIMIT)
+        self.currentDialect = None
+        if not self.isClient:
+            self.sendEncoded(self.knownDialects)
+
+    def _expressionArrived(self, obj: object) -> None:
+        if self.currentDialect is not None:
+            self.expressionReceived(obj)
+            return
+        if self.isClient:
+            if isinstance(obj, list):
+                for offered in obj:
+                    if offered in self.knownDialects:
+                        self.sendEncoded(offered)
+                        self._selectDialect(offered)
+                        return
+            _log.info(
+                "The client doesn't speak any of the protocols offered by the server: "
+                "disconnecting."
+            )
+        else:
+            if isinstance(obj, bytes) and obj in self.knownDialects:
+                self._selectDialect(obj)
+                return
+            _log.info(
+                "The client selected a protocol the server didn't suggest and doesn't "
+                "know: disconnecting."
+            )
+        self.transport.loseConnection()
+
+    def dataReceived(self, data: bytes) -> None:
+        """Feed bytes to the decoder; malformed input closes the connection."""
+        if self._failed:
+            return
+        try:
+            self._decoder.feed(data)
+        except BananaError as e:
+            self._failed = True
+            _log.warn("Banana protocol error, disconnecting: {error}", error=str(e))
+            transport = self.transport
+            if transport is not None:
+                transport.loseConnection()
+
+    def expressionReceived(self, obj: Any) -> None:
+        """Handle one complete expression (a list, bytes, int or float)."""
+        raise NotImplementedError()
+
+    def sendEncoded(self, obj: object) -> None:
+        """Encode `obj` and write it to the transport.
+
+        Raises BananaError if `obj` holds something banana cannot carry.
+        """
+        self.transport.write(self._encoder.encode(obj))
+
+
+_plainEncoder = _Encoder()
+
+
+def encode(obj: object) -> bytes:
+    """Encode an s-expression with the "none" dialect (no vocabulary)."""
+    return _plainEncoder.encode(obj)
+
+
+def decode(data: bytes) -> Any:
+    """Decode exactly one banana expression (the "none" dialect).
+
+    Raises BananaError if `data` is malformed, incomplete or holds trailing data.
+    """
+    items: list[object] = []
+    decoder = _Decoder(items.append, _PREFIX_LIMIT)
+    decoder.feed(data)
+    if decoder.buffer or decoder.listStack or len(items) != 1:
+        raise BananaError("data is not exactly one complete banana expression")
+    return items[0]
