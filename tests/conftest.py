@@ -150,8 +150,9 @@ def run(reactor: Reactor) -> RunFixture:
         ok, value = outcome[0]
         if ok:
             return value
-        if isinstance(value, BaseException):
-            raise value
-        value.raiseException()
+        raiseException = getattr(value, "raiseException", None)
+        if raiseException is not None:
+            raiseException()
+        raise value
 
     return run

@@ -35,7 +35,8 @@ import asyncio
 import builtins
 import functools
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec
 
 from torsion.internet import error
@@ -43,7 +44,9 @@ from torsion.internet._signals import SignalHandling
 from torsion.logger import Logger
 
 if TYPE_CHECKING:
-    from torsion.internet.interfaces import IHostnameResolver, IResolverSimple
+    from torsion.internet._process import Process
+    from torsion.internet.defer import Deferred
+    from torsion.internet.interfaces import IHostnameResolver, IProcessProtocol, IResolverSimple
     from torsion.python.threadpool import ThreadPool
 
 _P = ParamSpec("_P")
@@ -51,6 +54,7 @@ _log = Logger(namespace="torsion.internet.reactor")
 
 Engine = Literal["auto", "uvloop", "asyncio"]
 _PHASES = ("before", "during", "after")
+_EMPTY_ENV: Mapping[str, str] = MappingProxyType({})
 
 
 # --- engines -----------------------------------------------------------------------------------
@@ -614,6 +618,134 @@ class ReactorBase:
             self._loop.call_soon_threadsafe(functools.partial(callable, *args, **kwargs))
         else:
             self._loop.call_soon_threadsafe(callable, *args)
+
+    def getThreadPool(self) -> ThreadPool:
+        """Return the reactor's thread pool, creating it (0 to 10 threads) on first use.
+
+        The pool starts when the reactor runs and is stopped (its threads joined) during
+        shutdown; after a restart a fresh pool is made on demand.
+        """
+        pool = self.threadpool
+        if pool is None:
+            from torsion.python.threadpool import ThreadPool
+
+            pool = self.threadpool = ThreadPool(0, 10, "torsion.internet.reactor")
+            self._threadpoolStartupID = self.callWhenRunning(pool.start)
+            self._threadpoolShutdownID = self.addSystemEventTrigger(
+                "during", "shutdown", self._stopThreadPool
+            )
+        return pool
+
+    def _stopThreadPool(self) -> None:
+        for triggerID in (self._threadpoolStartupID, self._threadpoolShutdownID):
+            if triggerID is not None:
+                try:
+                    self.removeSystemEventTrigger(triggerID)
+                except ValueError:
+                    pass
+        self._threadpoolStartupID = self._threadpoolShutdownID = None
+        pool, self.threadpool = self.threadpool, None
+        if pool is not None:
+            pool.stop()
+
+    def callInThread(
+        self, callable: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs
+    ) -> None:
+        """Run ``callable`` in a thread of the reactor's pool; exceptions are logged."""
+        self.getThreadPool().callInThread(callable, *args, **kwargs)
+
+    def suggestThreadPoolSize(self, size: int) -> None:
+        """Set the maximum number of threads in the reactor's pool."""
+        self.getThreadPool().adjustPoolsize(maxthreads=size)
+
+    # --- name resolution ----------------------------------------------------------------------
+
+    @property
+    def nameResolver(self) -> IHostnameResolver:
+        """The IHostnameResolver connectTCP and endpoints use (default: loop.getaddrinfo)."""
+        if self._nameResolver is None:
+            from torsion.internet._resolver import GAIResolver
+
+            self._nameResolver = GAIResolver(self._loop)
+        return self._nameResolver
+
+    @property
+    def resolver(self) -> IResolverSimple:
+        """The IResolverSimple behind resolve(): the name resolver's first IPv4 answer."""
+        if self._resolver is None:
+            from torsion.internet._resolver import ComplexResolverSimplifier
+
+            self._resolver = ComplexResolverSimplifier(self.nameResolver, self)
+        return self._resolver
+
+    def installNameResolver(self, resolver: IHostnameResolver) -> IHostnameResolver:
+        """Use ``resolver`` for every lookup (resolve() included); return the previous one."""
+        from torsion.internet._resolver import ComplexResolverSimplifier
+
+        previous = self.nameResolver
+        self._nameResolver = resolver
+        self._resolver = ComplexResolverSimplifier(resolver, self)
+        return previous
+
+    def installResolver(self, resolver: IResolverSimple) -> IResolverSimple:
+        """Use the simple ``resolver`` for every lookup; return the previous one."""
+        from torsion.internet._resolver import SimpleResolverComplexifier
+
+        previous = self.resolver
+        self._resolver = resolver
+        self._nameResolver = SimpleResolverComplexifier(resolver)
+        return previous
+
+    def resolve(self, name: str, timeout: Sequence[int] = (1, 3, 11, 45)) -> Deferred[str]:
+        """Return a Deferred firing with an IPv4 address of ``name`` (DNSLookupError if none).
+
+        An address literal is returned as it is, without a lookup.
+        """
+        from torsion.internet._resolver import isIPAddress
+        from torsion.internet.defer import succeed
+
+        if not name:
+            return succeed("0.0.0.0")
+        if isIPAddress(name):
+            return succeed(name)
+        return self.resolver.getHostByName(name, timeout)
+
+    def _resolveAddresses(
+        self, host: str, port: int, transportSemantics: str = "TCP"
+    ) -> Deferred[list[tuple[int, tuple[Any, ...]]]]:
+        """Resolve ``host`` through ``nameResolver`` to ``[(family, sockaddr), ...]``.
+
+        For connection code: IP literals answer synchronously; a name without addresses
+        fails with DNSLookupError; cancelling the Deferred cancels the lookup.
+        """
+        from torsion.internet._resolver import resolveAddresses
+
+        return resolveAddresses(self.nameResolver, host, port, transportSemantics)
+
+    # --- processes -------------------------------------------------------------------------
+
+    def spawnProcess(
+        self,
+        processProtocol: IProcessProtocol,
+        executable: bytes | str,
+        args: Sequence[bytes | str] = (),
+        env: Mapping[Any, Any] | None = _EMPTY_ENV,
+        path: bytes | str | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+        usePTY: bool | tuple[int, int, str] = False,
+        childFDs: Mapping[int, int | str] | None = None,
+    ) -> Process:
+        """Start a child process connected to ``processProtocol``; see torsion.internet._process.
+
+        As in Twisted on POSIX, the default ``env`` is an empty environment and ``None``
+        inherits ``os.environ``.  ``args[0]`` is the program's name.
+        """
+        from torsion.internet._process import spawnProcess
+
+        return spawnProcess(
+            self, processProtocol, executable, args, env, path, uid, gid, usePTY, childFDs
+        )
 
     # --- errors from the loop -----------------------------------------------------------------
 

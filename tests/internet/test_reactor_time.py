@@ -1,0 +1,172 @@
+"""callLater and DelayedCall on the real reactor's loop timers, on both engines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from torsion.internet import error
+from torsion.internet._base import DelayedCall
+from torsion.internet._reactor import Reactor
+from torsion.internet.defer import Deferred
+from torsion.internet.interfaces import IDelayedCall, IReactorTime
+from torsion.logger import capturedLogs
+
+_: IReactorTime = Reactor.__new__(Reactor)
+
+
+def _after(reactor: Reactor, delay: float) -> Deferred[None]:
+    d: Deferred[None] = Deferred()
+    reactor.callLater(delay, d.callback, None)
+    return d
+
+
+def test_callLaterPassesArguments(reactor: Reactor, run: Any) -> None:
+    """callLater calls the function with the positional and keyword arguments given."""
+    d: Deferred[tuple[Any, ...]] = Deferred()
+    reactor.callLater(0, lambda *a, **kw: d.callback((a, kw)), 1, 2, key="v")
+    assert run(d) == ((1, 2), {"key": "v"})
+
+
+def test_callsRunInTimeOrder(reactor: Reactor, run: Any) -> None:
+    """Delayed calls run in the order of their times, not of scheduling."""
+    order: list[int] = []
+    reactor.callLater(0.03, order.append, 3)
+    reactor.callLater(0.01, order.append, 1)
+    reactor.callLater(0.02, order.append, 2)
+    run(_after(reactor, 0.05))
+    assert order == [1, 2, 3]
+
+
+def test_callLaterReturnsActiveDelayedCall(reactor: Reactor) -> None:
+    """The returned DelayedCall is active and scheduled at seconds() + delay."""
+    before = reactor.seconds()
+    call = reactor.callLater(5, lambda: None)
+    assert isinstance(call, IDelayedCall)
+    assert call.active()
+    assert before + 5 <= call.getTime() <= reactor.seconds() + 5
+
+
+def test_negativeDelayIsRejected(reactor: Reactor) -> None:
+    """A negative delay is a ValueError, not a silent immediate call."""
+    with pytest.raises(ValueError):
+        reactor.callLater(-1, lambda: None)
+
+
+def test_cancelledCallDoesNotRun(reactor: Reactor, run: Any) -> None:
+    """A cancelled call never runs and is no longer active."""
+    calls: list[int] = []
+    call = reactor.callLater(0.01, calls.append, 1)
+    call.cancel()
+    run(_after(reactor, 0.03))
+    assert calls == []
+    assert not call.active()
+    assert call.cancelled
+
+
+def test_cancelTwiceRaisesAlreadyCancelled(reactor: Reactor) -> None:
+    """Cancelling a cancelled call raises AlreadyCancelled."""
+    call = reactor.callLater(1, lambda: None)
+    call.cancel()
+    with pytest.raises(error.AlreadyCancelled):
+        call.cancel()
+
+
+def test_cancelAfterCallRaisesAlreadyCalled(reactor: Reactor, run: Any) -> None:
+    """Cancelling, resetting or delaying a call that ran raises AlreadyCalled."""
+    call = reactor.callLater(0, lambda: None)
+    run(_after(reactor, 0.01))
+    assert call.called
+    for operation in (call.cancel, lambda: call.reset(1), lambda: call.delay(1)):
+        with pytest.raises(error.AlreadyCalled):
+            operation()
+
+
+def test_resetLaterPostponesTheCall(reactor: Reactor, run: Any) -> None:
+    """reset() to a later time makes the call run at the new time, not the old one."""
+    ran: list[float] = []
+    call = reactor.callLater(0.01, lambda: ran.append(reactor.seconds()))
+    call.reset(0.06)
+    newTime = call.getTime()
+    run(_after(reactor, 0.03))
+    assert ran == []
+    run(_after(reactor, 0.06))
+    assert len(ran) == 1 and ran[0] >= newTime - 0.002
+
+
+def test_resetSoonerBringsTheCallForward(reactor: Reactor, run: Any) -> None:
+    """reset() to an earlier time makes the call run early."""
+    ran: list[int] = []
+    call = reactor.callLater(30, ran.append, 1)
+    call.reset(0)
+    run(_after(reactor, 0.02))
+    assert ran == [1]
+
+
+def test_delayPushesTheCallBack(reactor: Reactor, run: Any) -> None:
+    """delay() adds to the scheduled time."""
+    ran: list[int] = []
+    call = reactor.callLater(0.01, ran.append, 1)
+    old = call.getTime()
+    call.delay(10)
+    assert call.getTime() == pytest.approx(old + 10)
+    run(_after(reactor, 0.03))
+    assert ran == [] and call.active()
+
+
+def test_getDelayedCallsListsPendingCalls(reactor: Reactor, run: Any) -> None:
+    """getDelayedCalls lists scheduled calls, and forgets them once run or cancelled."""
+    ran = reactor.callLater(0, lambda: None)
+    cancelled = reactor.callLater(10, lambda: None)
+    pending = reactor.callLater(10, lambda: None)
+    cancelled.cancel()
+    run(_after(reactor, 0.01))
+    assert set(reactor.getDelayedCalls()) == {pending}
+    assert ran.called
+
+
+def test_exceptionInDelayedCallIsLoggedAndReactorGoesOn(reactor: Reactor, run: Any) -> None:
+    """An exception in a delayed call is logged with its traceback; later calls still run."""
+
+    def broken() -> None:
+        raise ValueError("delayed call broke")
+
+    reactor.callLater(0, broken)
+    with capturedLogs() as events:
+        run(_after(reactor, 0.01))
+    failures = [e["log_failure"] for e in events if "log_failure" in e]
+    assert [f.getErrorMessage() for f in failures] == ["delayed call broke"]
+    assert "broken" in failures[0].getTraceback()
+
+
+def test_secondsIsTheLoopClock(reactor: Reactor) -> None:
+    """seconds() is the loop's monotonic clock, the clock callLater schedules on."""
+    assert abs(reactor.seconds() - reactor._loop.time()) < 0.01
+
+
+def test_delayedCallReprNamesTheFunction() -> None:
+    """A DelayedCall's repr names the function and its arguments."""
+
+    def target(x: int) -> None:
+        pass
+
+    call = DelayedCall(10.0, target, (1,), {}, lambda c: None, lambda c: None, lambda: 0.0)
+    assert "target(1)" in repr(call)
+    assert "called=0 cancelled=0" in repr(call)
+
+
+def test_plainDelayedCallUsesItsCallbacks() -> None:
+    """A DelayedCall built by hand (as task.Clock does) reports cancel and reset."""
+    cancelled: list[DelayedCall] = []
+    resets: list[float] = []
+    now = [100.0]
+    call = DelayedCall(
+        105.0, lambda: None, (), {}, cancelled.append, lambda c: resets.append(c.time),
+        lambda: now[0],
+    )
+    call.reset(2)
+    call.delay(1)
+    call.cancel()
+    assert resets == [102.0, 103.0]
+    assert cancelled == [call]
