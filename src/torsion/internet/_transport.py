@@ -1,0 +1,832 @@
+"""Stream transports over the event loop's own transports: connections, ports, connectors.
+
+Theory of operation: one `Connection` object per connection is both the asyncio protocol
+handed to the loop and the Twisted transport handed to the user's protocol.  On
+``connection_made`` it builds the user's protocol and then binds the hot path with no Python
+frame of its own in between:
+
+- ``data_received`` (an instance slot) is the user protocol's bound ``dataReceived``; the
+  loop transport is told again about its protocol (``set_protocol``) because uvloop caches
+  ``data_received`` when the protocol is set;
+- ``write``/``writeSequence`` (instance slots) are the loop transport's own bound
+  ``write``/``writelines``, so ``transport.write(str)`` raises ``TypeError`` as the loop does.
+
+Everything else (half-close, producers, closing) runs through the methods below.  After the
+connection is lost ``write`` becomes a no-op, as in Twisted.
+
+Owners: a `Connection` belongs to a listening `Port` (server side) or a `Connector` (client
+side); the owner builds the protocol, converts socket addresses to address objects and hears
+about the end of the connection.  `Port` binds its socket synchronously (so
+``CannotListenError`` raises at once and ``getHost()`` works before ``run()``) and then hands
+the socket to ``loop.create_server``; `Connector` runs one connection attempt as a task.
+
+Backpressure: a streaming producer is paused and resumed by the loop's
+``pause_writing``/``resume_writing``.  A pull producer is asked for more each time the write
+buffer drains: while one is registered the high-water mark is 0, so any buffered byte pauses
+writing and the drained buffer resumes it; a write that went straight to the socket asks for
+more on the next loop iteration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import ssl
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from torsion.internet import error
+from torsion.internet.address import IPv4Address, IPv6Address
+from torsion.internet.defer import Deferred, succeed
+from torsion.logger import Logger
+from torsion.python.failure import Failure
+
+__all__ = ["Connection", "Connector", "Port", "inetAddress", "startTLSOn"]
+
+_log = Logger()
+
+
+def _discard(data: bytes) -> None:
+    """Drop data that arrives when no protocol wants it (refused or finished connection)."""
+
+
+def _dropWrite(data: bytes) -> None:
+    """Drop a write to a connection that is gone, as Twisted does (after a type check)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+
+
+def _dropWriteSequence(seq: Iterable[bytes]) -> None:
+    """Drop a writeSequence to a connection that is gone."""
+
+
+def inetAddress(kind: str, sockaddr: Any) -> IPv4Address | IPv6Address:
+    """Convert a socket address tuple into Twisted's IPv4Address or IPv6Address."""
+    if len(sockaddr) == 4:
+        host, port, flow, scope = sockaddr
+        return IPv6Address(kind, host, port, flow, scope)  # type: ignore[arg-type]
+    return IPv4Address(kind, sockaddr[0], sockaddr[1])  # type: ignore[arg-type]
+
+
+def _logPrefixOf(obj: object) -> str:
+    """Return obj.logPrefix() if it has one, else its class name (Twisted's rule)."""
+    prefix = getattr(obj, "logPrefix", None)
+    if callable(prefix):
+        return str(prefix())
+    return type(obj).__name__
+
+
+class Connection(asyncio.Protocol):
+    """One stream connection: the loop's protocol and the user's ITCPTransport at once.
+
+    Kept small (``__slots__``) because idle-connection memory is a measured target.
+    """
+
+    __slots__ = (
+        "data_received",
+        "write",
+        "writeSequence",
+        "protocol",
+        "connected",
+        "disconnecting",
+        "_transport",
+        "_owner",
+        "_peer",
+        "_producer",
+        "_streaming",
+        "_writePaused",
+        "_wrote",
+        "_flags",
+    )
+
+    # _flags bits: which way(s) the connection has been shut and how it ended.
+    _ABORTED = 1
+    _READ_LOST = 2
+    _WRITE_LOST = 4
+    _TLS_PENDING = 8
+    _LOST = 16
+
+    def __init__(self, owner: Any) -> None:
+        self._owner = owner
+        self.protocol: Any = None
+        self.connected = False
+        self.disconnecting = False
+        self._transport: Any = None
+        self._peer: Any = None
+        self._producer: Any = None
+        self._streaming = False
+        self._writePaused = False
+        self._wrote = False
+        self._flags = 0
+        self.data_received = _discard  # type: ignore[method-assign]
+        self.write: Callable[[bytes], None] = _dropWrite
+        self.writeSequence: Callable[[Iterable[bytes]], None] = _dropWriteSequence
+
+    # -- asyncio.Protocol side ------------------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        """Build the user's protocol for this connection and bind the hot path to it."""
+        self._transport = transport
+        owner = self._owner
+        try:
+            self._peer = owner._address(transport.get_extra_info("peername"))
+            protocol = owner._buildProtocol(self._peer, self)
+        except BaseException:
+            _log.failure("Unhandled error building a protocol for {peer}", peer=self._peer)
+            transport.abort()
+            return
+        if protocol is None:
+            transport.close()
+            return
+        self._attach(protocol)
+
+    def _attach(self, protocol: Any) -> None:
+        """Make ``protocol`` this connection's protocol and call its makeConnection."""
+        transport = self._transport
+        self.connected = True
+        self.write = transport.write
+        self.writeSequence = transport.writelines
+        self._setProtocol(protocol)
+        self._owner._reactor._openTransports.add(self)
+        try:
+            protocol.makeConnection(self)
+        except BaseException:
+            _log.failure("Unhandled error in {protocol}.connectionMade", protocol=protocol)
+            self.abortConnection()
+            return
+        self._owner._connected(self)
+
+    def _setProtocol(self, protocol: Any) -> None:
+        """Deliver further data straight to ``protocol`` (used by endpoint wrappers too)."""
+        self.protocol = protocol
+        self.data_received = protocol.dataReceived  # type: ignore[method-assign]
+        if not self._flags & self._LOST:
+            self._transport.set_protocol(self)
+
+    def eof_received(self) -> bool:
+        """Tell a half-closeable protocol the read side ended; close any other connection.
+
+        Returning True keeps the write side open (IHalfCloseableProtocol); False lets the
+        loop close the connection, which then ends with ConnectionDone.
+        """
+        self._flags |= self._READ_LOST
+        readConnectionLost = getattr(self.protocol, "readConnectionLost", None)
+        if readConnectionLost is None or self._flags & self._WRITE_LOST:
+            return False
+        try:
+            readConnectionLost()
+        except BaseException:
+            _log.failure("Unhandled error in readConnectionLost")
+            self.abortConnection()
+        return True
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """Tell the protocol and the owner how the connection ended, exactly once."""
+        if self._flags & self._LOST:
+            return
+        self._flags |= self._LOST
+        self.connected = False
+        self.data_received = _discard  # type: ignore[method-assign]
+        self.write = _dropWrite
+        self.writeSequence = _dropWriteSequence
+        protocol = self.protocol
+        if protocol is None:
+            return
+        self._owner._reactor._openTransports.discard(self)
+        producer = self._producer
+        if producer is not None:
+            self._producer = None
+            try:
+                producer.stopProducing()
+            except BaseException:
+                _log.failure("Unhandled error stopping producer {producer}", producer=producer)
+        reason = self._reasonFor(exc)
+        try:
+            protocol.connectionLost(reason)
+        except BaseException:
+            _log.failure("Unhandled error in {protocol}.connectionLost", protocol=protocol)
+        self._owner._connectionLost(self, reason)
+
+    def _reasonFor(self, exc: BaseException | None) -> Failure:
+        """Map the loop's close cause to Twisted's ConnectionDone/Lost/Aborted reasons.
+
+        A TLS error or an exception raised by user code (the loop closes the connection
+        when ``dataReceived`` raises) is passed on as itself, with its traceback.
+        """
+        if self._flags & self._ABORTED:
+            return Failure(error.ConnectionAborted())
+        if exc is None:
+            return Failure(error.ConnectionDone())
+        if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError):
+            return Failure(error.ConnectionLost(str(exc) or type(exc).__name__))
+        return Failure(exc, type(exc), exc.__traceback__)
+
+    def pause_writing(self) -> None:
+        """The loop's write buffer passed its high-water mark: pause a streaming producer."""
+        self._writePaused = True
+        producer = self._producer
+        if producer is not None and self._streaming:
+            producer.pauseProducing()
+
+    def resume_writing(self) -> None:
+        """The write buffer drained: resume a streaming producer or pull from a pull one."""
+        self._writePaused = False
+        producer = self._producer
+        if producer is None:
+            return
+        if self._streaming:
+            producer.resumeProducing()
+        else:
+            self._pull()
+
+    # -- ITransport / ITCPTransport side -------------------------------------------------------
+
+    def loseConnection(self) -> None:
+        """Close the connection once buffered writes are sent (and a pull producer is done)."""
+        if not self.connected or self.disconnecting:
+            return
+        self.disconnecting = True
+        if self._producer is not None and not self._streaming:
+            return  # unregisterProducer() closes, as in Twisted
+        if self._flags & self._TLS_PENDING:
+            return  # closed once the TLS handshake finishes and buffered data is written
+        self._transport.close()
+
+    def abortConnection(self) -> None:
+        """Close the connection at once, dropping buffered writes (reason ConnectionAborted)."""
+        if self._flags & self._LOST or self._transport is None:
+            return
+        self._flags |= self._ABORTED
+        self.disconnecting = True
+        self._transport.abort()
+
+    def loseWriteConnection(self) -> None:
+        """Half-close: send EOF after buffered data but keep reading (RFC 9293 §3.6)."""
+        if not self.connected or self._flags & self._WRITE_LOST:
+            return
+        self._flags |= self._WRITE_LOST
+        if self._flags & self._READ_LOST:
+            self.loseConnection()
+            return
+        self._transport.write_eof()
+        self.write = _dropWrite
+        self.writeSequence = _dropWriteSequence
+        writeConnectionLost = getattr(self.protocol, "writeConnectionLost", None)
+        if writeConnectionLost is not None:
+            try:
+                writeConnectionLost()
+            except BaseException:
+                _log.failure("Unhandled error in writeConnectionLost")
+
+    def getPeer(self) -> Any:
+        """Return the remote address (IPv4Address, IPv6Address or UNIXAddress)."""
+        return self._peer
+
+    def getHost(self) -> Any:
+        """Return the local address (IPv4Address, IPv6Address or UNIXAddress)."""
+        return self._owner._address(self._transport.get_extra_info("sockname"))
+
+    def getHandle(self) -> Any:
+        """Return the underlying socket (the loop's socket-like object)."""
+        return self._transport.get_extra_info("socket")
+
+    def _sockopt(self, level: int, option: int, value: int | None = None) -> int:
+        """Get (value None) or set a socket option on the connection's socket."""
+        sock = self._transport.get_extra_info("socket")
+        if value is None:
+            return int(sock.getsockopt(level, option))
+        sock.setsockopt(level, option, value)
+        return value
+
+    def setTcpNoDelay(self, enabled: bool) -> None:
+        """Turn Nagle's algorithm off (True) or on (False)."""
+        self._sockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(bool(enabled)))
+
+    def getTcpNoDelay(self) -> bool:
+        """Tell whether Nagle's algorithm is off (TCP_NODELAY)."""
+        return bool(self._sockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    def setTcpKeepAlive(self, enabled: bool) -> None:
+        """Turn TCP keepalive probes on or off (SO_KEEPALIVE)."""
+        self._sockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(bool(enabled)))
+
+    def getTcpKeepAlive(self) -> bool:
+        """Tell whether TCP keepalive probes are on."""
+        return bool(self._sockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+
+    def logPrefix(self) -> str:
+        """Return the protocol's class name, used as the log prefix for this connection."""
+        return type(self.protocol).__name__ if self.protocol is not None else "-"
+
+    @property
+    def connector(self) -> Any:
+        """The Connector that made this client connection (None on the server side)."""
+        return self._owner if isinstance(self._owner, Connector) else None
+
+    @property
+    def disconnected(self) -> bool:
+        """True once the connection is gone."""
+        return bool(self._flags & self._LOST)
+
+    # -- IProducer (the connection as a producer of received data) --------------------
+
+    def pauseProducing(self) -> None:
+        """Stop reading from the socket until resumeProducing (flow control upstream)."""
+        if self.connected:
+            self._transport.pause_reading()
+
+    def resumeProducing(self) -> None:
+        """Read from the socket again."""
+        if self.connected:
+            self._transport.resume_reading()
+
+    def stopProducing(self) -> None:
+        """Stop for good: close the connection (Twisted's FileDescriptor semantics)."""
+        self.loseConnection()
+
+    # -- IConsumer (the connection as a consumer of a producer's data) -------------------
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """Let ``producer`` write to this connection under the loop's flow control.
+
+        A streaming (push) producer is paused when the write buffer passes its high-water
+        mark and resumed when it drains; a pull producer's resumeProducing is called each
+        time the buffer is empty.
+        """
+        if self._producer is not None:
+            raise RuntimeError(
+                f"Cannot register producer {producer!r}, because producer "
+                f"{self._producer!r} was never unregistered."
+            )
+        if not self.connected:
+            producer.stopProducing()
+            return
+        self._producer = producer
+        self._streaming = bool(streaming)
+        if streaming:
+            if self._writePaused:
+                producer.pauseProducing()
+            return
+        self.write = self._pullWrite
+        self.writeSequence = self._pullWriteSequence
+        self._transport.set_write_buffer_limits(high=0)
+        self._pull()
+
+    def unregisterProducer(self) -> None:
+        """Forget the producer; close now if loseConnection was waiting for it."""
+        producer, self._producer = self._producer, None
+        if producer is None or not self.connected:
+            return
+        if not self._streaming:
+            transport = self._transport
+            self.write = transport.write
+            self.writeSequence = transport.writelines
+            transport.set_write_buffer_limits()
+        if self.disconnecting and not self._flags & self._TLS_PENDING:
+            self._transport.close()
+
+    def _pullWrite(self, data: bytes) -> None:
+        """Write while a pull producer is registered, noting that it produced something."""
+        self._wrote = True
+        self._transport.write(data)
+
+    def _pullWriteSequence(self, seq: Iterable[bytes]) -> None:
+        """writeSequence while a pull producer is registered."""
+        self._wrote = True
+        self._transport.writelines(seq)
+
+    def _pull(self) -> None:
+        """Ask the pull producer for more; again next iteration if it all went out at once."""
+        producer = self._producer
+        if producer is None or self._streaming or not self.connected:
+            return
+        self._wrote = False
+        producer.resumeProducing()
+        if (
+            self._producer is producer
+            and self._wrote
+            and self.connected
+            and not self._writePaused
+            and self._transport.get_write_buffer_size() == 0
+        ):
+            self._owner._reactor._loop.call_soon(self._pull)
+
+    # -- TLS ------------------------------------------------------------------------------------
+
+    def startTLS(self, contextFactory: Any, normal: bool = True) -> None:
+        """Upgrade this live connection to TLS (STARTTLS), keeping writes made meanwhile.
+
+        ``normal`` True means this side plays its natural role (server side for accepted
+        connections, client side for outgoing ones); False swaps the roles.
+        """
+        startTLSOn(self, contextFactory, normal)
+
+    def getPeerCertificate(self) -> Any:
+        """Return the peer's TLS certificate as a torsion.internet.ssl.Certificate, or None."""
+        from torsion.internet.ssl import Certificate
+
+        sslObject = self._transport.get_extra_info("ssl_object")
+        if sslObject is None:
+            return None
+        der = sslObject.getpeercert(binary_form=True)
+        return None if der is None else Certificate.loadDER(der)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.logPrefix()} peer={self._peer}>"
+
+
+def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
+    """Run the TLS handshake over ``conn``'s loop transport and swap the transport in.
+
+    Writes made before the handshake completes are buffered and sent encrypted after it,
+    in order; a handshake failure ends the connection with the TLS error as reason.
+    """
+    if not conn.connected or conn._flags & Connection._TLS_PENDING:
+        raise RuntimeError("startTLS on a connection that is closed or already starting TLS")
+    serverSide = conn._owner._isServer == bool(normal)
+    context = contextFactory.getContext()
+    hostname = None if serverSide else getattr(contextFactory, "_hostname", None)
+    if not serverSide and hostname is None and context.check_hostname:
+        raise ValueError("startTLS as a client with hostname checking needs a hostname")
+    pending: list[bytes] = []
+
+    def buffered(data: bytes) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        pending.append(bytes(data))
+
+    def bufferedSequence(seq: Iterable[bytes]) -> None:
+        for data in seq:
+            buffered(data)
+
+    old = conn._transport
+    loop = conn._owner._reactor._loop
+    conn._flags |= Connection._TLS_PENDING
+    conn.write = buffered
+    conn.writeSequence = bufferedSequence
+
+    async def upgrade() -> None:
+        try:
+            new = await loop.start_tls(
+                old, conn, context, server_side=serverSide, server_hostname=hostname
+            )
+        except BaseException as exc:
+            conn._flags &= ~Connection._TLS_PENDING
+            old.abort()
+            conn.connection_lost(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        conn._flags &= ~Connection._TLS_PENDING
+        if new is None or conn._flags & Connection._LOST:
+            return
+        conn._transport = new
+        pull = conn._producer is not None and not conn._streaming
+        conn.write = conn._pullWrite if pull else new.write
+        conn.writeSequence = conn._pullWriteSequence if pull else new.writelines
+        if pending:
+            new.writelines(pending)
+        if conn.disconnecting and not pull:
+            new.close()
+
+    loop.create_task(upgrade())
+
+
+class Port:
+    """A listening stream socket (Twisted's IListeningPort) on the reactor's loop.
+
+    Subclasses say which socket to make (`_makeSocket`), how to serve it
+    (`_createServer`) and how addresses look (`_address`).
+    """
+
+    _isServer = True
+    _kind = "TCP"
+
+    def __init__(self, reactor: Any, factory: Any, backlog: int) -> None:
+        self._reactor = reactor
+        self.factory = factory
+        self.backlog = backlog
+        self.connected = False
+        self._socket: socket.socket | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._serveStarted = False
+        self._closing = False
+        self._stopDeferreds: list[Deferred[None]] = []
+        self._realPortNumber: Any = None
+
+    # -- subclass hooks --------------------------------------------------------------------
+
+    def _makeSocket(self) -> socket.socket:
+        """Create and bind the listening socket; raise CannotListenError on failure."""
+        raise NotImplementedError
+
+    async def _createServer(self, sock: socket.socket) -> asyncio.AbstractServer:
+        """Hand the bound socket to the loop's server machinery."""
+        raise NotImplementedError
+
+    def _address(self, sockaddr: Any) -> Any:
+        """Turn a socket address into an address object."""
+        raise NotImplementedError
+
+    def _closedMessage(self) -> str:
+        """Twisted's log line for a closed port."""
+        return f"({self._kind} Port {self._realPortNumber} Closed)"
+
+    def _cleanUp(self) -> None:
+        """Release anything outside the socket once closed (UNIX paths, lock files)."""
+
+    # -- connection owner interface -------------------------------------------------------
+
+    def _buildProtocol(self, addr: Any, conn: Connection) -> Any:
+        return self.factory.buildProtocol(addr)
+
+    def _connected(self, conn: Connection) -> None:
+        pass
+
+    def _connectionLost(self, conn: Connection, reason: Failure) -> None:
+        pass
+
+    def _newConnection(self) -> Connection:
+        return Connection(self)
+
+    # -- IListeningPort ---------------------------------------------------------------------
+
+    def startListening(self) -> None:
+        """Bind and listen now; serve connections once the reactor runs."""
+        if self.connected:
+            raise error.AlreadyListened(f"{self!r} is already listening")
+        sock = self._makeSocket()
+        try:
+            sock.listen(self.backlog)
+        except OSError as exc:
+            sock.close()
+            raise error.CannotListenError(self._interfaceName(), self._portName(), exc) from exc
+        sock.setblocking(False)
+        self._socket = sock
+        self._realPortNumber = self._portNumberOf(sock)
+        _log.info(
+            "{prefix} starting on {port}",
+            prefix=_logPrefixOf(self.factory),
+            port=self._realPortNumber,
+        )
+        self.factory.doStart()
+        self.connected = True
+        self._closing = False
+        self._serveStarted = False
+        self._reactor._openPorts.add(self)
+        self._task = self._reactor._loop.create_task(self._serve(sock))
+
+    def _interfaceName(self) -> str:
+        return ""
+
+    def _portName(self) -> Any:
+        return self._realPortNumber
+
+    def _portNumberOf(self, sock: socket.socket) -> Any:
+        return sock.getsockname()[1]
+
+    async def _serve(self, sock: socket.socket) -> None:
+        self._serveStarted = True
+        try:
+            server = await self._createServer(sock)
+        except BaseException:
+            _log.failure("Could not serve {port}", port=self)
+            sock.close()
+            self._closed()
+            return
+        self._server = server
+        if self._closing:
+            server.close()
+            self._reactor._loop.call_soon(self._closed)
+
+    def stopListening(self) -> Deferred[None]:
+        """Stop accepting connections; the Deferred fires once the socket is closed.
+
+        Connections already accepted stay open.
+        """
+        if not self.connected:
+            return succeed(None)
+        self.connected = False
+        self._closing = True
+        d: Deferred[None] = Deferred()
+        self._stopDeferreds.append(d)
+        if self._server is not None:
+            self._server.close()
+            self._reactor._loop.call_soon(self._closed)
+        elif not self._serveStarted and self._task is not None:
+            self._task.cancel()
+            if self._socket is not None:
+                self._socket.close()
+            self._closed()
+        return d
+
+    loseConnection = stopListening
+
+    def _closed(self) -> None:
+        """Log the close, stop the factory and fire the stopListening Deferreds."""
+        self.connected = False
+        self._server = None
+        self._task = None
+        self._socket = None
+        self._reactor._openPorts.discard(self)
+        self._cleanUp()
+        _log.info(self._closedMessage().replace("{", "{{").replace("}", "}}"))
+        try:
+            self.factory.doStop()
+        except BaseException:
+            _log.failure("Unhandled error stopping factory {factory}", factory=self.factory)
+        deferreds, self._stopDeferreds = self._stopDeferreds, []
+        for d in deferreds:
+            d.callback(None)
+
+    def getHost(self) -> Any:
+        """Return the address the port is bound to (with the real port number if 0 was asked)."""
+        if self._socket is not None:
+            return self._address(self._socket.getsockname())
+        raise error.NotListeningError(f"{self!r} is not listening")
+
+    def logPrefix(self) -> str:
+        """Return the factory's log prefix."""
+        return _logPrefixOf(self.factory)
+
+    def __repr__(self) -> str:
+        state = "" if self.connected else "not listening "
+        return f"<{_logPrefixOf(self.factory)} on {self._realPortNumber!r} {state}({self._kind})>"
+
+
+class Connector:
+    """An outgoing connection attempt that can be retried (Twisted's IConnector).
+
+    ``state`` is "disconnected", "connecting" or "connected".  The factory's doStart runs
+    before the first attempt and doStop once the connector ends up disconnected without the
+    factory asking for another attempt from clientConnectionFailed/Lost.
+    """
+
+    _isServer = False
+    _kind = "TCP"
+
+    def __init__(self, reactor: Any, factory: Any, timeout: float | None) -> None:
+        self._reactor = reactor
+        self.factory = factory
+        self.timeout = timeout
+        self.state = "disconnected"
+        self.transport: Connection | None = None
+        self._factoryStarted = False
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- subclass hooks ---------------------------------------------------------------------
+
+    async def _open(self, conn: Connection) -> None:
+        """Connect a socket and hand it to the loop with ``conn`` as its protocol."""
+        raise NotImplementedError
+
+    def _address(self, sockaddr: Any) -> Any:
+        raise NotImplementedError
+
+    def getDestination(self) -> Any:
+        """Return the address this connector connects to."""
+        raise NotImplementedError
+
+    # -- IConnector -----------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Start a connection attempt (also used by the factory to retry)."""
+        if self.state != "disconnected":
+            raise RuntimeError("can't connect in this state")
+        self.state = "connecting"
+        if not self._factoryStarted:
+            self.factory.doStart()
+            self._factoryStarted = True
+        conn = Connection(self)
+        self.transport = conn
+        loop = self._reactor._loop
+        self._task = loop.create_task(self._attempt(conn))
+        if self.timeout is not None:
+            self._timer = loop.call_later(self.timeout, self._timedOut)
+        self.factory.startedConnecting(self)
+
+    def stopConnecting(self) -> None:
+        """Abandon the attempt in progress; the factory sees UserError."""
+        if self.state != "connecting":
+            raise error.NotConnectingError("we're not trying to connect")
+        self._cancel(error.UserError())
+
+    def disconnect(self) -> None:
+        """Stop connecting, or close the connection if connected."""
+        if self.state == "connecting":
+            self.stopConnecting()
+        elif self.state == "connected" and self.transport is not None:
+            self.transport.loseConnection()
+
+    def _timedOut(self) -> None:
+        self._timer = None
+        if self.state == "connecting":
+            self._cancel(error.TimeoutError())
+
+    def _cancel(self, reason: error.ConnectError) -> None:
+        """Fail the attempt now (as Twisted does, synchronously) and tear down its pieces."""
+        conn = self.transport
+        task = self._task
+        self._failed(reason)
+        if task is not None and not task.done():
+            task.cancel()
+        if conn is not None and conn._transport is not None and not conn.connected:
+            conn._transport.abort()
+
+    def _cancelTimer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def _attempt(self, conn: Connection) -> None:
+        """Run one connection attempt; outcomes of an abandoned attempt are ignored."""
+        try:
+            await self._open(conn)
+        except asyncio.CancelledError:
+            pass
+        except (error.ConnectError, error.DNSLookupError, ssl.SSLError) as exc:
+            self._failIfCurrent(conn, exc)
+        except OSError as exc:
+            self._failIfCurrent(conn, error.getConnectError(exc))
+        except BaseException as exc:
+            self._failIfCurrent(conn, exc)
+
+    def _failIfCurrent(self, conn: Connection, reason: BaseException) -> None:
+        if self.transport is conn and self.state == "connecting":
+            self._failed(reason)
+
+    # -- connection owner interface ---------------------------------------------------------
+
+    def buildProtocol(self, addr: Any) -> Any:
+        """The attempt succeeded: ask the factory for a protocol (Twisted's BaseConnector)."""
+        self.state = "connected"
+        self._cancelTimer()
+        return self.factory.buildProtocol(addr)
+
+    def _buildProtocol(self, addr: Any, conn: Connection) -> Any:
+        if self.state != "connecting" or self.transport is not conn:
+            return None
+        protocol = self.buildProtocol(addr)
+        if protocol is None:
+            from torsion.internet.protocol import Protocol
+
+            self.state = "connected"
+            protocol = Protocol()
+            self._reactor._loop.call_soon(self._refuse)
+        return protocol
+
+    def _refuse(self) -> None:
+        if self.transport is not None:
+            self.transport.loseConnection()
+
+    def _connected(self, conn: Connection) -> None:
+        pass
+
+    def _failed(self, reason: BaseException) -> None:
+        """The attempt failed: tell the factory; stop it unless it tries again."""
+        if self.state != "connecting":
+            return
+        self._cancelTimer()
+        self.state = "disconnected"
+        self.transport = None
+        self._task = None
+        try:
+            self.factory.clientConnectionFailed(self, Failure(reason))
+        except BaseException:
+            _log.failure("Unhandled error in clientConnectionFailed")
+        self._stopFactoryIfIdle()
+
+    def _connectionLost(self, conn: Connection, reason: Failure) -> None:
+        if self.transport is not conn:
+            return
+        self.state = "disconnected"
+        self.transport = None
+        try:
+            self.factory.clientConnectionLost(self, reason)
+        except BaseException:
+            _log.failure("Unhandled error in clientConnectionLost")
+        self._stopFactoryIfIdle()
+
+    def _stopFactoryIfIdle(self) -> None:
+        if self.state == "disconnected" and self._factoryStarted:
+            self._factoryStarted = False
+            try:
+                self.factory.doStop()
+            except BaseException:
+                _log.failure("Unhandled error stopping factory {factory}", factory=self.factory)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} instance at 0x{id(self):x} {self.state}>"
+
+
+def _isAbstractUNIX(path: str | bytes) -> bool:
+    """Tell whether a UNIX socket name lives in Linux's abstract namespace (leading NUL)."""
+    return path[:1] in ("\0", b"\0")
+
+
+def _fsPath(path: str | bytes) -> str:
+    """Return a socket path as str for os calls."""
+    return os.fsdecode(path)

@@ -1,0 +1,658 @@
+"""TCP transports, listening ports and connectors on real sockets, on both engines."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import struct
+from typing import Any
+
+import pytest
+
+from torsion.internet import error
+from torsion.internet.address import IPv4Address, IPv6Address
+from torsion.internet.defer import Deferred
+from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
+from torsion.logger import capturedLogs, formatEvent
+
+
+class Held:
+    """Carries a Failure through a Deferred's callback chain (a Failure would errback)."""
+
+    def __init__(self, failure: Any) -> None:
+        self.failure = failure
+        self.value = failure.value
+
+    def check(self, *types: Any) -> Any:
+        return self.failure.check(*types)
+
+
+class Recorder(Protocol):
+    """Records what it receives; fires ``made`` and ``lost`` Deferreds."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.made: Deferred[Recorder] = Deferred()
+        self.lost: Deferred[Any] = Deferred()
+        self.expected = 0
+        self.gotAll: Deferred[bytes] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.made.callback(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.data += data
+        if self.expected and len(self.data) >= self.expected and not self.gotAll.called:
+            self.gotAll.callback(bytes(self.data))
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.lost.callback(Held(reason))
+
+
+class Echo(Protocol):
+    def dataReceived(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+class RecordingFactory(ServerFactory):
+    """Builds ``protocol`` instances and fires ``built`` with the first."""
+
+    def __init__(self, protocol: Any = Recorder) -> None:
+        self.protocol = protocol
+        self.instances: list[Any] = []
+        self.built: Deferred[Any] = Deferred()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = Factory.buildProtocol(self, addr)
+        self.instances.append(p)
+        self.addr = addr
+        if not self.built.called:
+            self.built.callback(p)
+        return p
+
+
+class Client(ClientFactory):
+    """A client factory whose ``failed``/``lostConn`` Deferreds fire with the reason."""
+
+    def __init__(self, protocol: Any = Recorder) -> None:
+        self.protocol = protocol
+        self.failed: Deferred[Any] = Deferred()
+        self.lostConn: Deferred[Any] = Deferred()
+        self.built: Deferred[Any] = Deferred()
+        self.started = 0
+
+    def startedConnecting(self, connector: Any) -> None:
+        self.started += 1
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = Factory.buildProtocol(self, addr)
+        self.built.callback(p)
+        return p
+
+    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+        self.failed.callback(Held(reason))
+
+    def clientConnectionLost(self, connector: Any, reason: Any) -> None:
+        self.lostConn.callback(Held(reason))
+
+
+def connectPair(reactor: Any, run: Any, server: Any = Recorder, client: Any = Recorder) -> Any:
+    """Listen, connect, and return (serverProtocol, clientProtocol) once both are connected."""
+    sf = RecordingFactory(server)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Client(client)
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    c = run(cf.built)
+    s = run(sf.built)
+    if isinstance(c, Recorder):
+        run(c.made)
+    if isinstance(s, Recorder):
+        run(s.made)
+    return s, c
+
+
+def test_listenTCPBindsBeforeRun(reactor: Any) -> None:
+    """listenTCP binds at once: getHost() reports the real port before the reactor runs."""
+    port = reactor.listenTCP(0, RecordingFactory(), interface="127.0.0.1")
+    host = port.getHost()
+    assert isinstance(host, IPv4Address)
+    assert host.type == "TCP" and host.host == "127.0.0.1" and host.port > 0
+
+
+def test_listenOnBusyPortRaisesCannotListen(reactor: Any) -> None:
+    """Binding a port already in use raises CannotListenError from listenTCP itself."""
+    port = reactor.listenTCP(0, RecordingFactory(), interface="127.0.0.1")
+    with pytest.raises(error.CannotListenError) as info:
+        reactor.listenTCP(port.getHost().port, RecordingFactory(), interface="127.0.0.1")
+    assert info.value.port == port.getHost().port
+
+
+def test_echoRoundTrip(reactor: Any, run: Any) -> None:
+    """Bytes written by a client come back from an echo server."""
+    server, client = connectPair(reactor, run, server=Echo)
+    client.expected = 11
+    client.transport.write(b"hello ")
+    client.transport.writeSequence([b"wor", b"ld"])
+    assert run(client.gotAll) == b"hello world"
+
+
+def test_writeStrRaisesTypeError(reactor: Any, run: Any) -> None:
+    """transport.write refuses str: the wire carries bytes."""
+    server, client = connectPair(reactor, run)
+    with pytest.raises(TypeError):
+        client.transport.write("text")
+
+
+def test_serverFactoryGetsPeerAddress(reactor: Any, run: Any) -> None:
+    """buildProtocol gets the client's address, equal to the client transport's getHost()."""
+    sf = RecordingFactory()
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    client = run(cf.built)
+    server = run(sf.built)
+    run(server.made)
+    assert sf.addr == client.transport.getHost() == server.transport.getPeer()
+    assert server.transport.getHost() == client.transport.getPeer() == port.getHost()
+
+
+def test_cleanCloseGivesConnectionDone(reactor: Any, run: Any) -> None:
+    """loseConnection ends both sides with ConnectionDone, after flushing what was written."""
+    server, client = connectPair(reactor, run)
+    server.transport.write(b"x" * 300_000)
+    server.transport.loseConnection()
+    assert server.transport.disconnecting
+    reason = run(client.lost)
+    assert reason.check(error.ConnectionDone)
+    assert len(client.data) == 300_000
+    assert run(server.lost).check(error.ConnectionDone)
+
+
+def test_abortGivesConnectionAborted(reactor: Any, run: Any) -> None:
+    """abortConnection ends the local side with ConnectionAborted."""
+    server, client = connectPair(reactor, run)
+    client.transport.abortConnection()
+    assert run(client.lost).check(error.ConnectionAborted)
+    assert run(server.lost).check(error.ConnectionClosed)
+
+
+def test_peerResetGivesConnectionLost(reactor: Any, run: Any) -> None:
+    """A peer that resets the connection ends it with ConnectionLost."""
+    sf = RecordingFactory()
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    raw = socket.create_connection(("127.0.0.1", port.getHost().port))
+    server = run(sf.built)
+    run(server.made)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    raw.close()
+    reason = run(server.lost)
+    assert reason.check(error.ConnectionLost) and not reason.check(error.ConnectionAborted)
+
+
+def test_writesAfterCloseAreDropped(reactor: Any, run: Any) -> None:
+    """Writing to a closed connection is silently ignored, as in Twisted."""
+    server, client = connectPair(reactor, run)
+    client.transport.loseConnection()
+    run(client.lost)
+    client.transport.write(b"late")
+    assert not client.transport.connected
+
+
+class HalfCloser(Recorder):
+    """A half-closeable protocol: answers after the peer's EOF."""
+
+    readLost: Deferred[None]
+
+    def connectionMade(self) -> None:
+        self.readLost = Deferred()
+        super().connectionMade()
+
+    def readConnectionLost(self) -> None:
+        self.transport.write(b"got " + bytes(self.data))
+        self.transport.loseConnection()
+        self.readLost.callback(None)
+
+
+def test_halfCloseableProtocolKeepsWriting(reactor: Any, run: Any) -> None:
+    """After the peer's EOF a half-closeable protocol gets readConnectionLost and can reply."""
+    server, client = connectPair(reactor, run, server=HalfCloser)
+    client.transport.write(b"question")
+    client.transport.loseWriteConnection()
+    run(server.readLost)
+    assert run(client.lost).check(error.ConnectionDone)
+    assert bytes(client.data) == b"got question"
+
+
+def test_eofClosesOrdinaryProtocol(reactor: Any, run: Any) -> None:
+    """The peer's EOF ends a protocol that is not half-closeable with ConnectionDone."""
+    server, client = connectPair(reactor, run)
+    client.transport.loseWriteConnection()
+    assert run(server.lost).check(error.ConnectionDone)
+
+
+class Exploding(Recorder):
+    def dataReceived(self, data: bytes) -> None:
+        raise ZeroDivisionError("boom in dataReceived")
+
+
+def test_dataReceivedExceptionClosesAndLogs(reactor: Any, run: Any) -> None:
+    """An exception in dataReceived closes that connection, is logged, and is the reason."""
+    with capturedLogs() as events:
+        server, client = connectPair(reactor, run, server=Exploding)
+        client.transport.write(b"trigger")
+        reason = run(server.lost)
+        assert reason.check(ZeroDivisionError)
+        run(client.lost)
+    assert any(e.get("log_failure") is not None or "boom" in str(formatEvent(e)) for e in events)
+
+
+class RefusingFactory(ServerFactory):
+    def buildProtocol(self, addr: Any) -> Any:
+        return None
+
+
+def test_buildProtocolNoneClosesConnection(reactor: Any, run: Any) -> None:
+    """A server factory returning None from buildProtocol refuses (closes) the connection."""
+    port = reactor.listenTCP(0, RefusingFactory(), interface="127.0.0.1")
+    cf = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    client = run(cf.built)
+    assert run(client.lost).check(error.ConnectionDone)
+
+
+def test_connectionRefused(reactor: Any, run: Any) -> None:
+    """Connecting to a closed port fails with ConnectionRefusedError, then stops the factory."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    portno = sock.getsockname()[1]
+    sock.close()
+    cf = Client()
+    connector = reactor.connectTCP("127.0.0.1", portno, cf)
+    assert connector.state == "connecting" and cf.started == 1
+    reason = run(cf.failed)
+    assert reason.check(error.ConnectionRefusedError)
+    assert connector.state == "disconnected" and cf.numPorts == 0
+
+
+def test_connectTimeout(reactor: Any, run: Any) -> None:
+    """A connection attempt that does not complete within ``timeout`` fails with TimeoutError."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    for _ in range(4):  # fill the accept queue so further SYNs go unanswered
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(listener.getsockname())
+        except BlockingIOError:
+            pass
+        fillers.append(s)
+    try:
+        cf = Client()
+        reactor.connectTCP("127.0.0.1", listener.getsockname()[1], cf, timeout=0.3)
+        assert run(cf.failed).check(error.TimeoutError)
+    finally:
+        for s in fillers:
+            s.close()
+        listener.close()
+
+
+class FakeNameResolver:
+    """An IHostnameResolver that knows no names."""
+
+    def resolveHostName(self, receiver: Any, hostName: str, portNumber: int = 0,
+                        addressTypes: Any = None, transportSemantics: str = "TCP") -> Any:
+        receiver.resolutionBegan(None)
+        receiver.resolutionComplete()
+        return receiver
+
+
+def test_unknownHostFailsWithDNSLookupError(reactor: Any, run: Any) -> None:
+    """A host name the reactor's resolver cannot find fails with DNSLookupError."""
+    reactor.installNameResolver(FakeNameResolver())
+    cf = Client()
+    reactor.connectTCP("no-such-host.invalid", 80, cf)
+    assert run(cf.failed).check(error.DNSLookupError)
+
+
+def test_stopConnectingGivesUserError(reactor: Any, run: Any) -> None:
+    """stopConnecting abandons the attempt; the factory sees UserError."""
+    cf = Client()
+    connector = reactor.connectTCP("127.0.0.1", 9, cf)
+    connector.stopConnecting()
+    assert run(cf.failed).check(error.UserError)
+    with pytest.raises(error.NotConnectingError):
+        connector.stopConnecting()
+
+
+def test_connectorLifecycle(reactor: Any, run: Any) -> None:
+    """A connector is connecting, then connected, then disconnected with the reason."""
+    sf = RecordingFactory()
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Client()
+    connector = reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    assert connector.getDestination() == IPv4Address("TCP", "127.0.0.1", port.getHost().port)
+    client = run(cf.built)
+    run(client.made)
+    assert connector.state == "connected" and client.transport.connector is connector
+    connector.disconnect()
+    assert run(cf.lostConn).check(error.ConnectionDone)
+    assert connector.state == "disconnected"
+
+
+def test_bindAddress(reactor: Any, run: Any) -> None:
+    """connectTCP's bindAddress sets the client's local address."""
+    sf = RecordingFactory()
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    local = probe.getsockname()
+    probe.close()
+    cf = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf, bindAddress=local)
+    server = run(sf.built)
+    run(server.made)
+    assert server.transport.getPeer().port == local[1]
+
+
+def test_socketOptions(reactor: Any, run: Any) -> None:
+    """setTcpNoDelay and setTcpKeepAlive change what the getters report."""
+    server, client = connectPair(reactor, run)
+    t = client.transport
+    t.setTcpNoDelay(False)
+    assert t.getTcpNoDelay() is False
+    t.setTcpNoDelay(True)
+    assert t.getTcpNoDelay() is True
+    t.setTcpKeepAlive(True)
+    assert t.getTcpKeepAlive() is True
+    t.setTcpKeepAlive(False)
+    assert t.getTcpKeepAlive() is False
+
+
+def test_startAndStopLogLinesAndFactoryCalls(reactor: Any, run: Any) -> None:
+    """A port logs Twisted's start and close lines and calls doStart/doStop on its factory."""
+
+    class EchoFactory(ServerFactory):
+        protocol = Echo
+
+    factory = EchoFactory()
+    with capturedLogs() as events:
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        number = port.getHost().port
+        assert factory.numPorts == 1
+        run(port.stopListening())
+    texts = [formatEvent(e) for e in events]
+    assert f"EchoFactory starting on {number}" in texts
+    assert f"(TCP Port {number} Closed)" in texts
+    assert factory.numPorts == 0
+
+
+def test_stopListeningFreesThePort(reactor: Any, run: Any) -> None:
+    """Once stopListening's Deferred fires, the port can be bound again and refuses connects."""
+    port = reactor.listenTCP(0, RecordingFactory(), interface="127.0.0.1")
+    run(Deferred.fromCoroutine(_sleep(reactor, 0.01)))
+    number = port.getHost().port
+    run(port.stopListening())
+    again = reactor.listenTCP(number, RecordingFactory(), interface="127.0.0.1")
+    assert again.getHost().port == number
+
+
+async def _sleep(reactor: Any, seconds: float) -> None:
+    d: Deferred[None] = Deferred()
+    reactor.callLater(seconds, d.callback, None)
+    await d
+
+
+def test_stopListeningKeepsConnections(reactor: Any, run: Any) -> None:
+    """Connections accepted before stopListening stay open."""
+    sf = RecordingFactory(Echo)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    client = run(cf.built)
+    run(client.made)
+    run(port.stopListening())
+    client.expected = 4
+    client.transport.write(b"ping")
+    assert run(client.gotAll) == b"ping"
+
+
+def test_pauseProducingStopsReading(reactor: Any, run: Any) -> None:
+    """A paused transport delivers nothing until resumeProducing."""
+    server, client = connectPair(reactor, run)
+    server.transport.pauseProducing()
+    client.transport.write(b"held")
+    run(Deferred.fromCoroutine(_sleep(reactor, 0.05)))
+    assert bytes(server.data) == b""
+    server.expected = 4
+    server.transport.resumeProducing()
+    assert run(server.gotAll) == b"held"
+
+
+class StreamingSource:
+    """A push producer writing 64 KiB chunks while not paused; tracks the largest buffer."""
+
+    def __init__(self, reactor: Any, transport: Any, total: int) -> None:
+        self.reactor = reactor
+        self.transport = transport
+        self.paused = False
+        self.pauses = 0
+        self.left = total
+        self.maxBuffered = 0
+        self.stopped = False
+
+    def pump(self) -> None:
+        if self.paused or self.stopped:
+            return
+        if self.left <= 0:
+            self.transport.unregisterProducer()
+            self.transport.loseConnection()
+            return
+        self.transport.write(b"z" * 65536)
+        self.left -= 65536
+        buffered = self.transport._transport.get_write_buffer_size()
+        self.maxBuffered = max(self.maxBuffered, buffered)
+        self.reactor.callLater(0, self.pump)
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+        self.pauses += 1
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        self.pump()
+
+    def stopProducing(self) -> None:
+        self.stopped = True
+
+
+def test_streamingProducerIsPausedByBackpressure(reactor: Any, run: Any) -> None:
+    """A peer that stops reading pauses a streaming producer: the buffer stays bounded."""
+    server, client = connectPair(reactor, run)
+    client.transport.pauseProducing()
+    source = StreamingSource(reactor, server.transport, 64 * 1024 * 1024)
+    server.transport.registerProducer(source, True)
+    source.pump()
+    run(Deferred.fromCoroutine(_sleep(reactor, 0.3)))
+    assert source.paused and source.pauses >= 1
+    assert source.maxBuffered <= 2 * 65536 + 65536
+    assert source.left > 32 * 1024 * 1024
+    source.left = 65536 * 4
+    client.transport.resumeProducing()
+    assert run(client.lost).check(error.ConnectionDone)
+
+
+class PullSource:
+    """A pull producer writing one chunk per resumeProducing, then unregistering."""
+
+    def __init__(self, transport: Any, chunks: int) -> None:
+        self.transport = transport
+        self.left = chunks
+        self.calls = 0
+
+    def resumeProducing(self) -> None:
+        self.calls += 1
+        if self.left == 0:
+            self.transport.unregisterProducer()
+            self.transport.loseConnection()
+            return
+        self.left -= 1
+        self.transport.write(b"p" * 100_000)
+
+    def stopProducing(self) -> None:
+        pass
+
+
+def test_pullProducerIsAskedUntilDone(reactor: Any, run: Any) -> None:
+    """A pull producer is asked for data each time the buffer drains, until it unregisters."""
+    server, client = connectPair(reactor, run)
+    source = PullSource(server.transport, 30)
+    server.transport.registerProducer(source, False)
+    assert run(client.lost).check(error.ConnectionDone)
+    assert len(client.data) == 3_000_000 and source.calls == 31
+
+
+def test_loseConnectionWaitsForPullProducer(reactor: Any, run: Any) -> None:
+    """loseConnection with a pull producer registered closes only after it unregisters."""
+    server, client = connectPair(reactor, run)
+    source = PullSource(server.transport, 5)
+    server.transport.registerProducer(source, False)
+    server.transport.loseConnection()
+    assert run(client.lost).check(error.ConnectionDone)
+    assert len(client.data) == 500_000
+
+
+def test_producerStoppedWhenConnectionLost(reactor: Any, run: Any) -> None:
+    """A registered producer gets stopProducing when the connection goes away."""
+    server, client = connectPair(reactor, run)
+    source = StreamingSource(reactor, server.transport, 0)
+    server.transport.registerProducer(source, True)
+    client.transport.loseConnection()
+    run(server.lost)
+    assert source.stopped
+
+
+def _hasIPv6Loopback() -> bool:
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _hasIPv6Loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_ipv6RoundTrip(reactor: Any, run: Any) -> None:
+    """listenTCP on ::1 and connectTCP to it work, with IPv6Address on both ends."""
+    sf = RecordingFactory(Echo)
+    port = reactor.listenTCP(0, sf, interface="::1")
+    assert isinstance(port.getHost(), IPv6Address)
+    cf = Client()
+    reactor.connectTCP("::1", port.getHost().port, cf)
+    client = run(cf.built)
+    run(client.made)
+    assert isinstance(client.transport.getPeer(), IPv6Address)
+    client.expected = 2
+    client.transport.write(b"v6")
+    assert run(client.gotAll) == b"v6"
+
+
+def test_connectTCPBeforeRunConnectsWhenRunning(reactor: Any, run: Any) -> None:
+    """connectTCP may be called before run(); the attempt proceeds once the reactor runs."""
+    sf = RecordingFactory(Echo)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Client()
+    connector = reactor.connectTCP("localhost", port.getHost().port, cf)
+    assert connector.state == "connecting"
+    client = run(cf.built)
+    assert isinstance(client, Recorder)
+
+
+_EMFILE_SCRIPT = r"""
+import resource, socket, sys, time
+from torsion.internet._reactor import Reactor
+from torsion.internet.protocol import Factory, Protocol
+
+class Echo(Protocol):
+    def dataReceived(self, data):
+        self.transport.write(data)
+
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+reactor = Reactor(engine=sys.argv[1])
+port = reactor.listenTCP(0, Factory.forProtocol(Echo), interface="127.0.0.1")
+print(port.getHost().port, flush=True)
+reactor.run(installSignalHandlers=False)
+"""
+
+
+@pytest.mark.parametrize("engine_", ["uvloop", "asyncio"])
+def test_acceptAtEMFILEDoesNotCrashOrSpin(engine_: str, tmp_path: Any) -> None:
+    """Running out of file descriptors at accept neither kills nor spins the server."""
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "emfile.py"
+    script.write_text(_EMFILE_SCRIPT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), engine_], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        portno = int(proc.stdout.readline())
+        clients = []
+        for _ in range(70):
+            s = socket.socket()
+            s.settimeout(2)
+            s.connect(("127.0.0.1", portno))
+            clients.append(s)
+        time.sleep(0.5)
+        cpuBefore = _cpuSeconds(proc.pid)
+        time.sleep(1.0)
+        cpuUsed = _cpuSeconds(proc.pid) - cpuBefore
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert cpuUsed < 0.5
+        for s in clients:
+            s.close()
+        time.sleep(0.3)
+        s = socket.create_connection(("127.0.0.1", portno), timeout=5)
+        s.sendall(b"alive")
+        got = b""
+        deadline = time.monotonic() + 5
+        while len(got) < 5 and time.monotonic() < deadline:
+            got += s.recv(10)
+        s.close()
+        assert got == b"alive"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _cpuSeconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    import os
+
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_connectionMadeExceptionClosesConnection(reactor: Any, run: Any) -> None:
+    """An exception in connectionMade is logged and closes that connection only."""
+
+    class BadStart(Recorder):
+        def connectionMade(self) -> None:
+            raise ValueError("bad start")
+
+    sf = RecordingFactory(BadStart)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    client = run(cf.built)
+    assert run(client.lost).check(error.ConnectionClosed)
+    server = sf.instances[0]
+    assert run(server.lost).check(error.ConnectionAborted)
+
+
+_ = errno
