@@ -151,8 +151,12 @@ class LineReceiver(protocol.Protocol, _PauseableMixin):
     def _deliver(self) -> Any:
         """Deliver complete lines and raw data from ``_buffer[_start:]`` until none is left.
 
-        Returns whatever true value a handler returned to stop processing (Twisted code may
-        return a reason from ``lineReceived``).
+        The inner loop keeps the buffer, delimiter and limit in locals while nothing the
+        handler could change has changed (the buffer object, which every change to the
+        buffer replaces, the mode, the delimiter, the paused flag); any change sends
+        control back to the outer loop,
+        which reads the state afresh.  Returns whatever true value a handler returned to
+        stop processing (Twisted code may return a reason from ``lineReceived``).
         """
         while not self.paused:
             buf = self._buffer
@@ -167,20 +171,31 @@ class LineReceiver(protocol.Protocol, _PauseableMixin):
                     return why
                 continue
             delimiter = self.delimiter
-            end = buf.find(delimiter, start)
-            if end < 0:
-                if len(buf) - start >= self.MAX_LENGTH + len(delimiter):
-                    return self.lineLengthExceeded(self.clearLineBuffer())
-                return None
-            if end - start > self.MAX_LENGTH:
-                return self.lineLengthExceeded(self.clearLineBuffer())
-            self._start = end + len(delimiter)
-            why = self.lineReceived(buf[start:end])
-            if why:
-                return why
+            delimiterLength = len(delimiter)
+            maxLength = self.MAX_LENGTH
             transport = self.transport
-            if transport is not None and transport.disconnecting:
-                return None
+            while True:
+                end = buf.find(delimiter, start)
+                if end < 0:
+                    if len(buf) - start >= maxLength + delimiterLength:
+                        return self.lineLengthExceeded(self.clearLineBuffer())
+                    return None
+                if end - start > maxLength:
+                    return self.lineLengthExceeded(self.clearLineBuffer())
+                nextStart = self._start = end + delimiterLength
+                why = self.lineReceived(buf[start:end])
+                if why:
+                    return why
+                if transport is not None and transport.disconnecting:
+                    return None
+                if (
+                    self._buffer is not buf  # cleared, or data appended re-entrantly
+                    or self.delimiter is not delimiter
+                    or not self.line_mode
+                    or self.paused
+                ):
+                    break
+                start = nextStart
         return None
 
     def setLineMode(self, extra: bytes = b"") -> Any:
