@@ -823,3 +823,66 @@ def test_reactDoesNotStopStoppingReactor() -> None:
     with pytest.raises(SystemExit) as exc:
         task.react(main, _reactor=reactor)
     assert exc.value.code == 1
+
+
+# --- on a real reactor ---------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_reactOnRealReactor(reactor: Any) -> None:
+    """react runs main on a real reactor, stops it when main's Deferred fires, exits 0."""
+    seen: list[str] = []
+
+    def main(r: Any) -> Deferred[None]:
+        return task.deferLater(r, 0.01, seen.append, "ran")
+
+    with pytest.raises(SystemExit) as exc:
+        task.react(main, _reactor=reactor)
+    assert exc.value.code == 0
+    assert seen == ["ran"]
+    assert not reactor.running
+
+
+@pytest.mark.integration
+def test_reactCoroutineFailureOnRealReactor(reactor: Any, classic: list[dict[str, Any]]
+                                            ) -> None:
+    """A failing coroutine main exits with status 1 after its error is logged."""
+
+    async def main(r: Any) -> None:
+        await task.deferLater(r, 0)
+        raise KeyError("late")
+
+    with pytest.raises(SystemExit) as exc:
+        task.react(main, _reactor=reactor)
+    assert exc.value.code == 1
+    errors = [e for e in classic if e.get("why") == "main function encountered error"]
+    assert errors[0]["failure"].check(KeyError)
+
+
+@pytest.mark.integration
+def test_loopingCallOnRealReactor(reactor: Any, run: Any) -> None:
+    """A LoopingCall on a real reactor runs repeatedly until stopped."""
+    count: list[int] = []
+    lc = LoopingCall(lambda: count.append(1) if len(count) < 3 else lc.stop())
+    lc.clock = reactor
+    assert run(lc.start(0.001)) is lc
+    assert len(count) == 3
+
+
+@pytest.mark.integration
+def test_cooperatorOnRealReactor(reactor: Any, run: Any) -> None:
+    """A Cooperator scheduled with the reactor's callLater runs an iterator to completion."""
+    out: list[int] = []
+    coop = task.Cooperator(scheduler=lambda f: reactor.callLater(0, f))
+    iterator = iter(out.append(i) for i in range(100))
+    assert run(coop.coiterate(iterator)) is iterator
+    assert out == list(range(100))
+
+
+@pytest.fixture
+def classic() -> Iterator[list[dict[str, Any]]]:
+    """Classic events published during the test."""
+    events: list[dict[str, Any]] = []
+    log.addObserver(events.append)
+    yield events
+    log.removeObserver(events.append)
