@@ -1,0 +1,313 @@
+"""Tests of Site and server.Request: rendering results, errors, sessions, gzip, URLs."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+import pytest
+
+from torsion.internet.defer import Deferred, succeed
+from torsion.logger import capturedLogs
+from torsion.web import resource, server
+from torsion.web.resource import EncodingResourceWrapper
+
+GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+class Leaf(resource.Resource):
+    """A leaf whose render_GET is given by the test."""
+
+    isLeaf = True
+
+    def __init__(self, render: Any) -> None:
+        super().__init__()
+        self._render = render
+
+    def render_GET(self, request: server.Request) -> Any:
+        return self._render(request)
+
+
+def test_deferredBodyIsWrittenWhenFired(connectSite: Any, parse: Any) -> None:
+    """A render method returning a Deferred[bytes] answers when it fires."""
+    d: Deferred[bytes] = Deferred()
+    conn = connectSite(Leaf(lambda r: d))
+    assert conn.send(GET) == b""
+    d.callback(b"later")
+    response = parse(conn.take())[0]
+    assert (response.body, response.header(b"content-length")) == (b"later", b"5")
+
+
+def test_coroutineBodyIsWritten(connectSite: Any, parse: Any) -> None:
+    """A render method that is a coroutine answers with what it returns."""
+    d: Deferred[bytes] = Deferred()
+
+    async def render(request: server.Request) -> bytes:
+        part = await d
+        return part + b"!"
+
+    conn = connectSite(Leaf(render))
+    conn.send(GET)
+    d.callback(b"async")
+    assert parse(conn.take())[0].body == b"async!"
+
+
+def test_failedDeferredRenders500AndLogs(connectSite: Any, parse: Any) -> None:
+    """A Deferred that fails becomes a 500 page and a logged failure."""
+    d: Deferred[bytes] = Deferred()
+    conn = connectSite(Leaf(lambda r: d))
+    conn.send(GET)
+    with capturedLogs() as events:
+        d.errback(ZeroDivisionError("boom"))
+    response = parse(conn.take())[0]
+    assert response.code == 500 and b"Processing Failed" in response.body
+    assert any(e.get("log_failure") is not None for e in events)
+
+
+def test_exceptionInRenderIs500WithoutTraceback(connectSite: Any, parse: Any) -> None:
+    """An exception in render gives 500 with no traceback unless displayTracebacks is set."""
+    def boom(request: server.Request) -> bytes:
+        raise ValueError("secret <detail>")
+
+    with capturedLogs() as events:
+        response = parse(connectSite(Leaf(boom)).send(GET))[0]
+    assert response.code == 500 and b"secret" not in response.body
+    assert any("ValueError" in e["log_failure"].getTraceback()
+               for e in events if e.get("log_failure") is not None)
+
+
+def test_displayTracebacksShowsEscapedTraceback(connectSite: Any, parse: Any) -> None:
+    """With displayTracebacks the 500 page includes the traceback, HTML-escaped."""
+    def boom(request: server.Request) -> bytes:
+        raise ValueError("secret <detail>")
+
+    with capturedLogs():
+        response = parse(connectSite(Leaf(boom), displayTracebacks=True).send(GET))[0]
+    assert b"secret &lt;detail&gt;" in response.body and b"<detail>" not in response.body
+
+
+def test_exceptionAfterStartedWritingClosesConnection(connectSite: Any) -> None:
+    """An error after the headers went out closes the connection instead of a 500."""
+    d: Deferred[bytes] = Deferred()
+
+    def render(request: server.Request) -> Any:
+        request.write(b"partial")
+        return d
+
+    conn = connectSite(Leaf(render))
+    conn.send(GET)
+    with capturedLogs():
+        d.errback(RuntimeError("late"))
+    assert b"500" not in conn.take()
+    assert conn.transport.disconnecting
+
+
+def test_nonBytesResultIs500(connectSite: Any, parse: Any) -> None:
+    """A render method returning str is answered with a 500 page, escaped."""
+    response = parse(connectSite(Leaf(lambda r: "<text>")).send(GET))[0]
+    assert response.code == 500 and b"<text>" not in response.body
+
+
+def test_unsupportedMethodGives405WithAllow(connectSite: Any, parse: Any) -> None:
+    """A method without render_METHOD gets 405 and an Allow header."""
+    conn = connectSite(Leaf(lambda r: b"x"))
+    response = parse(conn.send(b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert response.code == 405
+    assert response.header(b"allow") == b"GET, HEAD"
+
+
+def test_allowedMethodsAttributeIsUsed(connectSite: Any, parse: Any) -> None:
+    """A resource's allowedMethods attribute is what the Allow header lists."""
+    leaf = Leaf(lambda r: b"x")
+    leaf.allowedMethods = (b"GET",)
+    response = parse(connectSite(leaf).send(b"PUT / HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert response.header(b"allow") == b"GET"
+
+
+def test_headFallsBackToGet(connectSite: Any, parse: Any) -> None:
+    """A resource with render_GET only and no render_HEAD still answers HEAD, bodiless."""
+    class OnlyGet:
+        isLeaf = True
+
+        def render(self, request: server.Request) -> bytes:
+            from torsion.web.error import UnsupportedMethod
+
+            if request.method != b"GET":
+                raise UnsupportedMethod([b"GET"])
+            return b"abc"
+
+    out = connectSite(OnlyGet()).send(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parse(out, head=True)[0].header(b"content-length") == b"3"
+    assert out.endswith(b"\r\n\r\n")
+
+
+def test_notDoneYetLetsResourceFinish(connectSite: Any, parse: Any) -> None:
+    """NOT_DONE_YET leaves the request open until the resource finishes it."""
+    held: list[server.Request] = []
+
+    def render(request: server.Request) -> int:
+        held.append(request)
+        return server.NOT_DONE_YET
+
+    conn = connectSite(Leaf(render))
+    assert conn.send(GET) == b""
+    held[0].setHeader(b"content-length", b"2")
+    held[0].write(b"ok")
+    held[0].finish()
+    assert parse(conn.take())[0].body == b"ok"
+
+
+def test_traversalUsesPutChildAndDecodesSegments(connectSite: Any, parse: Any) -> None:
+    """The path is walked child by child; segments are percent-decoded in postpath."""
+    seen: list[tuple[list[bytes], list[bytes]]] = []
+
+    def render(request: server.Request) -> bytes:
+        seen.append((list(request.prepath), list(request.postpath)))
+        return b"leaf"
+
+    root = resource.Resource()
+    sub = resource.Resource()
+    root.putChild(b"a b", sub)
+    sub.putChild(b"c", Leaf(render))
+    out = parse(connectSite(root).send(b"GET /a%20b/c/d/e HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert out.body == b"leaf"
+    assert seen == [([b"a b", b"c"], [b"d", b"e"])]
+
+
+def test_missingChildIs404(connectSite: Any, parse: Any) -> None:
+    """A path with no matching child is answered 404."""
+    assert parse(connectSite(resource.Resource()).send(
+        b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"))[0].code == 404
+
+
+def test_gzipEncodingWhenAccepted(connectSite: Any, parse: Any) -> None:
+    """EncodingResourceWrapper+GzipEncoderFactory gzips for clients accepting gzip."""
+    wrapped = EncodingResourceWrapper(Leaf(lambda r: b"z" * 1000),
+                                      [server.GzipEncoderFactory()])
+    out = connectSite(wrapped).send(b"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+    response = parse(out)[0]
+    assert response.header(b"content-encoding") == b"gzip"
+    assert response.header(b"vary") == b"Accept-Encoding"
+    assert gzip.decompress(response.body) == b"z" * 1000
+    assert int(response.header(b"content-length") or 0) == len(response.body)
+
+
+def test_gzipStreamedWrites(connectSite: Any, parse: Any) -> None:
+    """Streaming writes through the gzip encoder produce one valid gzip stream."""
+    held: list[server.Request] = []
+
+    def render(request: server.Request) -> int:
+        held.append(request)
+        return server.NOT_DONE_YET
+
+    conn = connectSite(EncodingResourceWrapper(Leaf(render), [server.GzipEncoderFactory()]))
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: deflate, gzip\r\n\r\n")
+    held[0].write(b"a" * 100)
+    held[0].write(b"b" * 100)
+    held[0].finish()
+    assert gzip.decompress(parse(conn.take())[0].body) == b"a" * 100 + b"b" * 100
+
+
+def test_noGzipWhenNotAccepted(connectSite: Any, parse: Any) -> None:
+    """Without gzip in Accept-Encoding the body is sent as is."""
+    wrapped = EncodingResourceWrapper(Leaf(lambda r: b"plain"), [server.GzipEncoderFactory()])
+    response = parse(connectSite(wrapped).send(GET))[0]
+    assert response.body == b"plain" and response.header(b"content-encoding") is None
+
+
+def test_sessionCreatedWithSecureCookie(connectSite: Any, parse: Any) -> None:
+    """getSession sets an HttpOnly, SameSite cookie holding an unguessable id."""
+    sessions: list[server.Session] = []
+    conn = connectSite(Leaf(lambda r: sessions.append(r.getSession()) or b""))
+    response = parse(conn.send(GET))[0]
+    uid = sessions[0].uid
+    assert len(uid) == 64
+    cookie = response.header(b"set-cookie") or b""
+    assert cookie.startswith(b"TORSION_SESSION=" + uid) and b"HttpOnly" in cookie
+    assert b"SameSite=Lax" in cookie
+
+
+def test_sessionFoundAgainFromCookie(connectSite: Any) -> None:
+    """A request carrying the session cookie gets the same session back."""
+    sessions: list[server.Session] = []
+    conn = connectSite(Leaf(lambda r: sessions.append(r.getSession()) or b""))
+    conn.send(GET)
+    uid = sessions[0].uid
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\nCookie: TORSION_SESSION=" + uid + b"\r\n\r\n")
+    assert sessions[1] is sessions[0]
+
+
+def test_unknownSessionCookieGetsNewSession(connectSite: Any) -> None:
+    """A forged or expired session id does not resurrect a session."""
+    sessions: list[server.Session] = []
+    conn = connectSite(Leaf(lambda r: sessions.append(r.getSession()) or b""))
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\nCookie: TORSION_SESSION=forged\r\n\r\n")
+    assert sessions[0].uid != b"forged"
+
+
+def test_sessionExpiresAfterTimeout(connectSite: Any) -> None:
+    """An unused session expires after sessionTimeout on the site's clock and notifies."""
+    sessions: list[server.Session] = []
+    conn = connectSite(Leaf(lambda r: sessions.append(r.getSession()) or b""))
+    conn.send(GET)
+    session = sessions[0]
+    expired: list[bool] = []
+    session.notifyOnExpire(lambda: expired.append(True))
+    conn.clock.advance(session.sessionTimeout - 1)
+    session.touch()
+    conn.clock.advance(session.sessionTimeout - 1)
+    assert not expired and session.uid in conn.site.sessions
+    conn.clock.advance(2)
+    assert expired == [True] and session.uid not in conn.site.sessions
+
+
+def test_sessionExpireNow(connectSite: Any) -> None:
+    """Session.expire removes it from the site at once."""
+    sessions: list[server.Session] = []
+    conn = connectSite(Leaf(lambda r: sessions.append(r.getSession()) or b""))
+    conn.send(GET)
+    sessions[0].expire()
+    assert conn.site.sessions == {}
+    with pytest.raises(KeyError):
+        conn.site.getSession(sessions[0].uid)
+
+
+def test_prePathURLAndURLPath(connectSite: Any) -> None:
+    """prePathURL and URLPath describe where the resource sits."""
+    urls: list[bytes] = []
+    root = resource.Resource()
+    root.putChild(b"dir", Leaf(lambda r: urls.append(r.prePathURL())
+                               or urls.append(bytes(r.URLPath().child(b"kid"))) or b""))
+    connectSite(root).send(b"GET /dir HTTP/1.1\r\nHost: example.com:8080\r\n\r\n")
+    assert urls == [b"http://example.com:12345/dir", b"http://example.com:12345/dir/kid"]
+
+
+def test_redirectSetsLocation(connectSite: Any, parse: Any) -> None:
+    """request.redirect answers 302 with a Location header."""
+    def render(request: server.Request) -> bytes:
+        request.redirect(b"/elsewhere")
+        return b""
+
+    response = parse(connectSite(Leaf(render)).send(GET))[0]
+    assert (response.code, response.header(b"location")) == (302, b"/elsewhere")
+
+
+def test_conditionalLastModified(connectSite: Any, parse: Any) -> None:
+    """setLastModified returns CACHED and 304 for a current If-Modified-Since."""
+    from torsion.web import http
+
+    def render(request: server.Request) -> bytes:
+        if request.setLastModified(1000) is http.CACHED:
+            return b""
+        return b"fresh"
+
+    conn = connectSite(Leaf(render))
+    stamp = http.datetimeToString(2000)
+    response = parse(conn.send(b"GET / HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: " + stamp
+                               + b"\r\n\r\n"), head=True)[0]
+    assert response.code == 304
+
+
+def test_succeededDeferredAnswersAtOnce(connectSite: Any, parse: Any) -> None:
+    """An already-fired Deferred is answered during the same dataReceived."""
+    assert parse(connectSite(Leaf(lambda r: succeed(b"now"))).send(GET))[0].body == b"now"
