@@ -242,6 +242,11 @@ def _installedReactor() -> Any:
     return reactor
 
 
+def _reactorIfInstalled() -> Any:
+    """The global reactor if some code installed it, else None (nothing to check)."""
+    return sys.modules.get("torsion.internet.reactor")
+
+
 class TestCase(SynchronousTestCase):
     """A test case whose setUp, test, tearDown and cleanups may return Deferreds or be
     coroutines, run on the global reactor with a timeout, followed by a dirty-reactor check."""
@@ -303,9 +308,9 @@ class TestCase(SynchronousTestCase):
 
     def _checkReactor(self) -> None:
         """Fail the test if it left anything on the reactor, then clean the reactor."""
-        if "torsion.internet.reactor" not in sys.modules:
+        reactor = _reactorIfInstalled()
+        if reactor is None:
             return  # the test never touched the global reactor
-        reactor = _installedReactor()
         dirt = findDirt(reactor)
         if dirt:
             cleanDirt(reactor)
