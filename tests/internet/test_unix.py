@@ -1,0 +1,152 @@
+"""UNIX-domain stream sockets on real sockets, on both engines."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import sys
+from typing import Any
+
+import pytest
+
+from torsion.internet import error
+from torsion.internet.address import UNIXAddress
+from torsion.internet.defer import Deferred
+from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
+
+
+class Held:
+    """Carries a Failure through a Deferred's callback chain."""
+
+    def __init__(self, failure: Any) -> None:
+        self.failure = failure
+
+    def check(self, *types: Any) -> Any:
+        return self.failure.check(*types)
+
+
+class Recorder(Protocol):
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.made: Deferred[Any] = Deferred()
+        self.lost: Deferred[Any] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.made.callback(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.data += data
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.lost.callback(Held(reason))
+
+
+class Greeter(Protocol):
+    def connectionMade(self) -> None:
+        self.transport.write(b"hello")
+        self.transport.loseConnection()
+
+
+class Client(ClientFactory):
+    protocol = Recorder
+
+    def __init__(self) -> None:
+        self.built: Deferred[Any] = Deferred()
+        self.failed: Deferred[Any] = Deferred()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = Factory.buildProtocol(self, addr)
+        self.built.callback(p)
+        return p
+
+    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+        self.failed.callback(Held(reason))
+
+
+def test_roundTripAndAddresses(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """A client reads what a UNIX server writes; getHost/getPeer are UNIXAddress."""
+    path = str(tmp_path / "s.sock")
+    port = reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter))
+    assert port.getHost() == UNIXAddress(path)
+    cf = Client()
+    reactor.connectUNIX(path, cf)
+    client = run(cf.built)
+    assert run(client.lost).check(error.ConnectionDone)
+    assert bytes(client.data) == b"hello"
+    assert client.transport.getPeer() == UNIXAddress(path)
+
+
+def test_modeIsApplied(reactor: Any, tmp_path: Any) -> None:
+    """listenUNIX's mode sets the socket file's permissions."""
+    path = str(tmp_path / "m.sock")
+    reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter), mode=0o600)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_stopListeningRemovesSocketFile(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """stopListening closes the port and removes its socket file."""
+    path = str(tmp_path / "r.sock")
+    port = reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter))
+    run(port.stopListening())
+    assert not os.path.exists(path)
+
+
+def test_listenOnExistingPathRaises(reactor: Any, tmp_path: Any) -> None:
+    """Listening on a path that is in use raises CannotListenError at once."""
+    path = str(tmp_path / "busy.sock")
+    reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter))
+    with pytest.raises(error.CannotListenError):
+        reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter))
+
+
+def test_connectToMissingPathFails(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """Connecting to a path with no socket fails with a ConnectError (BadFileError)."""
+    cf = Client()
+    reactor.connectUNIX(str(tmp_path / "none.sock"), cf)
+    assert run(cf.failed).check(error.BadFileError)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="abstract namespace is Linux-only")
+def test_abstractNamespace(reactor: Any, run: Any) -> None:
+    """A name starting with NUL lives in the abstract namespace: no file, still connectable."""
+    name = "\0torsion-test-" + os.urandom(6).hex()
+    reactor.listenUNIX(name, ServerFactory.forProtocol(Greeter))
+    cf = Client()
+    reactor.connectUNIX(name, cf)
+    client = run(cf.built)
+    run(client.lost)
+    assert bytes(client.data) == b"hello"
+
+
+def test_wantPIDRefusesSecondListener(reactor: Any, tmp_path: Any) -> None:
+    """With wantPID a lock file names the listener and a second listener is refused."""
+    path = str(tmp_path / "p.sock")
+    reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter), wantPID=True)
+    assert int(os.readlink(path + ".lock")) == os.getpid()
+    with pytest.raises(error.CannotListenError):
+        reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter), wantPID=True)
+
+
+def test_wantPIDReplacesStaleSocket(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """With wantPID a socket left behind by a dead process is replaced."""
+    path = str(tmp_path / "stale.sock")
+    leftover = socket.socket(socket.AF_UNIX)
+    leftover.bind(path)
+    leftover.close()
+    os.symlink("999999999", path + ".lock")
+    reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter), wantPID=True)
+    cf = Client()
+    reactor.connectUNIX(path, cf, checkPID=True)
+    client = run(cf.built)
+    run(client.lost)
+    assert bytes(client.data) == b"hello"
+
+
+def test_checkPIDRefusesWithoutLiveLock(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """connectUNIX with checkPID fails when no live process holds the lock."""
+    path = str(tmp_path / "nolock.sock")
+    reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter))
+    cf = Client()
+    reactor.connectUNIX(path, cf, checkPID=True)
+    assert run(cf.failed).check(error.BadFileError)
