@@ -155,3 +155,13 @@ def test_eventAsTextOptions() -> None:
     event = {"log_format": "m", "log_time": 0.0, "log_level": LogLevel.info}
     assert eventAsText(event, includeTimestamp=False, includeSystem=False) == "m"
     assert eventAsText(event, includeTimestamp=False) == "[-] m"
+
+
+def test_cachedTimeFormatterMatchesFormatTime() -> None:
+    """The cached formatter gives formatTime's text, also for a new second after a cached one."""
+    from torsion.logger._format import cachedTimeFormatter
+
+    fmt = cachedTimeFormatter("%Y-%m-%d %H:%M:%S%z")
+    for when in (1e9, 1e9 + 0.5, 1e9 + 1, 1e9 + 86400):
+        assert fmt(when) == formatTime(when, "%Y-%m-%d %H:%M:%S%z")
+    assert fmt(None) == "-"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
-from ._format import formatEventAsClassicLogText, formatTime, timeFormatClassic
+from ._format import cachedTimeFormatter, formatEventAsClassicLogText, timeFormatClassic
 from ._interfaces import LogEvent
 
 __all__ = ["FileLogObserver", "textFileLogObserver"]
@@ -35,7 +35,9 @@ def textFileLogObserver(outFile: IO[Any], timeFormat: str | None = timeFormatCla
     ``timeFormat`` is a strftime format (None prints "-"); the default is twistd's.
     """
 
+    formatTime = cachedTimeFormatter(timeFormat)
+
     def formatWithTime(event: LogEvent) -> str | None:
-        return formatEventAsClassicLogText(event, lambda when: formatTime(when, timeFormat))
+        return formatEventAsClassicLogText(event, formatTime)
 
     return FileLogObserver(outFile, formatWithTime)

@@ -64,7 +64,7 @@ def formatWithCall(formatString: str, mapping: Mapping[str, Any]) -> str:
 
     This lets a log call pass a callable that is evaluated only when someone renders the event.
     """
-    return str(_formatter.vformat(formatString, (), _CallMapping(mapping)))
+    return formatString.format_map(_CallMapping(mapping))
 
 
 def _safeRepr(obj: object) -> str:
@@ -171,9 +171,35 @@ def formatTime(when: float | None, timeFormat: str | None = timeFormatRFC3339,
         return default
 
 
-def formatClassicTime(when: float | None) -> str:
-    """Render a timestamp the way classic ``twistd.log`` lines do: ``2026-11-21 10:00:00+0000``."""
-    return formatTime(when, timeFormatClassic)
+def cachedTimeFormatter(timeFormat: str | None) -> Callable[[float | None], str]:
+    """A ``formatTime`` for one strftime format that reuses the text of the last second.
+
+    A busy log writes many lines per second, and the time zone lookup behind the offset is
+    the costly part of a line. Only formats with no sub-second fields (no ``%f``) are cached.
+    """
+    if timeFormat is None or "%f" in timeFormat:
+        return lambda when: formatTime(when, timeFormat)
+    cache: list[tuple[int, str]] = [(-1, "")]
+
+    def format(when: float | None) -> str:
+        if when is None:
+            return "-"
+        try:
+            second = int(when)
+        except (TypeError, ValueError, OverflowError):
+            return "-"
+        cachedSecond, cachedText = cache[0]
+        if cachedSecond == second:
+            return cachedText
+        text = formatTime(when, timeFormat)
+        cache[0] = (second, text)
+        return text
+
+    return format
+
+
+#: Renders a timestamp the way classic ``twistd.log`` lines do: ``2026-11-21 10:00:00+0000``.
+formatClassicTime = cachedTimeFormatter(timeFormatClassic)
 
 
 def formatTraceback(failure: object) -> str:
