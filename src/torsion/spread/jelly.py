@@ -165,7 +165,10 @@ def setInstanceState(inst: Any, unjellier: _Unjellier, jellyList: list[Any]) -> 
 def _setState(inst: Any, state: Any) -> None:
     setter = getattr(type(inst), "__setstate__", None)
     if setter is not None:
-        setter(inst, state)
+        try:
+            setter(inst, state)
+        except (TypeError, ValueError, AttributeError) as e:
+            raise InsecureJelly(f"invalid state for {qual(type(inst))}: {e}") from e
     elif isinstance(state, dict):
         inst.__dict__ = state
     else:
