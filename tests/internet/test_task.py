@@ -231,17 +231,17 @@ def test_runningAttributeTracksState() -> None:
 
 
 def test_startTwiceRaises() -> None:
-    """Starting a running LoopingCall raises RuntimeError."""
+    """Starting a running LoopingCall raises AssertionError, as in Twisted."""
     lc, clock = _looping(lambda: None)
     lc.start(1)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(AssertionError):
         lc.start(1)
 
 
 def test_stopWhenNotRunningRaises() -> None:
-    """Stopping a LoopingCall that is not running raises RuntimeError."""
+    """Stopping a LoopingCall that is not running raises AssertionError, as in Twisted."""
     lc, clock = _looping(lambda: None)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(AssertionError):
         lc.stop()
 
 
@@ -886,3 +886,10 @@ def classic() -> Iterator[list[dict[str, Any]]]:
     log.addObserver(events.append)
     yield events
     log.removeObserver(events.append)
+
+
+def test_resetWhenNotRunningRaises() -> None:
+    """Resetting a LoopingCall that is not running raises AssertionError, as in Twisted."""
+    lc, clock = _looping(lambda: None)
+    with pytest.raises(AssertionError):
+        lc.reset()

@@ -165,3 +165,36 @@ def test_cachedTimeFormatterMatchesFormatTime() -> None:
     for when in (1e9, 1e9 + 0.5, 1e9 + 1, 1e9 + 86400):
         assert fmt(when) == formatTime(when, "%Y-%m-%d %H:%M:%S%z")
     assert fmt(None) == "-"
+
+
+def test_extractField() -> None:
+    """extractField resolves a field expression against an event."""
+    from torsion.logger import extractField
+
+    assert extractField("a.real", {"a": 3}) == 3
+    assert extractField("b[1]", {"b": [0, 9]}) == 9
+
+
+def test_extractFieldMissingRaisesKeyError() -> None:
+    """extractField raises KeyError for a field the event lacks."""
+    import pytest
+
+    from torsion.logger import extractField
+
+    with pytest.raises(KeyError):
+        extractField("nope", {})
+
+
+def test_extractFieldFromFlattenedEvent() -> None:
+    """extractField on an event read back from JSON gives the field's rendered text."""
+    from torsion.logger import eventAsJSON, eventFromJSON, extractField
+
+    class Obj:
+        def __repr__(self) -> str:
+            return "<obj>"
+
+        def __str__(self) -> str:
+            return "obj!"
+
+    back = eventFromJSON(eventAsJSON({"log_format": "{o}", "o": Obj()}))
+    assert extractField("o", back) == "obj!"

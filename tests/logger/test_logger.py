@@ -8,6 +8,7 @@ import pytest
 
 from torsion.logger import (
     FilteringLogObserver,
+    InvalidLogLevelError,
     Logger,
     LogLevel,
     LogLevelFilterPredicate,
@@ -107,11 +108,12 @@ def test_failureTakesExplicitFailureAndLevel() -> None:
 
 
 def test_emitInvalidLevelReportsError() -> None:
-    """emit with something that is not a LogLevel logs an error instead of raising."""
+    """emit with something that is not a LogLevel logs a critical error instead of raising."""
     events, publisher = _collector()
     Logger(observer=publisher).emit("nope", "x")  # type: ignore[arg-type]
     (event,) = events
-    assert event["log_level"] is LogLevel.error
+    assert event["log_level"] is LogLevel.critical
+    assert event["log_failure"].check(InvalidLogLevelError)
     assert event["invalidLevel"] == "nope"
 
 

@@ -333,3 +333,8 @@ def test_startLoggingDiscardsEarlierMessages() -> None:
         log.startLogging(sys.stdout, setStdout=False)
     """)
     assert "before" not in out
+
+
+def test_classicLoggerPrefix() -> None:
+    """The classic Logger base class names its system '-' unless overridden."""
+    assert log.Logger().logPrefix() == "-"

@@ -206,10 +206,11 @@ class LoopingCall:
     def start(self, interval: float, now: bool = True) -> Deferred[LoopingCall]:
         """Start calling every ``interval`` seconds, the first call at once if ``now``.
 
-        Raises ValueError for a negative interval and RuntimeError if already running.
+        Raises ValueError for a negative interval and AssertionError (as Twisted does) if
+        already running.
         """
         if self.running:
-            raise RuntimeError("Tried to start an already running LoopingCall.")
+            raise AssertionError("Tried to start an already running LoopingCall.")
         if interval < 0:
             raise ValueError("interval must be >= 0")
         self.running = True
@@ -228,10 +229,10 @@ class LoopingCall:
         """Stop calling; the ``start`` Deferred fires with this LoopingCall.
 
         If a call's Deferred is still pending, the start Deferred fires once it completes.
-        Raises RuntimeError if not running.
+        Raises AssertionError (as Twisted does) if not running.
         """
         if not self.running:
-            raise RuntimeError("Tried to stop a LoopingCall that was not running.")
+            raise AssertionError("Tried to stop a LoopingCall that was not running.")
         self.running = False
         if self.call is not None:
             self.call.cancel()
@@ -241,7 +242,7 @@ class LoopingCall:
     def reset(self) -> None:
         """Restart the interval count from now, postponing the pending call accordingly."""
         if not self.running:
-            raise RuntimeError("Tried to reset a LoopingCall that was not running.")
+            raise AssertionError("Tried to reset a LoopingCall that was not running.")
         if self.call is not None:
             self.call.cancel()
             self.call = None

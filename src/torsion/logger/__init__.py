@@ -16,6 +16,7 @@ from ._filter import (
 )
 from ._format import (
     eventAsText,
+    extractField,
     formatEvent,
     formatEventAsClassicLogText,
     formatTime,
@@ -57,6 +58,7 @@ __all__ = [
     "eventAsText",
     "eventFromJSON",
     "eventsFromJSONLogFile",
+    "extractField",
     "formatEvent",
     "formatEventAsClassicLogText",
     "formatTime",

@@ -21,6 +21,7 @@ from ._interfaces import LogEvent
 
 __all__ = [
     "eventAsText",
+    "extractField",
     "flattenEvent",
     "formatEvent",
     "formatEventAsClassicLogText",
@@ -135,6 +136,24 @@ def _flatFormat(event: LogEvent) -> str:
         if fieldName is not None:
             parts.append(str(flattened[_fieldKey(fieldName, formatSpec or "", conversion)]))
     return "".join(parts)
+
+
+def extractField(field: str, event: LogEvent) -> Any:
+    """Return the value a format field such as ``"a.b[0]"`` names in ``event``.
+
+    For an event decoded from JSON the field's rendered text is returned, since the original
+    value did not survive. Raises KeyError when the field cannot be found.
+    """
+    flattened = event.get("log_flattened")
+    if flattened is not None:
+        for key, value in flattened.items():
+            if key.split("!", 1)[0] == field:
+                return value
+    try:
+        value, _ = _formatter.get_field(field, (), _CallMapping(event))
+    except (KeyError, AttributeError, IndexError, TypeError, ValueError) as e:
+        raise KeyError(field) from e
+    return value
 
 
 def formatEvent(event: LogEvent) -> str:

@@ -87,7 +87,7 @@ class Logger:
             try:
                 raise InvalidLogLevelError(level)
             except InvalidLogLevelError as e:
-                self._emit(LogLevel.error, "Got invalid log level {invalidLevel!r} in {logger}.",
+                self._emit(LogLevel.critical, "Got invalid log level {invalidLevel!r} in {logger}.",
                            {"invalidLevel": level, "logger": self, "log_failure": _failure(e)})
             return
         if index < getattr(self.observer, "_logGate", 0):

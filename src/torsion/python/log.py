@@ -48,6 +48,7 @@ from torsion.python.failure import Failure
 __all__ = [
     "FileLogObserver",
     "ILogObserver",
+    "Logger",
     "LogPublisher",
     "NullFile",
     "PythonLoggingObserver",
@@ -183,6 +184,16 @@ def _publishNew(publisher: Callable[[EventDict], None], eventDict: EventDict) ->
     if "log_system" not in eventDict and "system" in eventDict:
         eventDict["log_system"] = eventDict["system"]
     publisher(eventDict)
+
+
+class Logger:
+    """Base class for objects that name their log context; ``logPrefix()`` is the system
+    shown in brackets for what they log (see ``callWithLogger``).
+    """
+
+    def logPrefix(self) -> str:
+        """The system name for this object's log lines; "-" unless overridden."""
+        return "-"
 
 
 class _LegacyObserverWrapper:
