@@ -158,3 +158,10 @@ def test_capturedLogs() -> None:
         globalLogPublisher({"log_format": "inside"})
     globalLogPublisher({"log_format": "outside"})
     assert [e["log_format"] for e in events] == ["inside"]
+
+
+def test_observerWithForeignFloorAttributeWantsEverything() -> None:
+    """An observer whose _observedFloor is not ours (e.g. a mock) keeps every level observed."""
+    from unittest.mock import MagicMock
+
+    assert LogPublisher(MagicMock()).wouldObserve(LogLevel.debug)

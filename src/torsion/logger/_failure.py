@@ -1,25 +1,32 @@
-"""Capturing the current exception as a Failure without importing Failure at module level.
+"""Capturing exceptions as Failures for ``log_failure``.
 
-torsion.python.failure sits beside the logger in the core layer; importing it lazily keeps
-``import torsion.logger`` cheap and free of import cycles.
+Failure lives beside the logger in the core layer and imports nothing from torsion, so the
+logger can depend on it directly.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from types import TracebackType
 
-__all__ = ["currentFailure", "failureFromExcInfo"]
+from torsion.python.failure import Failure
+
+__all__ = ["currentFailure", "failureFromException", "failureFromExcInfo"]
 
 
-def failureFromExcInfo(excType: Any, excValue: BaseException, excTb: Any) -> Any:
+def failureFromExcInfo(excType: type[BaseException] | None, excValue: BaseException,
+                       excTb: TracebackType | None) -> Failure:
     """Wrap an exception triple in a Failure so observers can render its traceback."""
-    from torsion.python.failure import Failure
-
     return Failure(excValue, excType, excTb)
 
 
-def currentFailure() -> Any:
-    """Return a Failure for the exception being handled, so ``except`` blocks can log it."""
-    from torsion.python.failure import Failure
+def failureFromException(exc: BaseException) -> Failure:
+    """Wrap an exception (with the traceback it carries) in a Failure."""
+    return Failure(exc, type(exc), exc.__traceback__)
 
+
+def currentFailure() -> Failure:
+    """A Failure for the exception being handled, so ``except`` blocks can log it.
+
+    Raises NoCurrentExceptionError outside an ``except`` block.
+    """
     return Failure()

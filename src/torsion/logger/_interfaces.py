@@ -20,5 +20,5 @@ class ILogObserver(Protocol):
     Observers must not raise; a publisher reports and survives those that do.
     """
 
-    def __call__(self, event: LogEvent) -> None:
+    def __call__(self, event: LogEvent, /) -> None:
         """Observe ``event``."""

@@ -18,7 +18,9 @@ import sys
 import time
 from typing import Any
 
-from ._failure import currentFailure
+from torsion.python.failure import Failure
+
+from ._failure import currentFailure, failureFromException
 from ._interfaces import ILogObserver, LogEvent
 from ._levels import _ORDER, LogLevel
 from ._observer import globalLogPublisher
@@ -153,13 +155,8 @@ class Logger:
         self._emit(LogLevel.critical, format, kwargs)
 
 
-def _failure(exc: BaseException | None) -> Any:
-    """A Failure for ``exc`` (or the current exception); the exception itself as a fallback."""
-    try:
-        if exc is None:
-            return currentFailure()
-        from ._failure import failureFromExcInfo
-
-        return failureFromExcInfo(type(exc), exc, exc.__traceback__)
-    except ImportError:
-        return exc if exc is not None else sys.exc_info()[1]
+def _failure(exc: BaseException | None) -> Failure:
+    """A Failure for ``exc``, or for the exception being handled when ``exc`` is None."""
+    if exc is None:
+        return currentFailure()
+    return failureFromException(exc)

@@ -24,6 +24,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from ._failure import currentFailure
 from ._format import formatTraceback
 from ._interfaces import ILogObserver, LogEvent
 from ._levels import _ORDER, NOTHING_OBSERVED, LogLevel
@@ -52,6 +53,10 @@ def observedFloor(observer: Callable[[LogEvent], None], seen: set[int] | None = 
     seen.add(id(observer))
     try:
         return int(floor(seen))
+    except Exception:
+        # Something answering to the name that is not our protocol (a mock, a proxy):
+        # assume it wants everything.
+        return 0
     finally:
         seen.discard(id(observer))
 
@@ -137,7 +142,7 @@ class LogPublisher:
                 except Exception:
                     if broken is None:
                         broken = []
-                    broken.append((observer, _failureOrException()))
+                    broken.append((observer, currentFailure()))
             if broken is not None:
                 self._reportBroken(broken)
         finally:
@@ -169,16 +174,6 @@ class LogPublisher:
                     pass
             if not delivered:
                 _lastResort(observer, failure)
-
-
-def _failureOrException() -> Any:
-    """The current exception as a Failure when torsion.python.failure is importable."""
-    try:
-        from ._failure import currentFailure
-
-        return currentFailure()
-    except ImportError:
-        return sys.exc_info()[1]
 
 
 def _lastResort(observer: object, failure: object) -> None:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ._failure import failureFromExcInfo
 from ._format import formatEvent
 from ._interfaces import LogEvent
 from ._levels import LogLevel
@@ -124,8 +125,6 @@ class STDLibLogHandler(logging.Handler):
                 FROM_STDLIB_KEY: True,
             }
             if record.exc_info and record.exc_info[1] is not None:
-                from ._failure import failureFromExcInfo
-
                 excType, excValue, excTb = record.exc_info
                 event["log_failure"] = failureFromExcInfo(excType, excValue, excTb)
             self.observer(event)
