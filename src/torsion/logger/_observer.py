@@ -52,7 +52,8 @@ def observedFloor(observer: Callable[[LogEvent], None], seen: set[int] | None = 
         return NOTHING_OBSERVED
     seen.add(id(observer))
     try:
-        return int(floor(seen))
+        result = floor(seen)
+        return result if isinstance(result, int) else 0
     except Exception:
         # Something answering to the name that is not our protocol (a mock, a proxy):
         # assume it wants everything.
