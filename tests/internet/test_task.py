@@ -893,3 +893,27 @@ def test_resetWhenNotRunningRaises() -> None:
     lc, clock = _looping(lambda: None)
     with pytest.raises(AssertionError):
         lc.reset()
+
+
+def test_taskPausedByAnotherStepDoesNotRun() -> None:
+    """A task paused (or stopped) by another task's step in the same round runs no step."""
+    clock = Clock()
+    out: list[str] = []
+    coop = _cooperator(clock, steps=10)
+    tasks: list[task.CooperativeTask] = []
+
+    def first() -> Iterator[None]:
+        out.append("a")
+        tasks[1].pause()
+        tasks[2].stop()
+        yield None
+
+    def other(tag: str) -> Iterator[None]:
+        out.append(tag)
+        yield None
+
+    tasks.append(coop.cooperate(first()))
+    tasks.append(coop.cooperate(other("b")))
+    tasks.append(coop.cooperate(other("c")))
+    clock.advance(1)
+    assert out == ["a"]

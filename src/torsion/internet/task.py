@@ -519,6 +519,9 @@ class Cooperator:
         terminator = self._terminationPredicateFactory()
         while self._tasks:
             for task in self._metarator:
+                if task._pauseCount or task._completionState is not None:
+                    # Paused or finished by an earlier step of this round.
+                    continue
                 yield task
                 if terminator():
                     return
