@@ -432,6 +432,13 @@ class Connection(asyncio.Protocol):
         der = sslObject.getpeercert(binary_form=True)
         return None if der is None else Certificate.loadDER(der)
 
+    @property
+    def negotiatedProtocol(self) -> bytes | None:
+        """The ALPN protocol agreed in the TLS handshake (RFC 7301), or None."""
+        sslObject = self._transport.get_extra_info("ssl_object") if self._transport else None
+        chosen = sslObject.selected_alpn_protocol() if sslObject is not None else None
+        return chosen.encode("ascii") if chosen else None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.logPrefix()} peer={self._peer}>"
 

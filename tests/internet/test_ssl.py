@@ -1,0 +1,257 @@
+"""torsion.internet.ssl (certificates, context factories) and listenSSL/connectSSL."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import ssl
+from typing import Any
+
+import pytest
+
+from torsion.internet import error
+from torsion.internet.defer import Deferred
+from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
+from torsion.internet.ssl import (
+    Certificate,
+    CertificateOptions,
+    DefaultOpenSSLContextFactory,
+    KeyPair,
+    PrivateCertificate,
+    optionsForClientTLS,
+    selfSignedPair,
+)
+
+
+@pytest.fixture(scope="module")
+def serverCert() -> PrivateCertificate:
+    return selfSignedPair("localhost")
+
+
+class Held:
+    def __init__(self, failure: Any) -> None:
+        self.failure = failure
+        self.value = failure.value
+
+    def check(self, *types: Any) -> Any:
+        return self.failure.check(*types)
+
+
+class Recorder(Protocol):
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.made: Deferred[Any] = Deferred()
+        self.lost: Deferred[Any] = Deferred()
+        self.expected = 0
+        self.gotAll: Deferred[bytes] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.made.callback(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.data += data
+        if self.expected and len(self.data) >= self.expected and not self.gotAll.called:
+            self.gotAll.callback(bytes(self.data))
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.lost.callback(Held(reason))
+
+
+class Echo(Protocol):
+    def dataReceived(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+class Greeter(Protocol):
+    def connectionMade(self) -> None:
+        self.transport.write(b"hello over tls\n")
+        self.transport.loseConnection()
+
+
+class Client(ClientFactory):
+    protocol = Recorder
+
+    def __init__(self) -> None:
+        self.built: Deferred[Any] = Deferred()
+        self.failed: Deferred[Any] = Deferred()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = Factory.buildProtocol(self, addr)
+        self.built.callback(p)
+        return p
+
+    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+        self.failed.callback(Held(reason))
+
+
+def test_certificatePEMRoundTrip(serverCert: PrivateCertificate) -> None:
+    """A certificate dumped as PEM loads back equal, with its subject and digest."""
+    again = Certificate.loadPEM(Certificate.dumpPEM(serverCert))
+    assert again == serverCert
+    assert again.getSubject().commonName == "localhost"
+    digest = again.digest("sha256")
+    assert digest.count(b":") == 31 and digest == digest.upper()
+
+
+def test_privateCertificateCarriesKey(serverCert: PrivateCertificate) -> None:
+    """PrivateCertificate.loadPEM reads key and certificate from one blob."""
+    again = PrivateCertificate.loadPEM(serverCert.dumpPEM())
+    assert again == serverCert
+    assert KeyPair.loadPEM(again.getPrivateKey().dump()).dump() == serverCert.getPrivateKey().dump()
+
+
+def test_selfSignedPairWritesFiles(tmp_path: Any) -> None:
+    """selfSignedPair(directory=...) writes key and certificate usable by the server factory."""
+    pair = selfSignedPair("example.test", directory=str(tmp_path))
+    assert pair.keyPath and pair.certPath
+    factory = DefaultOpenSSLContextFactory(pair.keyPath, pair.certPath)
+    assert isinstance(factory.getContext(), ssl.SSLContext)
+
+
+def test_optionsForClientTLSVerifiesByDefault() -> None:
+    """Client options check the chain and the host name unless told otherwise."""
+    ctx = optionsForClientTLS("example.com").getContext()
+    assert ctx.check_hostname and ctx.verify_mode == ssl.CERT_REQUIRED
+    assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
+def test_certificateOptionsNeedsBothKeyAndCert(serverCert: PrivateCertificate) -> None:
+    """Giving a key without a certificate is a clear ValueError."""
+    with pytest.raises(ValueError):
+        CertificateOptions(privateKey=serverCert.getPrivateKey())
+
+
+def test_tlsEchoWithVerification(reactor: Any, run: Any, serverCert: PrivateCertificate) -> None:
+    """connectSSL verifying a trusted server talks to listenSSL; data round-trips."""
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
+    )
+    cf = Client()
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
+    )
+    client = run(cf.built)
+    client.expected = 6
+    client.transport.write(b"secret")
+    assert run(client.gotAll) == b"secret"
+    assert client.transport.getPeerCertificate() == serverCert
+
+
+def test_untrustedServerFailsConnection(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """A server certificate outside the trust root fails the connection with an SSL error."""
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
+    )
+    other = selfSignedPair("localhost")
+    cf = Client()
+    options = optionsForClientTLS("localhost", other)
+    reactor.connectSSL("127.0.0.1", port.getHost().port, cf, options)
+    assert run(cf.failed).check(ssl.SSLError)
+
+
+def test_wrongHostnameFailsConnection(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """A trusted certificate for another name fails the connection (RFC 6125)."""
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
+    )
+    cf = Client()
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("example.com", serverCert)
+    )
+    assert run(cf.failed).check(ssl.SSLError)
+
+
+def test_clientCertificateRequired(reactor: Any, run: Any, serverCert: PrivateCertificate) -> None:
+    """A server requiring client certificates accepts one signed by its authority."""
+    clientCert = selfSignedPair("client")
+    server = Recorder()
+    port = reactor.listenSSL(
+        0,
+        ServerFactory.forProtocol(lambda: server),
+        serverCert.options(clientCert),
+        interface="127.0.0.1",
+    )
+    cf = Client()
+    options = optionsForClientTLS("localhost", serverCert, clientCertificate=clientCert)
+    reactor.connectSSL("127.0.0.1", port.getHost().port, cf, options)
+    run(server.made)
+    assert server.transport.getPeerCertificate() == clientCert
+
+
+def test_alpnNegotiation(reactor: Any, run: Any, serverCert: PrivateCertificate) -> None:
+    """acceptableProtocols negotiates ALPN; both sides see the chosen protocol."""
+    server = Recorder()
+    options = CertificateOptions(
+        privateKey=serverCert.getPrivateKey(),
+        certificate=serverCert,
+        acceptableProtocols=[b"h2", b"http/1.1"],
+    )
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(lambda: server), options, interface="127.0.0.1"
+    )
+    cf = Client()
+    clientOptions = optionsForClientTLS(
+        "localhost", serverCert, acceptableProtocols=[b"http/1.1"]
+    )
+    reactor.connectSSL("127.0.0.1", port.getHost().port, cf, clientOptions)
+    client = run(cf.built)
+    run(server.made)
+    assert client.transport.negotiatedProtocol == b"http/1.1"
+    assert server.transport.negotiatedProtocol == b"http/1.1"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
+def test_opensslClientReadsGreeting(
+    reactor: Any, run: Any, serverCert: PrivateCertificate, tmp_path: Any
+) -> None:
+    """`openssl s_client`, verifying the chain, reads what a listenSSL server writes."""
+    caFile = tmp_path / "ca.pem"
+    caFile.write_bytes(Certificate.dumpPEM(serverCert))
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(Greeter), serverCert.options(), interface="127.0.0.1"
+    )
+
+    async def talk() -> tuple[bytes, bytes, int]:
+        proc = await asyncio.create_subprocess_exec(
+            "openssl", "s_client", "-connect", f"127.0.0.1:{port.getHost().port}",
+            "-servername", "localhost", "-CAfile", str(caFile), "-verify_return_error",
+            "-ign_eof",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        return out, err, proc.returncode or 0
+
+    out, err, code = run(reactor._loop.create_task(talk()), timeout=20)
+    assert b"hello over tls" in out, err
+    assert b"Verify return code: 0 (ok)" in out
+
+
+def test_plainClientToTLSServerIsLoggedNotFatal(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """A client speaking plain TCP to a TLS port is dropped; the server keeps serving."""
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
+    )
+    plain = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, plain)
+    bad = run(plain.built)
+    bad.transport.write(b"GET / HTTP/1.0\r\n\r\n")
+    run(bad.lost)
+    cf = Client()
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
+    )
+    good = run(cf.built)
+    good.expected = 2
+    good.transport.write(b"ok")
+    assert run(good.gotAll) == b"ok"
+
+
+_ = error

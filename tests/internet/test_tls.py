@@ -1,0 +1,171 @@
+"""startTLS: upgrading a live TCP connection to TLS (STARTTLS), on both engines."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import pytest
+
+from torsion.internet import error
+from torsion.internet.defer import Deferred
+from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
+from torsion.internet.ssl import PrivateCertificate, optionsForClientTLS, selfSignedPair
+
+
+@pytest.fixture(scope="module")
+def serverCert() -> PrivateCertificate:
+    return selfSignedPair("localhost")
+
+
+class Held:
+    def __init__(self, failure: Any) -> None:
+        self.failure = failure
+
+    def check(self, *types: Any) -> Any:
+        return self.failure.check(*types)
+
+
+class StartTLSServer(Protocol):
+    """Plain text until "STARTTLS\\n"; then answers "GO\\n", upgrades and echoes."""
+
+    options: Any = None
+    normal = True
+
+    def __init__(self) -> None:
+        self.tls = False
+        self.lost: Deferred[Any] = Deferred()
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.tls:
+            assert data == b"STARTTLS\n"
+            self.transport.write(b"GO\n")
+            self.transport.startTLS(self.options, self.normal)
+            self.tls = True
+            return
+        self.transport.write(data)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.lost.callback(Held(reason))
+
+
+class StartTLSClient(Protocol):
+    """Asks for STARTTLS, upgrades on "GO", writes at once and collects the echo."""
+
+    options: Any = None
+    normal = True
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.echoed: Deferred[bytes] = Deferred()
+        self.lost: Deferred[Any] = Deferred()
+        self.tls = False
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"STARTTLS\n")
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.tls:
+            assert data == b"GO\n"
+            self.tls = True
+            self.transport.startTLS(self.options, self.normal)
+            self.transport.write(b"written ")
+            self.transport.writeSequence([b"before ", b"handshake"])
+            return
+        self.data += data
+        if len(self.data) >= 24 and not self.echoed.called:
+            self.echoed.callback(bytes(self.data))
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.lost.callback(Held(reason))
+
+
+class Builder(ClientFactory):
+    def __init__(self, make: Any) -> None:
+        self.make = make
+        self.built: Deferred[Any] = Deferred()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = self.make()
+        p.factory = self
+        if not self.built.called:
+            self.built.callback(p)
+        return p
+
+
+def _pair(reactor: Any, serverProto: Any, clientProto: Any) -> tuple[Any, Any]:
+    sf = Builder(lambda: serverProto)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Builder(lambda: clientProto)
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    return sf, cf
+
+
+def test_startTLSKeepsWritesMadeDuringHandshake(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """Writes made right after startTLS are sent, encrypted, once the handshake is done."""
+    server = StartTLSServer()
+    server.options = serverCert.options()
+    client = StartTLSClient()
+    client.options = optionsForClientTLS("localhost", serverCert)
+    _pair(reactor, server, client)
+    assert run(client.echoed) == b"written before handshake"
+    assert client.transport.getPeerCertificate() == serverCert
+    assert server.transport.getPeerCertificate() is None
+
+
+def test_startTLSRolesCanBeSwapped(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """normal=False makes the accepting side the TLS client and the connecting side the server."""
+    server = StartTLSServer()
+    server.options = optionsForClientTLS("localhost", serverCert)
+    server.normal = False
+    client = StartTLSClient()
+    client.options = serverCert.options()
+    client.normal = False
+    _pair(reactor, server, client)
+    assert run(client.echoed) == b"written before handshake"
+    assert server.transport.getPeerCertificate() == serverCert
+
+
+def test_startTLSHandshakeFailureEndsConnection(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """A failed STARTTLS handshake ends the connection with the TLS error as reason."""
+    server = StartTLSServer()
+    server.options = serverCert.options()
+    client = StartTLSClient()
+    client.options = optionsForClientTLS("localhost", selfSignedPair("localhost"))
+    _pair(reactor, server, client)
+    reason = run(client.lost)
+    assert reason.check(ssl.SSLError, error.ConnectionClosed)
+    assert not client.echoed.called
+
+
+def test_loseConnectionDuringHandshakeFlushesFirst(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """loseConnection right after startTLS closes only after the buffered data is sent."""
+
+    class Closer(StartTLSClient):
+        def dataReceived(self, data: bytes) -> None:
+            if not self.tls:
+                self.tls = True
+                self.transport.startTLS(self.options)
+                self.transport.write(b"x" * 25)
+                self.transport.loseConnection()
+                return
+            super().dataReceived(data)
+
+    server = StartTLSServer()
+    server.options = serverCert.options()
+    client = Closer()
+    client.options = optionsForClientTLS("localhost", serverCert)
+    _pair(reactor, server, client)
+    run(server.lost)
+    assert client.transport.disconnecting
+
+
+_ = (Factory, ServerFactory)
