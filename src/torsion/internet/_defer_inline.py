@@ -29,6 +29,7 @@ from torsion.internet._deferred import (
     CancelledError,
     Deferred,
     NotACoroutineError,
+    _consumeFailure,
     _driving,
     _new,
 )
@@ -125,12 +126,17 @@ class _Driven(Deferred[Any]):
                     self.errback(failure)
                     return
                 if isinstance(result, Deferred):
-                    if result.called and not result.paused and not result._runningCallbacks:
+                    if result._ready:
+                        value = result.result
+                        result.result = None
+                        isFailure = False
+                        continue
+                    if result.called and not result.paused:
                         value = result.result
                         result.result = None
                         isFailure = isinstance(value, Failure)
-                        if isFailure and result._debugInfo is not None:
-                            result._debugInfo.failResult = None
+                        if isFailure:
+                            _consumeFailure(result)
                         continue
                     self._waitingOn = result
                     result.addBoth(self._gotResult)
@@ -170,9 +176,8 @@ def _startDriving(gen: Any, isCoro: bool) -> Deferred[Any]:
     d._callbacks = []
     d.called = False
     d.paused = 0
+    d._ready = False
     d._canceller = None
-    d._runningCallbacks = False
-    d._debugInfo = None
     d._gen = gen
     d._ctx = copy_context()
     d._waitingOn = None

@@ -163,15 +163,13 @@ def gatherResults(deferredList: Iterable[Deferred[_T]],
     g._consumeErrors = consumeErrors
     if not n:
         g.callback(g._results)
-        return g  # type: ignore[return-value]
+        return g
     ok = g._ok
     err = g._err
     for index, d in enumerate(ds):
         args = (index,)
-        d._callbacks.append((ok, args, None, err, args, None))
-        if d.called:
-            d._runCallbacks()
-    return g  # type: ignore[return-value]
+        d._addEntry((ok, args, err, args))
+    return g
 
 
 def race(ds: Sequence[Deferred[_T]]) -> Deferred[tuple[int, _T]]:

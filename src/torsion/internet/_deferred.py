@@ -35,6 +35,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Coroutine, Generator
+from functools import partial
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -186,27 +187,50 @@ class _DrivingState(threading.local):
 _driving = _DrivingState()
 
 
+def _dropThrough(callbacks: list[Any], item: object) -> None:
+    """Delete the entries of ``callbacks`` up to and including ``item`` (by identity)."""
+    for index, other in enumerate(callbacks):
+        if other is item:
+            del callbacks[:index + 1]
+            return
+
+
+def _consumeFailure(d: Deferred[Any]) -> None:
+    """Note that ``d``'s Failure result was taken by someone: no unhandled-error log."""
+    info: DebugInfo | None = getattr(d, "_debugInfo", None)
+    if info is not None:
+        info.failResult = None
+
+
 class Deferred(Generic[_T]):
     """A result that is not available yet, and the callbacks that will process it.
 
     Twisted's Deferred: callbacks run synchronously when the Deferred is fired, in order,
     each receiving the previous one's result; see the module docstring for how.
+
+    While its callbacks run, a Deferred counts as paused once more (``paused`` is also the
+    re-entrancy guard), so a callback added from inside a callback is run by the loop
+    already running, and awaiting it from inside its own callbacks waits for the end.
     """
 
-    __slots__ = ("_callbacks", "called", "paused", "result", "_canceller",
-                 "_runningCallbacks", "_chainedTo", "_suppressAlreadyCalled", "_debugInfo",
-                 "__weakref__")
+    # Unset slots are meaningful and cheap: ``result`` exists once fired (Twisted raises
+    # AttributeError before too); ``_callbacks`` is unset on succeed()'s Deferreds until a
+    # callback is added; ``_debugInfo`` exists only on failed or debugged Deferreds.
+    # ``_ready`` is a hint for the fast paths: True only while fired, not paused and the
+    # result is not a Failure (False means "look closer", never "not ready").
+    __slots__ = ("_callbacks", "called", "paused", "result", "_ready", "_canceller",
+                 "_chainedTo", "_suppressAlreadyCalled", "_debugInfo", "__weakref__")
 
     if TYPE_CHECKING:
         called: bool
         paused: int
         result: Any
-        _callbacks: list[tuple[Any, ...]]
+        _ready: bool
+        _callbacks: list[tuple[Any, Any, Any, Any]]
         _canceller: Callable[[Deferred[Any]], None] | None
-        _runningCallbacks: bool
         _chainedTo: Deferred[Any] | None
         _suppressAlreadyCalled: bool
-        _debugInfo: DebugInfo | None
+        _debugInfo: DebugInfo
 
     #: Twisted's class-level debug switch; use setDebugging() to change it.
     debug: ClassVar[bool] = False
@@ -220,11 +244,21 @@ class Deferred(Generic[_T]):
         self._callbacks = []
         self.called = False
         self.paused = 0
+        self._ready = False
         self._canceller = canceller
-        self._runningCallbacks = False
-        self._debugInfo = None
 
     # -- adding callbacks ----------------------------------------------------------------
+    # Entries are (callback, args or None, errback, args or None); keyword arguments, rare,
+    # are bound with functools.partial so that the loop never handles them.
+
+    def _addEntry(self, entry: tuple[Any, Any, Any, Any]) -> None:
+        """Append one entry (creating the list if needed) and run it if already fired."""
+        try:
+            self._callbacks.append(entry)
+        except AttributeError:
+            self._callbacks = [entry]
+        if self.called:
+            self._runCallbacks()
 
     def addCallbacks(
         self,
@@ -240,11 +274,13 @@ class Deferred(Generic[_T]):
         Exactly one of the two runs for this step, depending on whether the result
         reaching it is a value or a Failure.
         """
-        self._callbacks.append((callback, callbackArgs or None, callbackKeywords or None,
-                                errback or _passthru, errbackArgs or None,
-                                errbackKeywords or None))
-        if self.called:
-            self._runCallbacks()
+        if callbackKeywords:
+            callback = partial(callback, **callbackKeywords)
+        if errback is None:
+            errback = _passthru
+        elif errbackKeywords:
+            errback = partial(errback, **errbackKeywords)
+        self._addEntry((callback, callbackArgs or None, errback, errbackArgs or None))
         return self
 
     def addCallback(
@@ -254,7 +290,12 @@ class Deferred(Generic[_T]):
         **kwargs: _P.kwargs,
     ) -> Deferred[_U]:
         """Add ``callback(result, *args, **kwargs)`` for the success path; return ``self``."""
-        self._callbacks.append((callback, args or None, kwargs or None, _passthru, None, None))
+        entry = (partial(callback, **kwargs) if kwargs else callback, args or None,
+                 _passthru, None)
+        try:
+            self._callbacks.append(entry)
+        except AttributeError:
+            self._callbacks = [entry]
         if self.called:
             self._runCallbacks()
         return self  # type: ignore[return-value]
@@ -266,7 +307,12 @@ class Deferred(Generic[_T]):
         **kwargs: _P.kwargs,
     ) -> Deferred[_T | _U]:
         """Add ``errback(failure, *args, **kwargs)`` for the error path; return ``self``."""
-        self._callbacks.append((_passthru, None, None, errback, args or None, kwargs or None))
+        entry = (_passthru, None, partial(errback, **kwargs) if kwargs else errback,
+                 args or None)
+        try:
+            self._callbacks.append(entry)
+        except AttributeError:
+            self._callbacks = [entry]
         if self.called:
             self._runCallbacks()
         return self  # type: ignore[return-value]
@@ -278,11 +324,10 @@ class Deferred(Generic[_T]):
         **kwargs: _P.kwargs,
     ) -> Deferred[_U]:
         """Add one function for both paths (it receives a value or a Failure)."""
+        if kwargs:
+            callback = partial(callback, **kwargs)
         a = args or None
-        k = kwargs or None
-        self._callbacks.append((callback, a, k, callback, a, k))
-        if self.called:
-            self._runCallbacks()
+        self._addEntry((callback, a, callback, a))
         return self  # type: ignore[return-value]
 
     def addTimeout(
@@ -333,8 +378,6 @@ class Deferred(Generic[_T]):
         assert not isinstance(result, Deferred), "callback() with a Deferred result"
         self.called = True
         self.result = result
-        if self._debugInfo is not None:
-            self._debugInfo.invoker = traceback.format_stack()[:-1]
         self._runCallbacks()
 
     def errback(self, fail: Failure | BaseException | None = None) -> None:
@@ -351,8 +394,6 @@ class Deferred(Generic[_T]):
             fail = Failure(fail)
         self.called = True
         self.result = fail
-        if self._debugInfo is not None:
-            self._debugInfo.invoker = traceback.format_stack()[:-1]
         self._runCallbacks()
 
     def _alreadyCalled(self) -> None:
@@ -360,7 +401,7 @@ class Deferred(Generic[_T]):
         if getattr(self, "_suppressAlreadyCalled", False):
             self._suppressAlreadyCalled = False
             return
-        info = self._debugInfo
+        info: DebugInfo | None = getattr(self, "_debugInfo", None)
         extra = ""
         if info is not None and (info.creator is not None or info.invoker is not None):
             extra = "\n" + info._getDebugTracebacks()
@@ -369,6 +410,7 @@ class Deferred(Generic[_T]):
     def pause(self) -> None:
         """Stop running callbacks until a matching ``unpause()``."""
         self.paused += 1
+        self._ready = False
 
     def unpause(self) -> None:
         """Undo one ``pause()``; when none are left, run the pending callbacks."""
@@ -376,6 +418,8 @@ class Deferred(Generic[_T]):
         if self.paused:
             return
         if self.called:
+            if not hasattr(self, "_callbacks"):
+                self._callbacks = []
             self._runCallbacks()
 
     def cancel(self) -> None:
@@ -402,80 +446,100 @@ class Deferred(Generic[_T]):
 
     def _runCallbacks(self) -> None:
         """Run pending callbacks, following chained Deferreds iteratively (see module doc)."""
-        if self._runningCallbacks:
-            # A callback added a callback to its own Deferred: the running loop will get to it.
+        if self.paused:
+            # Paused, waiting on another Deferred, or already running its callbacks (then
+            # the running loop will get to a callback just added).
             return
         stack: list[Deferred[Any]] | None = None
         current: Deferred[Any] = self
         while True:
-            if current.paused:
-                return
             callbacks = current._callbacks
             result = current.result
+            failed = startFailed = isinstance(result, Failure)
             nxt: Deferred[Any] | None = None
             if callbacks:
-                current._runningCallbacks = True
-                i = 0
-                while i < len(callbacks):
-                    item = callbacks[i]
-                    i += 1
-                    if isinstance(result, Failure):
-                        fn = item[3]
-                        args = item[4]
-                        kw = item[5]
+                current.paused = 1
+                current._ready = False
+                for item in callbacks:
+                    if failed:
+                        fn = item[2]
+                        args = item[3]
                     else:
                         fn = item[0]
                         args = item[1]
-                        kw = item[2]
                     if fn is _passthru:
                         continue
                     if fn is _CONTINUE:
                         # The waiting Deferred takes our result and runs next; we resume
                         # our own remaining callbacks (with None) after it is done.
-                        nxt = args[0]
+                        nxt = args
                         nxt.result = result
                         nxt._chainedTo = None
                         nxt.paused -= 1
                         result = None
+                        failed = False
+                        _dropThrough(callbacks, item)
                         break
                     try:
-                        if kw is not None:
-                            result = fn(result, *(args or ()), **kw)
-                        elif args is None:
+                        if args is None:
                             result = fn(result)
                         else:
                             result = fn(result, *args)
                     except BaseException as e:
                         result = _fromCaught(e)
+                        failed = True
                         continue
-                    if isinstance(result, Deferred):
+                    if isinstance(result, _SPECIAL):
+                        if isinstance(result, Failure):
+                            failed = True
+                            continue
                         inner: Deferred[Any] = result
-                        if inner is current:
-                            result = Failure(TypeError(
-                                f"callback {fn!r} returned the Deferred it was attached to"))
-                        elif inner.called and not inner.paused and not inner._runningCallbacks:
-                            # Already has its result: take it and go on.
+                        if inner._ready:
+                            # Already has its (successful) result: take it and go on.
                             result = inner.result
                             inner.result = None
-                            if inner._debugInfo is not None:
-                                inner._debugInfo.failResult = None
+                            failed = False
+                        elif inner is current:
+                            result = Failure(TypeError(
+                                f"callback {fn!r} returned the Deferred it was attached to"))
+                            failed = True
+                        elif inner.called and not inner.paused:
+                            # Already failed: take the failure and go on.
+                            result = inner.result
+                            inner.result = None
+                            failed = isinstance(result, Failure)
+                            inner._ready = not failed
+                            if failed:
+                                _consumeFailure(inner)
                         else:
                             current.paused += 1
                             current._chainedTo = inner
-                            inner._callbacks.append(
-                                (_CONTINUE, (current,), None, _CONTINUE, (current,), None))
+                            entry = (_CONTINUE, current, _CONTINUE, current)
+                            try:
+                                inner._callbacks.append(entry)
+                            except AttributeError:
+                                inner._callbacks = [entry]
+                            failed = False
+                            _dropThrough(callbacks, item)
                             break
-                current._runningCallbacks = False
-                del callbacks[:i]
+                    else:
+                        failed = False
+                else:
+                    callbacks.clear()
                 current.result = result
+                current._ready = not failed and current.paused == 1
+                current.paused -= 1
+            elif not current.paused:
+                current._ready = not failed
             # Record (or clear) an error nobody has handled yet, for logging on GC.
-            info = current._debugInfo
-            if isinstance(result, Failure):
-                if info is None:
+            if failed:
+                try:
+                    info = current._debugInfo
+                except AttributeError:
                     info = current._debugInfo = DebugInfo()
                 info.failResult = result
-            elif info is not None:
-                info.failResult = None
+            elif startFailed:
+                _consumeFailure(current)
             if nxt is not None:
                 if stack is None:
                     stack = [current]
@@ -485,6 +549,8 @@ class Deferred(Generic[_T]):
             elif stack:
                 current = stack.pop()
             else:
+                return
+            if current.paused:
                 return
 
     # -- introspection ---------------------------------------------------------------------
@@ -511,12 +577,16 @@ class Deferred(Generic[_T]):
         this Deferred to torsion's coroutine driver (which sends the result back in, or
         throws the error), or an asyncio future to an asyncio task (see module docstring).
         """
-        if self.called and not self.paused and not self._runningCallbacks:
+        if self._ready:
+            return self.result  # type: ignore[no-any-return]
+        return (yield from self._awaitSlowly())
+
+    def _awaitSlowly(self) -> Generator[Any, Any, _T]:
+        """The rest of ``__await__``, kept out of it so that its fast path stays small."""
+        if self.called and not self.paused:
             result = self.result
             if isinstance(result, Failure):
-                info = self._debugInfo
-                if info is not None:
-                    info.failResult = None
+                _consumeFailure(self)
                 result.raiseException()
             return result  # type: ignore[no-any-return]
         if not _driving.depth:
@@ -592,6 +662,9 @@ class Deferred(Generic[_T]):
 
 
 
+_SPECIAL = (Deferred, Failure)
+
+
 class _NoResult:
     """Sentinel type for 'no result attribute'."""
 
@@ -607,17 +680,57 @@ def _debugInit(self: Deferred[Any], canceller: Callable[[Deferred[Any]], None] |
     info.creator = traceback.format_stack()[:-1]
 
 
+def _debugCallback(self: Deferred[Any], result: Any) -> None:
+    """Deferred.callback while debugging is on: also records the first invoker's stack."""
+    if not self.called:
+        _recordInvoker(self)
+    _plainCallback(self, result)
+
+
+def _debugErrback(self: Deferred[Any], fail: Failure | BaseException | None = None) -> None:
+    """Deferred.errback while debugging is on: also records the first invoker's stack."""
+    if not self.called:
+        _recordInvoker(self)
+        if fail is None:
+            fail = Failure(captureVars=True)
+    _plainErrback(self, fail)
+
+
+def _recordInvoker(d: Deferred[Any]) -> None:
+    info: DebugInfo | None = getattr(d, "_debugInfo", None)
+    if info is None:
+        info = d._debugInfo = DebugInfo()
+    info.invoker = traceback.format_stack()[:-2]
+
+
+class _Fired(Deferred[Any]):
+    """The class of succeed()'s Deferreds: a Deferred with a C-level (no-op) __init__.
+
+    Only there to make succeed() cheap; it behaves exactly like Deferred.
+    """
+
+    __slots__ = ()
+    __init__ = object.__init__
+
+
+_debugging = False
 _plainInit = Deferred.__init__
+_plainCallback = Deferred.callback
+_plainErrback = Deferred.errback
 
 
 def setDebugging(on: bool) -> None:
     """Record where each Deferred is created and fired, for AlreadyCalledError messages.
 
-    Swaps Deferred.__init__ so that the default (off) costs nothing per Deferred.
+    Swaps Deferred's __init__, callback and errback, so that the default (off) costs
+    nothing per Deferred.
     """
-    on = bool(on)
+    global _debugging
+    on = _debugging = bool(on)
     Deferred.debug = on
     Deferred.__init__ = _debugInit if on else _plainInit  # type: ignore[method-assign]
+    Deferred.callback = _debugCallback if on else _plainCallback  # type: ignore[method-assign]
+    Deferred.errback = _debugErrback if on else _plainErrback  # type: ignore[method-assign]
 
 
 def getDebugging() -> bool:
@@ -628,17 +741,15 @@ def getDebugging() -> bool:
 def succeed(result: _T) -> Deferred[_T]:
     """Return a Deferred that already has ``result``: for synchronous code behind an
     asynchronous interface."""
-    if Deferred.debug:
+    if _debugging:
         d: Deferred[_T] = Deferred()
         d.callback(result)
         return d
-    d = _new(Deferred)
-    d._callbacks = []
+    d = _Fired()
     d.called = True
     d.paused = 0
     d.result = result
-    d._runningCallbacks = False
-    d._debugInfo = None
+    d._ready = True
     return d
 
 
