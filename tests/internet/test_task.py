@@ -917,3 +917,14 @@ def test_taskPausedByAnotherStepDoesNotRun() -> None:
     tasks.append(coop.cooperate(other("c")))
     clock.advance(1)
     assert out == ["a"]
+
+
+def test_resetDuringAdvanceReordersCalls() -> None:
+    """A call reset by another call during advance runs at its new time, in order."""
+    clock = Clock()
+    order: list[str] = []
+    late = clock.callLater(5, order.append, "late")
+    clock.callLater(1, lambda: late.delay(-4))
+    clock.callLater(2, order.append, "two")
+    clock.advance(3)
+    assert order == ["late", "two"]

@@ -77,21 +77,23 @@ def _getTime(call: DelayedCall) -> float:
     return call.getTime()
 
 
-def _noReset(call: DelayedCall) -> None:
-    """Clock re-sorts before every advance, so it needs no notice of a reset."""
-
-
 class Clock:
     """A fake IReactorTime whose time moves only when the test says so.
 
     Calls scheduled with ``callLater`` run, in time order, during ``advance``; an exception
-    from one propagates out of ``advance`` so the test sees it.
+    from one propagates out of ``advance`` so the test sees it. ``calls`` stays sorted:
+    ``callLater`` inserts in order and a ``reset``/``delay`` marks it for re-sorting.
     """
 
     rightNow = 0.0
 
     def __init__(self) -> None:
         self.calls: list[DelayedCall] = []
+        self._unsorted = False
+
+    def _callReset(self, call: DelayedCall) -> None:
+        """A call's time changed: the list must be re-sorted before the next due check."""
+        self._unsorted = True
 
     def seconds(self) -> float:
         """The clock's current time (starts at 0.0)."""
@@ -101,7 +103,7 @@ class Clock:
                   **kw: _P.kwargs) -> DelayedCall:
         """Schedule ``callable(*args, **kw)`` to run when the clock reaches now + ``delay``."""
         call = DelayedCall(self.seconds() + delay, callable, args, kw, self.calls.remove,
-                           _noReset, self.seconds)
+                           self._callReset, self.seconds)
         bisect.insort_right(self.calls, call, key=_getTime)
         return call
 
@@ -114,11 +116,14 @@ class Clock:
         self.rightNow += amount
         calls = self.calls
         calls.sort(key=_getTime)
+        self._unsorted = False
         while calls and calls[0].getTime() <= self.rightNow:
             call = calls.pop(0)
             call.called = 1
             call.func(*call.args, **call.kw)
-            calls.sort(key=_getTime)
+            if self._unsorted:
+                calls.sort(key=_getTime)
+                self._unsorted = False
 
     def pump(self, timings: Iterable[float]) -> None:
         """Advance by each amount in ``timings`` in turn."""
