@@ -1,0 +1,411 @@
+"""The `torsion` runner: options, loading an application, and running it like twistd.
+
+Theory of operation (`ApplicationRunner.run`), in the order twistd does it:
+
+ 1. umask and run directory; refuse to start over a live pid file (a stale one is deleted);
+ 2. install the global reactor (``--reactor``) so the application can import it;
+ 3. load the application: a ``.tac`` file's `application` (``-y``), or a plugin's service
+    wrapped in an `Application`;
+ 4. begin logging ("Log opened.", the version line, the reactor class);
+ 5. with ``--daemon``, double-fork (the terminal waits for the daemon's start-up report);
+ 6. write the pid file; `privilegedStartService()` (ports below 1024 are bound here);
+ 7. drop privileges (``--uid/--gid`` or the Application's uid/gid);
+ 8. `startService()` when the reactor runs; `stopService()` before it shuts down;
+ 9. run the reactor (under cProfile with ``--profile``) until SIGTERM/SIGINT or
+    ``reactor.stop()``; log "Server Shut Down.", remove the pid file, exit 0.
+
+Any failure before the reactor runs is printed (and logged) and gives exit status 1.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import platform
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from typing import IO, Any
+
+import torsion
+from torsion.application import _daemon
+from torsion.application.error import ApplicationError, ApplicationLoadError, PrivilegeError
+from torsion.application.service import Application, IProcess, IService
+from torsion.internet.error import CannotListenError
+from torsion.logger import (
+    FileLogObserver,
+    LogEvent,
+    Logger,
+    formatEvent,
+    globalLogBeginner,
+    textFileLogObserver,
+)
+from torsion.plugin import BrokenPlugin, discoverServiceMakers
+from torsion.python import usage
+from torsion.python.failure import Failure
+from torsion.python.reflect import qual
+
+__all__ = ["ApplicationRunner", "ServerOptions", "loadTacFile", "run"]
+
+_log = Logger(namespace="torsion")
+
+#: Set in the environment of a child run by ``--reload``: the file to list source files in.
+RELOAD_ENV = "TORSION_RELOAD_WATCHLIST"
+
+
+class ServerOptions(usage.Options):
+    """torsion [options] [plugin [plugin options]]: run a .tac file or a plugin's service."""
+
+    synopsis = "Usage: torsion [options] [-y app.tac | PLUGIN [plugin options]]"
+    longdesc = (
+        "Runs the application defined in a .tac file (-y) or by an installed plugin, in the "
+        "foreground unless --daemon is given. Run 'torsion PLUGIN --help' for a plugin's "
+        "options."
+    )
+    optFlags = [
+        ["nodaemon", "n", "Run in the foreground (the default; accepted for twistd habit)."],
+        ["daemon", None, "Detach and run in the background (double fork)."],
+        ["reload", None, "Development: restart the server when a loaded source file changes."],
+    ]
+    optParameters = [
+        ["python", "y", None, "Read an application from a Python file (a .tac) that defines "
+         "'application'."],
+        ["logfile", "l", None, "Log to this file, rotated by size ('-' is standard output; "
+         "default: '-' in the foreground, torsion.log with --daemon)."],
+        ["log-format", None, "text", "Log line format: text (twistd's) or json (one JSON "
+         "object per line)."],
+        ["pidfile", None, None, "Write the process id to this file; refuse to start if it "
+         "names a live process."],
+        ["uid", "u", None, "Run as this user (name or number) after the privileged start."],
+        ["gid", "g", None, "Run as this group (name or number) after the privileged start."],
+        ["umask", None, None, "The process umask (octal)."],
+        ["rundir", "d", ".", "Change to this directory before running."],
+        ["reactor", "r", "auto", "The reactor engine: uvloop, asyncio or auto (uvloop when "
+         "available)."],
+        ["profile", "p", None, "Run under cProfile and write its statistics (pstats) to "
+         "this file."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The installed plugins (broken ones as BrokenPlugin); each working one is a
+        #: sub-command named by its tapname.
+        self.plugins = discoverServiceMakers()
+        self.subCommands = [
+            [plugin.tapname, None, plugin.options, plugin.description]
+            for plugin in self.plugins
+            if not isinstance(plugin, BrokenPlugin)
+        ]
+
+    def getUsage(self, width: int | None = None) -> str:
+        """The usual help, then any plugins that failed to load, with their errors."""
+        text = super().getUsage(width)
+        broken = [p for p in self.plugins if isinstance(p, BrokenPlugin)]
+        if broken:
+            text += "\nBroken plugins (not available):\n"
+            for plugin in broken:
+                text += f"    {plugin.name} ({plugin.value}): {plugin.error}\n"
+        return text
+
+    def opt_version(self) -> None:
+        """Print the version of torsion and Python, then exit."""
+        print(f"torsion {torsion.__version__} (Python {platform.python_version()})")
+        sys.exit(0)
+
+    def opt_umask(self, value: str) -> None:
+        """The process umask (octal)."""
+        try:
+            self["umask"] = int(value, 8)
+        except ValueError:
+            raise usage.UsageError(f"--umask must be an octal number, not {value!r}") from None
+
+    def opt_reactor(self, value: str) -> None:
+        """The reactor engine: uvloop, asyncio or auto (uvloop when available)."""
+        if value not in ("uvloop", "asyncio", "auto"):
+            raise usage.UsageError(f"unknown reactor {value!r}: choose uvloop, asyncio or auto")
+        self["reactor"] = value
+
+
+    def opt_uid(self, value: str) -> None:
+        """Run as this user (name or number) after the privileged start."""
+        try:
+            self["uid"] = _daemon.resolveUID(value)
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+
+
+    def opt_gid(self, value: str) -> None:
+        """Run as this group (name or number) after the privileged start."""
+        try:
+            self["gid"] = _daemon.resolveGID(value)
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+
+
+    def postOptions(self) -> None:
+        """Exactly one application source; --daemon excludes --nodaemon and --reload."""
+        if self["log-format"] not in ("text", "json"):
+            raise usage.UsageError("--log-format must be text or json")
+        if self["daemon"] and self["nodaemon"]:
+            raise usage.UsageError("--daemon and --nodaemon are exclusive")
+        if self["daemon"] and self["reload"]:
+            raise usage.UsageError("--reload runs in the foreground; drop --daemon")
+        if self["python"] is not None and self.subCommand is not None:
+            raise usage.UsageError("give either -y FILE or a plugin name, not both")
+        if self["python"] is None and self.subCommand is None:
+            raise usage.UsageError("nothing to run: give -y FILE or a plugin name "
+                                   "(see --help for the installed plugins)")
+        if self["logfile"] is None:
+            self["logfile"] = "torsion.log" if self["daemon"] else "-"
+        if self["daemon"] and self["logfile"] == "-":
+            raise usage.UsageError("a daemon has no standard output: give --logfile FILE")
+
+
+def loadTacFile(path: str) -> IService:
+    """Run the Python file `path` and return the `application` it defines.
+
+    The file's directory is put first on sys.path so it can import its neighbours.
+    """
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        raise ApplicationLoadError(f"Failed to load application: {e}") from e
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    namespace: dict[str, Any] = {"__file__": os.path.abspath(path), "__name__": "__tac__"}
+    exec(compile(source, path, "exec"), namespace)
+    if "application" not in namespace:
+        raise ApplicationLoadError(
+            f"Failed to load application: 'application' not defined in {path}")
+    application = namespace["application"]
+    if not isinstance(application, IService):
+        raise ApplicationLoadError(
+            f"Failed to load application: 'application' in {path} is not a service "
+            f"({application!r})")
+    return application
+
+
+def _jsonLine(event: LogEvent) -> str | None:
+    """One event as a JSON object on one line: time, level, namespace, text (+ failure)."""
+    level = event.get("log_level")
+    record: dict[str, Any] = {
+        "time": event.get("log_time"),
+        "level": getattr(level, "name", str(level)),
+        "namespace": event.get("log_namespace"),
+        "system": event.get("log_system", "-"),
+        "text": formatEvent(event),
+    }
+    failure = event.get("log_failure")
+    if failure is not None:
+        try:
+            record["failure"] = failure.getTraceback()
+        except Exception:
+            record["failure"] = repr(failure)
+    return json.dumps(record, default=repr) + "\n"
+
+
+def _openLogFile(name: str) -> IO[str]:
+    """A text stream for the log: stdout for "-", else a size-rotated LogFile."""
+    if name == "-":
+        return sys.stdout
+    from torsion.python.logfile import LogFile
+
+    logFile: IO[str] = LogFile.fromFullPath(os.path.abspath(name))
+    return logFile
+
+
+class ApplicationRunner:
+    """Runs one parsed ServerOptions to completion (see the module docstring)."""
+
+    def __init__(self, config: ServerOptions) -> None:
+        self.config = config
+        self.application: IService | None = None
+        self.reactor: Any = None
+        self._logStream: IO[str] | None = None
+        self._reporter: _daemon.DaemonReporter | None = None
+        self._replayEarlySignals: Callable[[], None] = lambda: None
+
+    def run(self) -> int:
+        """Run the application; the process exit status."""
+        try:
+            self._prepare()
+        except (ApplicationError, CannotListenError) as e:
+            # Expected start-up problems: the message says it all; the log keeps the details.
+            return self._fail(str(e), Failure(e))
+        except SystemExit:
+            raise
+        except BaseException as e:
+            return self._fail("".join(traceback.format_exception(e)).rstrip(), Failure(e))
+        try:
+            self._runReactor()
+        finally:
+            _log.info("Server Shut Down.")
+            _daemon.removePID(self.config["pidfile"])
+        return 0
+
+    def _fail(self, message: str, failure: Failure) -> int:
+        """Report a start-up failure (log, and the terminal or the waiting launcher)."""
+        if self._logStream is not None:
+            _log.failure("torsion could not start: {message}", failure,
+                         message=message.splitlines()[-1])
+        _daemon.removePID(self.config["pidfile"])
+        if self._reporter is not None:
+            self._reporter.reportFailed(message)
+        else:
+            stderr = sys.__stderr__ or sys.stderr
+            stderr.write(f"torsion: {message}\n")
+            stderr.flush()
+        return 1
+
+    def _prepare(self) -> None:
+        config = self.config
+        self._catchEarlySignals()
+        if config["umask"] is not None:
+            os.umask(config["umask"])
+        os.chdir(config["rundir"])
+        _daemon.checkPID(config["pidfile"])
+        self.reactor = self._installReactor(config["reactor"])
+        self.application = self._loadApplication()
+        self._startLogging()
+        if config["daemon"]:
+            self._reporter = _daemon.daemonize()
+        _daemon.writePID(config["pidfile"])
+        service = self.application
+        assert service is not None
+        service.privilegedStartService()
+        self._shedPrivileges()
+        self.reactor.callWhenRunning(service.startService)
+        self.reactor.callWhenRunning(self._replayEarlySignals)
+        self.reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+        if RELOAD_ENV in os.environ:
+            self.reactor.callWhenRunning(_writeWatchList, os.environ[RELOAD_ENV],
+                                         config["python"])
+        if self._reporter is not None:
+            self._reporter.reportStarted()
+            self._reporter = None
+
+    def _catchEarlySignals(self) -> None:
+        """Hold SIGTERM/SIGINT that arrive before the reactor runs, then stop it cleanly.
+
+        The reactor installs its own handlers only when it runs; without this, a signal
+        during start-up (while ports are being bound) would kill the process without
+        stopping the services or removing the pid file.
+        """
+        received: list[int] = []
+
+        def hold(number: int, frame: Any) -> None:
+            received.append(number)
+
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, hold)
+
+        def replay() -> None:
+            if received:
+                name = signal.Signals(received[0]).name
+                _log.info("Received {signal}, shutting down.", signal=name)
+                self.reactor.stop()
+
+        self._replayEarlySignals = replay
+
+    def _installReactor(self, engine: str) -> Any:
+        """Install the global reactor with the chosen engine and return it."""
+        from torsion.internet import default
+
+        default.install(engine)
+        from torsion.internet import reactor
+
+        return reactor
+
+    def _loadApplication(self) -> IService:
+        config = self.config
+        if config["python"] is not None:
+            return loadTacFile(config["python"])
+        tapname = config.subCommand
+        maker = next(p for p in config.plugins
+                     if not isinstance(p, BrokenPlugin) and p.tapname == tapname)
+        service = maker.makeService(config.subOptions)  # type: ignore[arg-type]
+        if not isinstance(service, IService):
+            raise ApplicationLoadError(f"plugin {tapname} made {service!r}, not a service")
+        application = Application(tapname or "torsion")
+        service.setServiceParent(application)
+        return application
+
+    def _startLogging(self) -> None:
+        config = self.config
+        stream = _openLogFile(config["logfile"])
+        self._logStream = stream
+        if config["log-format"] == "json":
+            observer = FileLogObserver(stream, _jsonLine)
+        else:
+            observer = textFileLogObserver(stream)
+        globalLogBeginner.beginLoggingTo([observer])
+        _log.info("Log opened.")
+        _log.info("torsion {version} ({executable} {pythonVersion}) starting up.",
+                  version=torsion.__version__, executable=sys.executable,
+                  pythonVersion=platform.python_version())
+        _log.info("reactor class: {reactorClass} ({engine}).",
+                  reactorClass=qual(type(self.reactor)),
+                  engine=getattr(self.reactor, "engine", "?"))
+
+    def _shedPrivileges(self) -> None:
+        uid = self.config["uid"]
+        gid = self.config["gid"]
+        if isinstance(self.application, IProcess):
+            uid = self.application.uid if uid is None else uid
+            gid = self.application.gid if gid is None else gid
+        if uid is None and gid is None:
+            return
+        try:
+            _daemon.switchUID(uid, gid)
+        except OSError as e:
+            raise PrivilegeError(f"Could not switch to uid={uid} gid={gid}: {e}") from e
+        _log.info("Switched to uid={uid} gid={gid}.", uid=os.getuid(), gid=os.getgid())
+
+    def _runReactor(self) -> None:
+        profile = self.config["profile"]
+        if profile is None:
+            self.reactor.run()
+            return
+        profiler = cProfile.Profile()
+        try:
+            profiler.runcall(self.reactor.run)
+        finally:
+            profiler.dump_stats(profile)
+            _log.info("Profile written to {path}.", path=profile)
+
+
+def _writeWatchList(path: str, tacFile: str | None) -> None:
+    """List every loaded source file (and the .tac) for the --reload supervisor."""
+    files = {os.path.abspath(tacFile)} if tacFile else set()
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if filename and filename.endswith(".py"):
+            files.add(filename)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(sorted(files)))
+    os.replace(tmp, path)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse `argv` (default sys.argv[1:]) and run; the exit status.
+
+    A usage error prints the usage and the error and gives status 1, as twistd does.
+    """
+    if argv is None:
+        argv = sys.argv[1:]
+    config = ServerOptions()
+    try:
+        config.parseOptions(argv)
+    except usage.UsageError as e:
+        sys.stderr.write(f"{config.getSynopsis()}\n{config.getUsage()}\ntorsion: {e}\n")
+        return 1
+    if config["reload"] and RELOAD_ENV not in os.environ:
+        from torsion.application import _reload
+
+        return _reload.supervise(argv, config["python"])
+    return ApplicationRunner(config).run()

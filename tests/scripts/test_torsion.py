@@ -1,0 +1,253 @@
+"""The `torsion` runner as users run it: real subprocesses, real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ECHO_TAC = textwrap.dedent("""
+    import os
+    from torsion.application import internet, service
+    from torsion.internet.protocol import Factory, Protocol
+
+    class Echo(Protocol):
+        def dataReceived(self, data):
+            if data == b"uid?":
+                self.transport.write(b"%d %d" % (os.getuid(), os.getgid()))
+            else:
+                self.transport.write(data)
+
+    class EchoFactory(Factory):
+        protocol = Echo
+
+    application = service.Application("echo")
+    internet.TCPServer(0, EchoFactory(), interface="127.0.0.1").setServiceParent(application)
+""")
+
+Running = tuple[subprocess.Popen[bytes], Path, int]
+
+
+@pytest.fixture
+def tacFile(tmp_path: Path) -> Path:
+    """An echo server .tac on an ephemeral port."""
+    path = tmp_path / "echo.tac"
+    path.write_text(ECHO_TAC)
+    return path
+
+
+@pytest.fixture
+def running(tmp_path: Path, tacFile: Path, cli: ModuleType) -> Iterator[Running]:
+    """`torsion -y echo.tac --logfile torsion.log` in the foreground, and its port."""
+    log = tmp_path / "torsion.log"
+    process = cli.torsion("-y", str(tacFile), "--logfile", str(log), cwd=tmp_path)
+    try:
+        port = int(cli.waitFor(log, cli.STARTED, process=process).group(2))
+        yield process, log, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_tacServesAndStopsCleanlyOnSigterm(running: Running, cli: ModuleType) -> None:
+    """An echo .tac serves, and SIGTERM stops it with exit status 0."""
+    process, _, port = running
+    assert cli.exchange(port, b"hello") == b"hello"
+    assert cli.stop(process) == 0
+
+
+def test_logReadsLikeTwistd(running: Running, cli: ModuleType) -> None:
+    """The log has twistd's start-up and shutdown lines, in order."""
+    process, log, port = running
+    cli.stop(process)
+    text = log.read_text()
+    expected = [
+        "Log opened.",
+        f"torsion {__import__('torsion').__version__} (",
+        "reactor class: torsion.internet._reactor.Reactor (",
+        f"EchoFactory starting on {port}",
+        "Starting factory <",
+        "Received SIGTERM, shutting down.",
+        f"(TCP Port {port} Closed)",
+        "Stopping factory <",
+        "Main loop terminated.",
+        "Server Shut Down.",
+    ]
+    positions = [text.find(line) for line in expected]
+    assert -1 not in positions, text
+    assert positions == sorted(positions), text
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} \[-\] Log opened\.", text)
+
+
+def test_daemonWritesPidAndStopsOnSigterm(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """--daemon returns at once with status 0; the daemon's pid is in --pidfile, it serves,
+    and SIGTERM stops it and removes the pid file."""
+    log, pidfile = tmp_path / "d.log", tmp_path / "d.pid"
+    launcher = cli.torsion("--daemon", "--pidfile", str(pidfile), "--logfile", str(log),
+                        "-y", str(tacFile), cwd=tmp_path)
+    assert launcher.wait(10) == 0, launcher.communicate()
+    pid = int(pidfile.read_text())
+    try:
+        port = int(cli.waitFor(log, cli.STARTED).group(2))
+        assert pid != launcher.pid
+        assert cli.exchange(port, b"daemon") == b"daemon"
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not pidfile.exists()
+    cli.waitFor(log, re.compile("Server Shut Down"))
+
+
+def test_daemonReportsStartupFailure(tmp_path: Path, cli: ModuleType) -> None:
+    """A daemon whose port is taken makes the launching command fail with the reason."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        tac = tmp_path / "busy.tac"
+        tac.write_text(ECHO_TAC.replace("TCPServer(0,", f"TCPServer({port},"))
+        launcher = cli.torsion("--daemon", "--logfile", str(tmp_path / "x.log"), "-y", str(tac),
+                            cwd=tmp_path)
+        assert launcher.wait(10) == 1
+        assert b"in use" in launcher.communicate()[1].lower()
+
+
+def test_livePidfileRefusesToStart(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """A pid file naming a live process stops a second server from starting."""
+    pidfile = tmp_path / "live.pid"
+    pidfile.write_text(f"{os.getpid()}\n")
+    process = cli.torsion("--pidfile", str(pidfile), "-y", str(tacFile), cwd=tmp_path)
+    assert process.wait(10) == 1
+    assert b"Another torsion server is running" in process.communicate()[1]
+    assert pidfile.read_text() == f"{os.getpid()}\n"
+
+
+def test_stalePidfileIsReplacedAndRemoved(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """A pid file naming a dead process is replaced, and removed at exit."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    pidfile, log = tmp_path / "stale.pid", tmp_path / "s.log"
+    pidfile.write_text(f"{dead.pid}\n")
+    process = cli.torsion("--pidfile", str(pidfile), "--logfile", str(log), "-y", str(tacFile),
+                       cwd=tmp_path)
+    cli.waitFor(log, cli.STARTED, process=process)
+    assert int(pidfile.read_text()) == process.pid
+    assert cli.stop(process) == 0
+    assert not pidfile.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_uidGidDropAfterPrivilegedStart(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """With --uid/--gid the server binds as root, then serves as nobody/nogroup."""
+    import grp
+    import pwd
+
+    nobody = pwd.getpwnam("nobody").pw_uid
+    nogroup = grp.getgrnam("nogroup").gr_gid
+    log = tmp_path / "u.log"
+    log.touch()
+    tmp_path.chmod(0o777)
+    process = cli.torsion("--uid", "nobody", "--gid", "nogroup", "--logfile", str(log),
+                       "-y", str(tacFile), cwd=tmp_path)
+    try:
+        port = int(cli.waitFor(log, cli.STARTED, process=process).group(2))
+        assert cli.exchange(port, b"uid?") == b"%d %d" % (nobody, nogroup)
+    finally:
+        assert cli.stop(process) == 0
+
+
+def test_jsonLogFormat(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """--log-format json writes one JSON object per line."""
+    log = tmp_path / "j.log"
+    process = cli.torsion("--log-format", "json", "--logfile", str(log), "-y", str(tacFile),
+                       cwd=tmp_path)
+    cli.waitFor(log, re.compile("starting on"), process=process)
+    cli.stop(process)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    texts = [r["text"] for r in records]
+    assert "Log opened." in texts and "Server Shut Down." in texts
+    assert all({"time", "level", "namespace", "text"} <= set(r) for r in records)
+
+
+def test_logToStdout(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """Without --logfile in the foreground, the log goes to standard output."""
+    process = cli.torsion("-y", str(tacFile), cwd=tmp_path)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert b"Log opened." in line
+    cli.stop(process)
+
+
+def test_profileWritesStats(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """--profile FILE writes cProfile statistics readable by pstats."""
+    import pstats
+
+    log, stats = tmp_path / "p.log", tmp_path / "run.prof"
+    process = cli.torsion("--profile", str(stats), "--logfile", str(log), "-y", str(tacFile),
+                       cwd=tmp_path)
+    cli.waitFor(log, cli.STARTED, process=process)
+    assert cli.stop(process) == 0
+    assert pstats.Stats(str(stats)).total_calls > 0
+
+
+def test_reloadRestartsOnChange(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """--reload restarts the server when the .tac file changes."""
+    log = tmp_path / "r.log"
+    process = cli.torsion("--reload", "--logfile", str(log), "-y", str(tacFile), cwd=tmp_path)
+    try:
+        cli.waitFor(log, cli.STARTED, process=process)
+        time.sleep(0.8)  # the supervisor must have read the watch list first
+        tacFile.write_text(ECHO_TAC + "\n# edited\n")
+        os.utime(tacFile, (time.time() + 5, time.time() + 5))
+        cli.waitFor(log, re.compile(r"starting up\.(.|\n)*starting up\."), timeout=15,
+                 process=process)
+    finally:
+        assert cli.stop(process) == 0
+
+
+def test_missingApplicationIsReported(tmp_path: Path, cli: ModuleType) -> None:
+    """A .tac without `application` fails with exit status 1 and says so."""
+    tac = tmp_path / "empty.tac"
+    tac.write_text("x = 1\n")
+    process = cli.torsion("-y", str(tac), cwd=tmp_path)
+    assert process.wait(10) == 1
+    assert b"'application' not defined" in process.communicate()[1]
+
+
+def test_usageErrorExitsWithStatusOne(tmp_path: Path) -> None:
+    """An unknown option prints the usage and the error, with exit status 1."""
+    result = subprocess.run([sys.executable, "-m", "torsion", "--bogus"], cwd=tmp_path,
+                            capture_output=True, timeout=20)
+    assert result.returncode == 1 and b"bogus" in result.stderr
+    assert b"Usage: torsion" in result.stderr
+
+
+def test_versionOption(tmp_path: Path) -> None:
+    """--version prints torsion's and Python's versions."""
+    result = subprocess.run([sys.executable, "-m", "torsion", "--version"], cwd=tmp_path,
+                            capture_output=True, timeout=20)
+    assert result.returncode == 0 and result.stdout.startswith(b"torsion ")
+
+
+def test_consoleScriptInstalled(tmp_path: Path) -> None:
+    """The `torsion` console script runs the same program."""
+    script = Path(sys.executable).parent / "torsion"
+    result = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True,
+                            timeout=20)
+    assert result.returncode == 0 and b"Usage: torsion" in result.stdout
