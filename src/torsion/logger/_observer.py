@@ -85,6 +85,7 @@ class LogPublisher:
         self._observers: tuple[Callable[[LogEvent], None], ...] = ()
         self._logGate = NOTHING_OBSERVED
         self._local = _Depth()
+        self._mutation = threading.Lock()
         _publishers.add(self)
         for observer in observers:
             self.addObserver(observer)
@@ -102,15 +103,19 @@ class LogPublisher:
         """
         if not callable(observer):
             raise TypeError(f"Observer is not callable: {observer!r}")
-        if observer not in self._observers:
+        with self._mutation:
+            if observer in self._observers:
+                return
             self._observers = (*self._observers, observer)
-            recomputeGates()
+        recomputeGates()
 
     def removeObserver(self, observer: ILogObserver | Callable[[LogEvent], None]) -> None:
         """Unregister ``observer``; removing one that is absent does nothing."""
-        if observer in self._observers:
+        with self._mutation:
+            if observer not in self._observers:
+                return
             self._observers = tuple(o for o in self._observers if o != observer)
-            recomputeGates()
+        recomputeGates()
 
     def _observedFloor(self, seen: set[int]) -> int:
         """The least severe level index any of this publisher's observers may want."""
