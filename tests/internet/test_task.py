@@ -928,3 +928,31 @@ def test_resetDuringAdvanceReordersCalls() -> None:
     clock.callLater(2, order.append, "two")
     clock.advance(3)
     assert order == ["late", "two"]
+
+
+@pytest.mark.integration
+def test_reactAndCoiterateWithGlobalReactor() -> None:
+    """In a fresh process, react and coiterate find the global reactor themselves; the exit
+    status is main's outcome."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        from torsion.internet import task
+        assert "torsion.internet.reactor" not in sys.modules
+        out = []
+
+        def main(reactor):
+            return task.coiterate(out.append(i) for i in range(3))
+
+        try:
+            task.react(main)
+        finally:
+            print(out)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[0, 1, 2]"
