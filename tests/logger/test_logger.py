@@ -157,3 +157,43 @@ def test_traceRecordsPath() -> None:
     trace: list[Any] = []
     log.info("x", log_trace=trace)
     assert trace == [(log, publisher), (publisher, events.append)]
+
+
+def test_failuresHandledLogsAndSwallows() -> None:
+    """failuresHandled logs an exception from its block with the format and swallows it."""
+    events, publisher = _collector()
+    with Logger(observer=publisher).failuresHandled("frobbing {knob}", knob=1) as op:
+        raise ValueError("v")
+    assert op.failed and not op.succeeded
+    assert op.failure is not None and op.failure.check(ValueError)
+    (event,) = events
+    assert event["knob"] == 1 and event["log_failure"] is op.failure
+
+
+def test_failuresHandledSuccess() -> None:
+    """A block that does not raise is marked succeeded and logs nothing."""
+    events, publisher = _collector()
+    with Logger(observer=publisher).failuresHandled("x") as op:
+        pass
+    assert op.succeeded and not op.failed
+    assert events == []
+
+
+def test_failuresHandledLetsBaseExceptionThrough() -> None:
+    """KeyboardInterrupt and other non-Exception errors are not swallowed."""
+    events, publisher = _collector()
+    with pytest.raises(KeyboardInterrupt):
+        with Logger(observer=publisher).failuresHandled("x"):
+            raise KeyboardInterrupt
+    assert events == []
+
+
+def test_failureHandlerReusable() -> None:
+    """failureHandler gives a context manager that logs and swallows, usable repeatedly."""
+    events, publisher = _collector()
+    handler = Logger(observer=publisher).failureHandler("oops", LogLevel.error)
+    for exc in (KeyError("a"), ValueError("b")):
+        with handler:
+            raise exc
+    assert [type(e["log_failure"].value) for e in events] == [KeyError, ValueError]
+    assert all(e["log_level"] is LogLevel.error for e in events)

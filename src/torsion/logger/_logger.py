@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from torsion.python.failure import Failure
 
-from ._failure import currentFailure, failureFromException
+from ._failure import currentFailure, failureFromException, failureFromExcInfo
 from ._interfaces import ILogObserver, LogEvent
 from ._levels import _ORDER, LogLevel
 from ._observer import globalLogPublisher
 
-__all__ = ["Logger"]
+__all__ = ["Logger", "Operation"]
 
 _DEBUG = _ORDER[LogLevel.debug]
 _INFO = _ORDER[LogLevel.info]
@@ -124,6 +127,28 @@ class Logger:
         kwargs["log_failure"] = failure
         self.emit(level, format, **kwargs)
 
+    @contextmanager
+    def failuresHandled(self, format: str, level: LogLevel = LogLevel.critical,
+                        **kwargs: Any) -> Iterator[Operation]:
+        """Run a ``with`` block, logging (and swallowing) any Exception it raises.
+
+        The yielded Operation tells afterwards whether the block succeeded and holds the
+        Failure if not, so code can log-and-continue without a bare ``except``.
+        """
+        op = Operation()
+        try:
+            yield op
+        except Exception:
+            op.failure = _failure(None)
+            self.failure(format, op.failure, level, **kwargs)
+        else:
+            op.succeeded = True
+
+    def failureHandler(self, format: str, level: LogLevel = LogLevel.critical
+                       ) -> _FailureHandler:
+        """A reusable context manager that logs and swallows an Exception from its block."""
+        return _FailureHandler(self, format, level)
+
     def debug(self, format: str | None = None, **kwargs: Any) -> None:
         """Emit a debug event: detail for developers, usually filtered out."""
         if _DEBUG < getattr(self.observer, "_logGate", 0):
@@ -153,6 +178,41 @@ class Logger:
         if _CRITICAL < getattr(self.observer, "_logGate", 0):
             return
         self._emit(LogLevel.critical, format, kwargs)
+
+
+class Operation:
+    """The outcome of a ``Logger.failuresHandled`` block."""
+
+    def __init__(self) -> None:
+        self.succeeded = False
+        self.failure: Failure | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the block raised (and the error was logged)."""
+        return self.failure is not None
+
+
+class _FailureHandler:
+    """Context manager logging and suppressing an Exception raised in its block."""
+
+    __slots__ = ("_logger", "_format", "_level")
+
+    def __init__(self, logger: Logger, format: str, level: LogLevel) -> None:
+        self._logger = logger
+        self._format = format
+        self._level = level
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, excType: type[BaseException] | None, excValue: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        if excValue is None or not isinstance(excValue, Exception):
+            return False
+        self._logger.failure(self._format, failureFromExcInfo(excType, excValue, tb),
+                             self._level)
+        return True
 
 
 def _failure(exc: BaseException | None) -> Failure:
