@@ -13,9 +13,19 @@ from typing import Any
 
 from torsion.internet.error import ReactorAlreadyInstalledError
 
-__all__ = ["install", "installReactor"]
+__all__ = ["install", "installReactor", "refuseIfInstalled"]
 
 _NAME = "torsion.internet.reactor"
+
+
+def refuseIfInstalled() -> None:
+    """Raise ReactorAlreadyInstalledError if a global reactor is installed already.
+
+    Installers call it before building their reactor, so a refused installation does
+    not leave a loop behind.
+    """
+    if _NAME in sys.modules:
+        raise ReactorAlreadyInstalledError("reactor already installed")
 
 
 def installReactor(reactor: Any) -> None:
@@ -23,8 +33,7 @@ def installReactor(reactor: Any) -> None:
 
     Raises ReactorAlreadyInstalledError if a reactor is installed already.
     """
-    if _NAME in sys.modules:
-        raise ReactorAlreadyInstalledError("reactor already installed")
+    refuseIfInstalled()
     import torsion.internet
 
     setattr(torsion.internet, "reactor", reactor)  # noqa: B010 - a module attribute by name
@@ -35,6 +44,7 @@ def install(engine: str = "auto") -> Any:
     """Build a reactor on a new loop of ``engine``, install it and return it."""
     from torsion.internet._reactor import Reactor
 
+    refuseIfInstalled()
     reactor = Reactor(engine=engine)
     installReactor(reactor)
     return reactor
