@@ -147,3 +147,11 @@ def test_limitedHistoryKeepsNewest() -> None:
     replayed: list[Any] = []
     history.replayTo(replayed.append)
     assert [e["i"] for e in replayed] == [1, 2]
+
+
+def test_constantsApi() -> None:
+    """iterconstants and lookupByName work as on Twisted's NamedConstants."""
+    assert list(LogLevel.iterconstants())[0] is LogLevel.debug
+    assert LogLevel.lookupByName("critical") is LogLevel.critical
+    with pytest.raises(ValueError):
+        LogLevel.lookupByName("nope")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 
 from .error import InvalidLogLevelError
 
@@ -32,6 +33,19 @@ class LogLevel(enum.Enum):
             return cls[name]
         except KeyError:
             raise InvalidLogLevelError(name) from None
+
+    @classmethod
+    def lookupByName(cls, name: str) -> LogLevel:
+        """Twisted's constants API for ``levelWithName``; ValueError for an unknown name."""
+        try:
+            return cls[name]
+        except KeyError:
+            raise ValueError(name) from None
+
+    @classmethod
+    def iterconstants(cls) -> Iterator[LogLevel]:
+        """Twisted's constants API: the levels from least to most severe."""
+        return iter(cls)
 
     @property
     def _index(self) -> int:
