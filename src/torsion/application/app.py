@@ -58,11 +58,11 @@ RELOAD_ENV = "TORSION_RELOAD_WATCHLIST"
 class ServerOptions(usage.Options):
     """torsion [options] [plugin [plugin options]]: run a .tac file or a plugin's service."""
 
-    synopsis = "Usage: torsion [options] [-y app.tac | PLUGIN [plugin options]]"
+    synopsis = "Usage: torsion [options]"
     longdesc = (
-        "Runs the application defined in a .tac file (-y) or by an installed plugin, in the "
-        "foreground unless --daemon is given. Run 'torsion PLUGIN --help' for a plugin's "
-        "options."
+        "Runs the application defined in a .tac file (torsion [options] -y app.tac) or by an "
+        "installed plugin (torsion [options] PLUGIN [plugin options]), in the foreground "
+        "unless --daemon is given. Run 'torsion PLUGIN --help' for a plugin's options."
     )
     optFlags = [
         ["nodaemon", "n", "Run in the foreground (the default; accepted for twistd habit)."],

@@ -23,11 +23,12 @@ def _description(port: str) -> str:
 class _WireServiceMaker:
     """A service maker for one torsion.protocols.wire protocol."""
 
-    def __init__(self, tapname: str, protocolName: str, defaultPort: int, rfc: str) -> None:
+    def __init__(self, tapname: str, protocolName: str, defaultPort: int,
+                 description: str) -> None:
         self.tapname = tapname
         self.name = tapname
         self._protocolName = protocolName
-        self.description = f"A {tapname} server ({rfc})."
+        self.description = description
         defaultPortText = str(defaultPort)
 
         class Options(usage.Options):
@@ -53,6 +54,9 @@ class _WireServiceMaker:
         return f"<plugin {self.tapname}>"
 
 
-echoMaker = _WireServiceMaker("echo", "Echo", 8007, "RFC 862")
-discardMaker = _WireServiceMaker("discard", "Discard", 8009, "RFC 863")
-daytimeMaker = _WireServiceMaker("daytime", "Daytime", 8013, "RFC 867")
+echoMaker = _WireServiceMaker(
+    "echo", "Echo", 8007, "An echo server: sends back what it receives (RFC 862).")
+discardMaker = _WireServiceMaker(
+    "discard", "Discard", 8009, "A discard server: reads and ignores everything (RFC 863).")
+daytimeMaker = _WireServiceMaker(
+    "daytime", "Daytime", 8013, "A daytime server: sends the date and time, closes (RFC 867).")
