@@ -124,18 +124,19 @@ _new = object.__new__
 
 
 def _logUnhandled(failure: Failure, debugText: str) -> None:
-    """Log an unhandled Failure through torsion.logger, or to stderr if it is unavailable.
+    """Log an unhandled Failure, with its traceback, through torsion.logger.
 
-    Imported lazily so that this core module does not depend on the logging system.
+    Imported lazily so that this core module does not depend on the logging system; the
+    debug text goes in a field, never into the format string (it may contain braces).
     """
     try:
         from torsion.logger import Logger
-    except ImportError:  # pragma: no cover - only before the logger package exists
+    except ImportError:  # pragma: no cover - a broken install: still say something
         sys.stderr.write("Unhandled error in Deferred:\n" + debugText
                          + failure.getTraceback() + "\n")
         return
     Logger(namespace="torsion.internet.defer").failure(
-        "Unhandled error in Deferred:" + debugText, failure)
+        "Unhandled error in Deferred:{debugInfo}", failure, debugInfo=debugText)
 
 
 class DebugInfo:

@@ -32,6 +32,13 @@ from torsion.internet._defer_list import (
     gatherResults,
     race,
 )
+from torsion.internet._defer_sync import (
+    DeferredLock,
+    DeferredQueue,
+    DeferredSemaphore,
+    QueueOverflow,
+    QueueUnderflow,
+)
 from torsion.internet._deferred import (
     AlreadyCalledError,
     CancelledError,
@@ -57,6 +64,11 @@ __all__ = [
     "DebugInfo",
     "Deferred",
     "DeferredList",
+    "DeferredLock",
+    "DeferredQueue",
+    "DeferredSemaphore",
+    "QueueOverflow",
+    "QueueUnderflow",
     "FAILURE",
     "FailureGroup",
     "FirstError",
