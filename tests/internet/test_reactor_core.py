@@ -281,3 +281,52 @@ def test_adoptedRunningLoopIsNotStopped(engine: str) -> None:
     finally:
         loop.close()
     assert seen == [True, False, True]
+
+
+def test_exceptionInDataReceivedIsLoggedAndReactorGoesOn(reactor: Reactor, run: Any) -> None:
+    """A dataReceived that raises closes only its connection, is logged, and the reactor
+    keeps serving other connections."""
+    from torsion.internet.defer import Deferred
+    from torsion.internet.protocol import ClientFactory, Factory, Protocol
+
+    class Server(Protocol):
+        def dataReceived(self, data: bytes) -> None:
+            if data.startswith(b"boom"):
+                raise KeyError("dataReceived broke")
+            self.transport.write(data)
+
+    class Client(Protocol):
+        def __init__(self, message: bytes) -> None:
+            self.message = message
+            self.received = b""
+            self.lost: Deferred[bytes] = Deferred()
+
+        def connectionMade(self) -> None:
+            self.transport.write(self.message)
+
+        def dataReceived(self, data: bytes) -> None:
+            self.received += data
+            self.transport.loseConnection()
+
+        def connectionLost(self, reason: Any = None) -> None:
+            self.lost.callback(self.received)
+
+    class OneClient(ClientFactory):
+        def __init__(self, client: Client) -> None:
+            self.client = client
+
+        def buildProtocol(self, addr: Any) -> Client:
+            return self.client
+
+    factory = Factory.forProtocol(Server)
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1").getHost().port
+    with capturedLogs() as events:
+        broken = Client(b"boom")
+        reactor.connectTCP("127.0.0.1", port, OneClient(broken))
+        assert run(broken.lost) == b""
+        fine = Client(b"still here")
+        reactor.connectTCP("127.0.0.1", port, OneClient(fine))
+        assert run(fine.lost) == b"still here"
+    failures = [e["log_failure"] for e in events if e.get("log_failure") is not None]
+    assert any("dataReceived broke" in str(f.getErrorMessage()) for f in failures)
+    assert any("dataReceived" in f.getTraceback() for f in failures)

@@ -479,7 +479,6 @@ class Process:
         popen = self._popen
         if popen is not None:
             popen.returncode = status  # so subprocess never waits for this pid again
-        self._reactor._openTransports.discard(self)
         reason = _reasonFor(status)
         if self.proto is not None:
             try:
@@ -491,6 +490,7 @@ class Process:
     def _maybeEnded(self) -> None:
         if self.status is None or self.pipes or self.proto is None:
             return
+        self._reactor._openTransports.discard(self)
         proto, self.proto = self.proto, None
         try:
             proto.processEnded(Failure(_reasonFor(self.status)))
