@@ -172,6 +172,19 @@ def test_uidGidDropAfterPrivilegedStart(tmp_path: Path, tacFile: Path, cli: Modu
         assert cli.stop(process) == 0
 
 
+def test_rundirHoldsRelativeLogAndPidFiles(tmp_path: Path, tacFile: Path,
+                                           cli: ModuleType) -> None:
+    """With --rundir, relative --logfile/--pidfile paths are in that directory while -y is
+    still relative to where torsion was started."""
+    rundir = tmp_path / "run"
+    rundir.mkdir()
+    process = cli.torsion("--rundir", str(rundir), "--logfile", "r.log", "--pidfile", "r.pid",
+                          "-y", tacFile.name, cwd=tmp_path)
+    cli.waitFor(rundir / "r.log", cli.STARTED, process=process)
+    assert int((rundir / "r.pid").read_text()) == process.pid
+    assert cli.stop(process) == 0
+
+
 def test_jsonLogFormat(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
     """--log-format json writes one JSON object per line."""
     log = tmp_path / "j.log"

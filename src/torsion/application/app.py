@@ -81,7 +81,8 @@ class ServerOptions(usage.Options):
         ["uid", "u", None, "Run as this user (name or number) after the privileged start."],
         ["gid", "g", None, "Run as this group (name or number) after the privileged start."],
         ["umask", None, None, "The process umask (octal)."],
-        ["rundir", "d", ".", "Change to this directory before running."],
+        ["rundir", "d", ".", "Change to this directory before running (relative --logfile "
+         "and --pidfile paths are inside it; -y is relative to where torsion starts)."],
         ["reactor", "r", "auto", "The reactor engine: uvloop, asyncio or auto (uvloop when "
          "available)."],
         ["profile", "p", None, "Run under cProfile and write its statistics (pstats) to "
@@ -266,6 +267,8 @@ class ApplicationRunner:
         self._catchEarlySignals()
         if config["umask"] is not None:
             os.umask(config["umask"])
+        if config["python"] is not None:
+            config["python"] = os.path.abspath(config["python"])  # named from the old cwd
         os.chdir(config["rundir"])
         _daemon.checkPID(config["pidfile"])
         self.reactor = self._installReactor(config["reactor"])
