@@ -6,6 +6,9 @@ import time
 from datetime import datetime
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from torsion.logger import (
     LogLevel,
     eventAsText,
@@ -198,3 +201,13 @@ def test_extractFieldFromFlattenedEvent() -> None:
 
     back = eventFromJSON(eventAsJSON({"log_format": "{o}", "o": Obj()}))
     assert extractField("o", back) == "obj!"
+
+
+@given(st.text(), st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(),
+                                                                    st.none())))
+def test_formatEventNeverRaises(fmt: str, fields: dict[str, Any]) -> None:
+    """formatEvent returns text for any format string and any field values."""
+    event: dict[str, Any] = dict(fields)
+    event["log_format"] = fmt
+    assert isinstance(formatEvent(event), str)
+    assert isinstance(formatEventAsClassicLogText(event), str | None)

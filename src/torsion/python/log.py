@@ -299,7 +299,7 @@ class LogPublisher:
         ``isError=1`` makes it critical; ``system="Foo"`` sets the bracketed system.
         """
         index = _CRITICAL if kw.get("isError") else _INFO
-        if index < self._publishPublisher._logGate and "log_level" not in kw:
+        if index < getattr(self._publishPublisher, "_logGate", 0) and "log_level" not in kw:
             return
         ctx = _context.get()
         if ctx:
