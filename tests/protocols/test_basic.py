@@ -149,6 +149,56 @@ def test_anyLinesAnySplit(lines: list[bytes], data: st.DataObject) -> None:
     assert p.lines == lines
 
 
+@pytest.mark.parametrize("window", [1, 2, 3, 7, 16])
+@given(data=st.data())
+def test_anySplitWithTinyWindows(window: int, data: st.DataObject) -> None:
+    """Lines, raw blocks and delimiters straddling the split window all survive any split."""
+    stream = b"hello\r\nraw 8\r\nab\r\ncd\r\nworld\r\nraw 0\r\n\r\na-much-longer-line\r\nend\r\n"
+    chunks = data.draw(splits(stream))
+    originals = basic._WINDOW, basic._FIRST_WINDOW
+    basic._WINDOW = basic._FIRST_WINDOW = window
+    try:
+        p = Lines()
+        connected(p)
+        feed(p, stream, chunks)
+    finally:
+        basic._WINDOW, basic._FIRST_WINDOW = originals
+    assert p.lines == [
+        b"hello", b"raw 8", b"world", b"raw 0", b"", b"a-much-longer-line", b"end"
+    ]
+    assert b"".join(p.raw) == b"ab\r\ncd\r\n"
+
+
+def test_manyLinesAcrossWindows() -> None:
+    """A chunk far larger than the split window delivers every line in order."""
+    lines = [b"line %d" % i for i in range(20000)]
+    p = Lines()
+    connected(p)
+    p.dataReceived(b"".join(line + b"\r\n" for line in lines))
+    assert p.lines == lines
+
+
+def test_lineLongerThanWindow() -> None:
+    """A line longer than the split window (but within MAX_LENGTH) is delivered whole."""
+    p = Lines()
+    p.MAX_LENGTH = 100000
+    connected(p)
+    long = b"x" * (basic._WINDOW * 3 + 5)
+    p.dataReceived(b"a\r\n" + long + b"\r\nb\r\n")
+    assert p.lines == [b"a", long, b"b"]
+
+
+def test_modeSwitchPerMessageIsFast() -> None:
+    """Switching to raw mode after every line of a big chunk wastes only a small window
+    per switch, so 20000 switches in one chunk parse in well under a second."""
+    count = 20000
+    stream = b"raw 3\r\nabc" * count
+    p = Lines()
+    connected(p)
+    p.dataReceived(stream)
+    assert len(p.lines) == count and b"".join(p.raw) == b"abc" * count
+
+
 def test_lineTooLongWithoutDelimiter() -> None:
     """Buffered data longer than MAX_LENGTH without a delimiter calls lineLengthExceeded and
     closes the connection."""
