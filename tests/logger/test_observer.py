@@ -110,8 +110,11 @@ def test_brokenObserverAloneGoesToStderr(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "ValueError: lonely" in err.getvalue()
 
 
-def test_recursiveLoggingIsBounded() -> None:
-    """An observer that logs back into its own publisher does not recurse forever."""
+def test_recursiveLoggingIsBounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An observer that logs back into its own publisher does not recurse forever; the
+    dropping is reported once on the real stderr."""
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "__stderr__", err)
     publisher = LogPublisher()
     depth: list[int] = []
 
@@ -121,7 +124,9 @@ def test_recursiveLoggingIsBounded() -> None:
 
     publisher.addObserver(echo)
     publisher({})
-    assert len(depth) == _observer.MAX_DEPTH
+    publisher({})
+    assert len(depth) == 2 * _observer.MAX_DEPTH
+    assert err.getvalue().count("are dropped") == 1
 
 
 def test_gateClosedWithNoObservers() -> None:

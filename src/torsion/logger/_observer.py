@@ -86,6 +86,7 @@ class LogPublisher:
         self._logGate = NOTHING_OBSERVED
         self._local = _Depth()
         self._mutation = threading.Lock()
+        self._warnedDepth = False
         _publishers.add(self)
         for observer in observers:
             self.addObserver(observer)
@@ -135,6 +136,10 @@ class LogPublisher:
         local = self._local
         depth = local.depth
         if depth >= MAX_DEPTH:
+            if not self._warnedDepth:
+                self._warnedDepth = True
+                _lastResort(self, f"events nested more than {MAX_DEPTH} deep are dropped "
+                                  f"(an observer logs from inside observation)")
             return
         trace = event.get("log_trace")
         local.depth = depth + 1
@@ -182,16 +187,21 @@ class LogPublisher:
                 _lastResort(observer, failure)
 
 
-def _lastResort(observer: object, failure: object) -> None:
-    """Write an observer's error to the real stderr when no observer could take it."""
+def _lastResort(culprit: object, problem: object) -> None:
+    """Write a logging-system problem to the real stderr when no observer can take it.
+
+    ``problem`` is a Failure (an observer raised) or a text.
+    """
     stream = sys.__stderr__
     if stream is None:
         return
     try:
-        stream.write(
-            f"Temporarily disabling observer {observer!r} due to exception\n"
-            f"{formatTraceback(failure)}\n"
-        )
+        if isinstance(problem, str):
+            text = f"{culprit!r}: {problem}\n"
+        else:
+            text = (f"Temporarily disabling observer {culprit!r} due to exception\n"
+                    f"{formatTraceback(problem)}\n")
+        stream.write(text)
         stream.flush()
     except Exception:
         pass

@@ -69,6 +69,9 @@ class STDLibLogObserver:
     """Forwards torsion events to the stdlib logger ``name``, mapping levels and failures.
 
     A failure becomes the record's ``exc_info`` so stdlib formatters print its traceback.
+    ``stackDepth`` is passed to ``logging`` as ``stacklevel``; since events travel through
+    publishers and filters, the record's file and line point into torsion.logger, not at the
+    code that logged (the event's ``log_namespace`` names that, as the record's ``extra``).
     """
 
     defaultStackDepth = 2
@@ -93,7 +96,9 @@ class STDLibLogObserver:
                 tb = getattr(failure, "getTracebackObject", None)
                 excInfo = (type(value), value, tb() if tb is not None else value.__traceback__)
         self.logger.log(stdlibLevel, StringifiableFromEvent(event), exc_info=excInfo,
-                        extra={TORSION_RECORD_ATTR: True})
+                        stacklevel=self.stackDepth,
+                        extra={TORSION_RECORD_ATTR: True,
+                               "log_namespace": event.get("log_namespace")})
 
 
 class STDLibLogHandler(logging.Handler):
