@@ -23,7 +23,6 @@ format is in one place; the glue that owns a transport is torsion.web.http.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -44,16 +43,22 @@ __all__ = [
 ]
 
 
-class State(enum.Enum):
-    """Where a connection's parser is in the request cycle."""
+class State:
+    """Where a connection's parser is in the request cycle.
+
+    Plain interned strings rather than an Enum: the table below is consulted three
+    times per request, and str hashes are cached where Enum hashes run Python code.
+    """
 
     IDLE = "idle"  # between requests: nothing of the next request seen yet
     HEAD = "head"  # request line started; reading the header block
     BODY = "body"  # header block complete; reading the body (maybe empty)
     CLOSED = "closed"  # an error or an upgrade ended HTTP/1.1 parsing on this connection
 
+    ALL = frozenset((IDLE, HEAD, BODY, CLOSED))
 
-class Event(enum.Enum):
+
+class Event:
     """Things the parser observes that move it between states."""
 
     BEGIN = "begin"
@@ -62,7 +67,7 @@ class Event(enum.Enum):
     ERROR = "error"
 
 
-TRANSITIONS: dict[tuple[State, Event], State] = {
+TRANSITIONS: dict[tuple[str, str], str] = {
     (State.IDLE, Event.BEGIN): State.HEAD,
     (State.HEAD, Event.HEAD_DONE): State.BODY,
     (State.BODY, Event.MESSAGE_DONE): State.IDLE,
@@ -120,31 +125,42 @@ class RequestParser:
     """Feed bytes in, get request heads, body pieces and completions out.
 
     Why: keeping HTTP framing free of sockets lets it be tested byte by byte and lets
-    the glue layer stay thin on the hot path.
+    the glue layer stay thin on the hot path. When `_headReceived` runs, the head is
+    available as attributes (`method`, `uri`, `version`, `headers`, `keepAlive`,
+    `contentLength`, `chunked`, `expectContinue`) or as a `RequestHead` from
+    `currentHead()`; the attributes avoid building an object per request.
     """
 
     limits: Limits = Limits()
+    method = b""
+    uri = b""
+    version = b"HTTP/1.1"
+    keepAlive = True
+    upgradeData: bytes | None = None
 
     def __init__(self, limits: Limits | None = None) -> None:
         if limits is not None:
             self.limits = limits
         self._parser = httptools.HttpRequestParser(self)
-        self.state = State.IDLE
-        self._uri = b""
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._headerBytes = 0
+        self.state: str = State.IDLE
+        self.headers: list[tuple[bytes, bytes]] = []
+        self._trailerBytes = 0
         self._bodyBytes = 0
-        self._contentLength: int | None = None
-        self._chunked = False
-        self._expect = False
+        self.contentLength: int | None = None
+        self.chunked = False
+        self.expectContinue = False
         self._hosts = 0
         self._headSeen = 0
-        self.upgradeData: bytes | None = None
+
+    def currentHead(self) -> RequestHead:
+        """Return the head of the request being read, as one object."""
+        return RequestHead(self.method, self.uri, self.version, self.headers, self.keepAlive,
+                           self.contentLength, self.chunked, self.expectContinue)
 
     # -- hooks for subclasses ------------------------------------------------------------
 
-    def _headReceived(self, head: RequestHead) -> None:
-        """Handle a complete request head (override)."""
+    def _headReceived(self) -> None:
+        """Handle a complete request head, found in the attributes (override)."""
         raise NotImplementedError
 
     def _bodyReceived(self, data: bytes) -> None:
@@ -163,6 +179,8 @@ class RequestParser:
         if state is State.CLOSED:
             return
         if state is not State.BODY:
+            # Bytes seen since the last complete head: an upper bound on the size of the
+            # head being read, which llhttp buffers internally until a field is complete.
             self._headSeen += len(data)
         try:
             self._parser.feed_data(data)
@@ -170,11 +188,11 @@ class RequestParser:
             self._upgrade(data, e)
         except httptools.HttpParserError as e:
             self.state = State.CLOSED
+            # httptools wraps an exception raised in a callback; ours carry the status.
             if isinstance(e.__context__, ParseError):
                 raise e.__context__ from None
             raise ParseError(400, "Bad Request: %s" % (e,)) from None
-        if self.state is State.HEAD and self._headSeen > self.limits.maxHeaderBytes:
-            # llhttp buffers a partial name/value; bound it by what we have fed it.
+        if self._headSeen > self.limits.maxHeaderBytes and self.state is State.HEAD:
             self.state = State.CLOSED
             raise ParseError(431, "Request Header Fields Too Large")
 
@@ -195,44 +213,41 @@ class RequestParser:
             self.feed(rest)
 
     def _fail(self, code: int, reason: str) -> None:
-        """Raise ParseError from inside a callback (llhttp turns it into a parser error)."""
+        """Raise ParseError from inside a callback (httptools re-raises it from feed)."""
         self.state = State.CLOSED
         raise ParseError(code, reason)
 
     # -- httptools callbacks -------------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self.state = TRANSITIONS[(self.state, Event.BEGIN)]
-        self._uri = b""
-        self._headers = []
-        self._headerBytes = 0
-        self._bodyBytes = 0
-        self._contentLength = None
-        self._chunked = False
-        self._expect = False
-        self._hosts = 0
-        self._headSeen = 0
+    # There is no on_message_begin: llhttp reports every request target through on_url,
+    # so the first on_url of a request is its beginning (one Python call fewer).
 
     def on_url(self, url: bytes) -> None:
-        uri = self._uri + url if self._uri else url
+        if self.state is State.IDLE:
+            self.state = TRANSITIONS[(State.IDLE, Event.BEGIN)]
+            self.uri = url
+            self.headers = []
+            self.contentLength = None
+            self.chunked = False
+            self.expectContinue = False
+            self._hosts = 0
+            self._trailerBytes = 0
+            self._bodyBytes = 0
+            if len(url) > self.limits.maxUriBytes:
+                self._fail(414, "URI Too Long")
+            return
+        uri = self.uri + url
         if len(uri) > self.limits.maxUriBytes:
             self._fail(414, "URI Too Long")
-        self._uri = uri
+        self.uri = uri
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.state is State.BODY:
             # Trailer fields (RFC 9112 §7.1.2): bounded, then discarded.
-            self._headerBytes += len(name) + len(value)
-            if self._headerBytes > self.limits.maxHeaderBytes:
+            self._trailerBytes += len(name) + len(value)
+            if self._trailerBytes > self.limits.maxHeaderBytes:
                 self._fail(431, "Request Header Fields Too Large")
             return
-        headers = self._headers
-        headers.append((name, value))
-        self._headerBytes += len(name) + len(value) + 4
-        if self._headerBytes > self.limits.maxHeaderBytes:
-            self._fail(431, "Request Header Fields Too Large")
-        if len(headers) > self.limits.maxHeaderCount:
-            self._fail(431, "Too Many Request Header Fields")
+        self.headers.append((name, value))
         n = len(name)
         if n == 4:
             if name.lower() == b"host":
@@ -240,46 +255,49 @@ class RequestParser:
         elif n == 14:
             if name.lower() == b"content-length":
                 # llhttp has already checked 1*DIGIT and rejected a second one.
-                self._contentLength = int(value)
-                if self._contentLength > self.limits.maxBodyBytes:
+                self.contentLength = int(value)
+                if self.contentLength > self.limits.maxBodyBytes:
                     self._fail(413, "Content Too Large")
         elif n == 17:
             if name.lower() == b"transfer-encoding":
-                self._chunked = True
+                self.chunked = True
         elif n == 6:
             if name.lower() == b"expect":
                 if value.lower() == b"100-continue":
-                    self._expect = True
+                    self.expectContinue = True
                 else:
                     # RFC 9110 §10.1.1: an unknown expectation may be answered with 417.
                     self._fail(417, "Expectation Failed")
 
     def on_headers_complete(self) -> None:
         self.state = TRANSITIONS[(self.state, Event.HEAD_DONE)]
+        limits = self.limits
+        headers = self.headers
+        if len(headers) > limits.maxHeaderCount:
+            self._fail(431, "Too Many Request Header Fields")
+        if self._headSeen > limits.maxHeaderBytes:
+            # Only now, when the cheap bound is exceeded, measure the head exactly.
+            size = len(self.uri) + sum(len(n) + len(v) + 4 for n, v in headers)
+            if size > limits.maxHeaderBytes:
+                self._fail(431, "Request Header Fields Too Large")
+        self._headSeen = 0
         parser = self._parser
         version = _VERSIONS.get(parser.get_http_version(), b"HTTP/1.1")
-        if version == b"HTTP/1.1" and self._hosts != 1:
+        if self._hosts != 1 and (self._hosts > 1 or version == b"HTTP/1.1"):
             # RFC 9112 §3.2: a server MUST answer 400 to a 1.1 request lacking Host or
             # carrying more than one.
             self._fail(400, "Bad Request: exactly one Host header is required")
-        elif self._hosts > 1:
-            self._fail(400, "Bad Request: more than one Host header")
-        method = parser.get_method()
-        self._headReceived(
-            RequestHead(
-                method,
-                self._uri,
-                version,
-                self._headers,
-                parser.should_keep_alive() and method != b"CONNECT",
-                None if self._chunked else self._contentLength,
-                self._chunked,
-                self._expect and version == b"HTTP/1.1",
-            )
-        )
+        method = self.method = parser.get_method()
+        self.version = version
+        self.keepAlive = parser.should_keep_alive() and method != b"CONNECT"
+        if self.chunked:
+            self.contentLength = None
+        if self.expectContinue and version != b"HTTP/1.1":
+            self.expectContinue = False
+        self._headReceived()
 
     def on_body(self, body: bytes) -> None:
-        if self._chunked:
+        if self.chunked:
             self._bodyBytes += len(body)
             if self._bodyBytes > self.limits.maxBodyBytes:
                 self._fail(413, "Content Too Large")

@@ -76,6 +76,8 @@ class Resource:
     isLeaf = False
     server: Any = None
     allowedMethods: Sequence[bytes]
+    getEncoder: Any = None
+    """Overridden by EncodingResourceWrapper; None here makes the server's check cheap."""
 
     def __init__(self) -> None:
         self.children: dict[bytes, Any] = {}
@@ -138,7 +140,8 @@ class Resource:
 
     def render(self, request: Request) -> Any:
         """Dispatch to ``render_<METHOD>``; raise UnsupportedMethod when there is none."""
-        m = getattr(self, _renderName(request.method), None)
+        method = request.method
+        m = getattr(self, _RENDER_NAMES.get(method) or _renderName(method), None)
         if m is None:
             try:
                 allowed = self.allowedMethods

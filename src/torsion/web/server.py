@@ -84,7 +84,7 @@ class Request(http.Request):
         try:
             resrc = site.getResourceFor(self)
             getEncoder = getattr(resrc, "getEncoder", None)
-            if getEncoder is not None:
+            if getEncoder is not None and not self._disconnected:
                 encoder = getEncoder(self)
                 if encoder is not None:
                     self._encoder = encoder
@@ -121,7 +121,10 @@ class Request(http.Request):
         if body is NOT_DONE_YET:
             return
         if type(body) is bytes:
-            self._writeBody(body)
+            if self._encoder is None:
+                self._writeWhole(body)
+            else:
+                self._writeBody(body)
             return
         if inspect.iscoroutine(body):
             body = Deferred.fromCoroutine(body)
@@ -156,10 +159,6 @@ class Request(http.Request):
             if self.responseHeaders._getOne(b"content-length") is not None:
                 self.responseHeaders.removeHeader(b"content-length")
             body = encoder.encode(body) + encoder.finish()
-        if self.method == b"HEAD" and body and not self._inFakeHead and (
-            self.code not in http.NO_BODY_CODES
-        ):
-            pass  # the body only sets Content-Length; _headBytes drops it for HEAD
         self._writeWhole(body)
 
     def write(self, data: bytes) -> None:
