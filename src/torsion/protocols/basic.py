@@ -311,16 +311,15 @@ class NetstringReceiver(protocol.Protocol):
 
     MAX_LENGTH: int = 99999
     brokenPeer: int = 0
-    _PARSING_LENGTH, _PARSING_PAYLOAD = 0, 1
-    _state: int = _PARSING_LENGTH
+    #: The length of the netstring whose payload is awaited, or -1 while reading a length.
+    _payloadSize: int = -1
     _remainingData: bytes = b""
-    _payloadSize: int = 0
     _busy: bool = False
 
     def makeConnection(self, transport: Any) -> None:
         """Reset the parser and connect."""
         self._remainingData = b""
-        self._state = self._PARSING_LENGTH
+        self._payloadSize = -1
         protocol.Protocol.makeConnection(self, transport)
 
     def sendString(self, string: bytes) -> None:
@@ -342,29 +341,37 @@ class NetstringReceiver(protocol.Protocol):
         buf = self._remainingData + data if self._remainingData else data
         self._remainingData = b""
         pos = 0
+        size = self._payloadSize
+        maxLength = self.MAX_LENGTH
+        maxDigits = len(str(maxLength))
         self._busy = True
         try:
             while True:
-                if self._state == self._PARSING_LENGTH:
-                    colon = buf.find(b":", pos)
+                if size < 0:
+                    colon = buf.find(b":", pos, pos + maxDigits + 1)
                     if colon < 0:
-                        self._checkPartialLength(buf[pos:])
+                        self._checkPartialLength(buf[pos : pos + maxDigits + 1])
                         break
-                    self._payloadSize = self._parseLength(buf[pos:colon])
+                    prefix = buf[pos:colon]
+                    # 1*DIGIT without a leading zero (except "0" itself), within the limit.
+                    if not prefix.isdigit() or (prefix[0] == 0x30 and colon - pos > 1):
+                        self._parseLength(prefix)  # raises with the precise reason
+                    size = int(prefix)
+                    if size > maxLength:
+                        self._parseLength(prefix)  # raises: exceeds MAX_LENGTH
                     pos = colon + 1
-                    self._state = self._PARSING_PAYLOAD
-                # payload and its trailing comma
-                end = pos + self._payloadSize
+                end = pos + size
                 if len(buf) <= end:
                     break
-                if buf[end : end + 1] != b",":
+                if buf[end] != 0x2C:  # ","
                     raise NetstringParseError(
-                        f"netstring of length {self._payloadSize} not followed by ','"
-                        f" but by {buf[end:end + 1]!r}"
+                        f"netstring of length {size} not followed by ',' but by "
+                        f"{buf[end:end + 1]!r}"
                     )
                 payload = buf[pos:end]
                 pos = end + 1
-                self._state = self._PARSING_LENGTH
+                size = -1
+                self._payloadSize = -1
                 self.stringReceived(payload)
                 if self.brokenPeer or (
                     self.transport is not None and self.transport.disconnecting
@@ -380,6 +387,7 @@ class NetstringReceiver(protocol.Protocol):
             return
         finally:
             self._busy = False
+        self._payloadSize = size
         self._remainingData = buf[pos:]
 
     def _maxLengthDigits(self) -> int:
