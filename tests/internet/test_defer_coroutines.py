@@ -503,3 +503,36 @@ def test_ensureDeferredOfFuture(loop: asyncio.AbstractEventLoop) -> None:
     future.set_result(1)
     loop.run_until_complete(asyncio.sleep(0))
     assert _results(d) == [1]
+
+
+def test_cancelDuringSleepZeroResumesCancelled(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancelling a coroutine waiting for the next loop turn throws CancelledError into it."""
+    seen: list[str] = []
+
+    async def f() -> str:
+        try:
+            await asyncio.sleep(0)
+        except CancelledError:
+            seen.append("cancelled")
+            raise
+        return "no"
+
+    async def main() -> list[Any]:
+        d = ensureDeferred(f())
+        d.cancel()
+        await asyncio.sleep(0)
+        return _results(d)
+
+    out = loop.run_until_complete(main())
+    assert seen == ["cancelled"]
+    assert out[0].type is CancelledError
+
+
+def test_reprOfCoroutineAndSucceedDeferreds() -> None:
+    """Deferreds made by succeed() and ensureDeferred() present themselves as Deferred."""
+
+    async def f() -> int:
+        return 1
+
+    assert repr(succeed(1)).startswith("<Deferred at 0x")
+    assert repr(ensureDeferred(f())).startswith("<Deferred at 0x")

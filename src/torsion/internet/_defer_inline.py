@@ -72,6 +72,11 @@ class _Driven(Deferred[Any]):
         waiting = None if self.called else self._waitingOn
         if waiting is None:
             Deferred.cancel(self)
+        elif isinstance(waiting, asyncio.Handle):
+            # Waiting for the next loop turn (a bare yield): resume now, cancelled.
+            waiting.cancel()
+            self._waitingOn = None
+            self._step(Failure(CancelledError()), True)
         else:
             waiting.cancel()
 

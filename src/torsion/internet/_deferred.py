@@ -557,7 +557,8 @@ class Deferred(Generic[_T]):
     # -- introspection ---------------------------------------------------------------------
 
     def __str__(self) -> str:
-        cname = self.__class__.__name__.lstrip("_").replace("Driven", "Deferred")
+        cls = self.__class__
+        cname = "Deferred" if cls.__name__.startswith("_") else cls.__name__
         result = getattr(self, "result", _NO_RESULT)
         myID = id(self)
         chained = getattr(self, "_chainedTo", None)
