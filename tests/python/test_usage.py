@@ -239,3 +239,25 @@ def test_optionsAreHashableByIdentity() -> None:
     """Options objects can be set members even though they are dicts."""
     a, b = usage.Options(), usage.Options()
     assert len({a, b}) == 2
+
+
+class Spelled(usage.Options):
+    """A parser with underscore and dash option names."""
+
+    optParameters = [["dest_port", "d", "1", "Port."], ["log-format", None, "text", "Format."]]
+
+    def opt_log_format(self, value: str) -> None:
+        """Handled by a method whose name has underscores."""
+        self["log-format"] = value.upper()
+
+    def opt_dry_run(self) -> None:
+        """A flag method."""
+        self["dry"] = True
+
+
+def test_dashAndUnderscoreSpellingsAreTheSameOption() -> None:
+    """--dest-port and --dest_port name one option; opt_log_format handles --log-format."""
+    opts = Spelled()
+    opts.parseOptions(["--dest-port", "5", "--log_format", "json", "--dry-run"])
+    assert (opts["dest_port"], opts["log-format"], opts["dry"]) == ("5", "JSON", True)
+    assert "--dest_port=" in opts.getUsage() and "--dest-port" not in opts.getUsage()

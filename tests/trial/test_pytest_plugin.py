@@ -182,3 +182,40 @@ def test_fail():
     assert False
 """)
     result.assert_outcomes(passed=1, failed=1)
+
+
+def test_globalReactorUsedWhenInstalled(pytester: pytest.Pytester) -> None:
+    """A Deferred test of code using the installed global reactor runs on that reactor."""
+    pytester.makepyfile(test_user="""
+from torsion.internet import defer, reactor
+
+def test_it():
+    d = defer.Deferred()
+    reactor.callLater(0.01, d.callback, None)
+    return d
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
+
+
+def test_trialTestCaseRunsUnderPytest(pytester: pytest.Pytester) -> None:
+    """torsion.trial.unittest.TestCase subclasses run under pytest: async tests, Deferred
+    tests, and the dirty-reactor check reported as an error."""
+    pytester.makepyfile(test_user="""
+from torsion.internet import defer, reactor
+from torsion.internet.task import deferLater
+from torsion.trial import unittest
+
+class T(unittest.TestCase):
+    async def test_async(self):
+        self.assertEqual(await deferLater(reactor, 0.01, lambda: 7), 7)
+
+    def test_deferred(self):
+        return self.assertFailure(defer.fail(KeyError()), KeyError)
+
+    def test_dirty(self):
+        reactor.callLater(50, lambda: None)
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*Reactor was unclean*"])

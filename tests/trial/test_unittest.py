@@ -204,6 +204,27 @@ def test_dirtyReactorFailsTestAndIsCleaned(globalReactor: Reactor) -> None:
     assert not globalReactor._openPorts
 
 
+def test_cleanupsRunBeforeReactorCheck(globalReactor: Reactor) -> None:
+    """A port closed by an addCleanup function does not count as left open."""
+
+    class Case(unittest.TestCase):
+        def test_it(self) -> None:
+            port = globalReactor.listenTCP(0, Factory(), interface="127.0.0.1")
+            self.addCleanup(port.stopListening)
+
+    assert _problems(_runCase(Case("test_it"))) == []
+
+
+def test_errorLoggedInCleanupFailsTest() -> None:
+    """An error logged by a cleanup still fails the test."""
+
+    class Case(unittest.SynchronousTestCase):
+        def test_it(self) -> None:
+            self.addCleanup(lambda: Logger().failure("late", Failure(KeyError("cleanup"))))
+
+    assert "cleanup" in _problems(_runCase(Case("test_it")))[0]
+
+
 def test_cleanTestPasses(globalReactor: Reactor) -> None:
     """A test that closes what it opened passes the reactor check."""
 

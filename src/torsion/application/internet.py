@@ -56,7 +56,6 @@ class _AbstractServer(Service):
     """A service that listens with ``reactor.listen<method>(*args, **kwargs)``."""
 
     method: str = ""
-    volatile = ["_port"]
     _port: IListeningPort | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -94,7 +93,6 @@ class _AbstractClient(Service):
     """A service that connects with ``reactor.connect<method>(*args, **kwargs)``."""
 
     method: str = ""
-    volatile = ["_connection"]
     _connection: IConnector | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -167,7 +165,6 @@ class TimerService(Service):
     fires once any call in progress has finished.
     """
 
-    volatile = ["_loop", "_loopFinished"]
 
     def __init__(self, step: float, callable: Callable[..., Any], *args: Any,
                  **kwargs: Any) -> None:

@@ -131,20 +131,16 @@ class Options(dict[str, Any]):
         self.docs: dict[str, str] = {}
         self.synonyms: dict[str, str] = {}
         self._dispatch: dict[str, _Dispatcher] = {}
-        self._flags: list[tuple[str, str | None, str | None]] = []
-        self._params: list[tuple[str, str | None, Any, str | None]] = []
         self._takesArg: dict[str, bool] = {}
         self._shortNames: set[str] = set()
         self._gatherDeclarations()
         self._gatherMethods()
+        self._addSpellings()
         self.update(self.defaults)
 
     # dict subclasses are unhashable by default; an Options is an object with identity.
     def __hash__(self) -> int:  # type: ignore[override]
         return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
 
     # -- declarations -------------------------------------------------------------------
 
@@ -169,7 +165,6 @@ class Options(dict[str, Any]):
             if long in self._takesArg:
                 continue
             self._addName(long, short, False, doc)
-            self._flags.append((long, short, doc))
             self.defaults[long] = False
             self._dispatch[long] = self._flagDispatcher
         for entry in _collect(cls, "optParameters") + _collect(cls, "optionals"):
@@ -178,7 +173,6 @@ class Options(dict[str, Any]):
             if long in self._takesArg:
                 continue
             self._addName(long, short, True, doc)
-            self._params.append((long, short, default, doc))
             self.defaults[long] = default
             if coerce is not None:
                 dispatcher = CoerceParameter(self, coerce)
@@ -197,12 +191,14 @@ class Options(dict[str, Any]):
                     byName.setdefault(name, value)
         byFunction: dict[Any, list[str]] = {}
         for name, func in byName.items():
-            byFunction.setdefault(func, []).append(name[4:].replace("_", "-"))
+            byFunction.setdefault(func, []).append(name[4:])
         for func, optNames in byFunction.items():
             # The longest name is the canonical one; the others (usually one letter) alias it.
             optNames.sort(key=lambda n: (-len(n), n))
+            method = getattr(self, "opt_" + optNames[0])
             long = optNames[0]
-            method = getattr(self, "opt_" + long.replace("-", "_"))
+            if long not in self._takesArg and long.replace("_", "-") in self._takesArg:
+                long = long.replace("_", "-")  # opt_log_format handles data "log-format"
             takesArg = _methodTakesArgument(method)
             doc = inspect.getdoc(func)
             if long in self._takesArg:
@@ -218,6 +214,12 @@ class Options(dict[str, Any]):
                     self.synonyms[alias] = long
                     if len(alias) == 1:
                         self._shortNames.add(alias)
+
+    def _addSpellings(self) -> None:
+        """Accept --foo-bar for foo_bar and --foo_bar for foo-bar, as Twisted does."""
+        for long in list(self._takesArg):
+            for other in (long.replace("_", "-"), long.replace("-", "_")):
+                self.synonyms.setdefault(other, long)
 
     def _flagDispatcher(self, name: str, value: str | None) -> None:
         self.opts[name] = True

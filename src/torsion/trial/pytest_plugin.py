@@ -6,9 +6,12 @@ a coroutine function is started inside a running reactor, and a function that re
 unfired Deferred (or a coroutine / future) has it awaited on a reactor, with a per-test
 timeout. The reactor is the test's ``reactor`` fixture value when it asked for one (this
 plugin's fixture gives a fresh private Reactor; a project conftest may override it with its
-own — any torsion Reactor works), otherwise a fresh private Reactor made for that test and
-closed after it. A test that returns an already-fired Deferred (Clock-based tests) needs no
-reactor at all: its result is taken at once.
+own — any torsion Reactor works); else the global reactor if the process has installed it
+(code under test that uses ``from torsion.internet import reactor`` needs that one to run);
+else a fresh private Reactor made for that test and closed after it. (A test that installs
+the global reactor only while it runs should ask for it explicitly: its first use would
+otherwise happen while a private reactor is spinning.) A test that returns an already-fired
+Deferred (Clock-based tests) needs no reactor at all: its result is taken at once.
 
 Timeout: ``@pytest.mark.torsion_timeout(seconds)``, else pytest-timeout's
 ``@pytest.mark.timeout(seconds)`` if present, else the ``torsion_timeout`` ini option
@@ -24,6 +27,7 @@ would break pytest for every project that has torsion installed.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,7 +105,9 @@ def _runOnReactor(item: pytest.Function, start: Any) -> None:
     from torsion.trial._spin import closeReactor, runUntilDone
 
     given = item.funcargs.get("reactor")
-    if given is not None and _isTorsionReactor(given):
+    if given is None or not _isTorsionReactor(given):
+        given = sys.modules.get("torsion.internet.reactor")
+    if given is not None:
         runUntilDone(given, start, _timeoutFor(item))
         return
     from torsion.internet._reactor import Reactor

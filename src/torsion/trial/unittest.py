@@ -105,19 +105,25 @@ class SynchronousTestCase(unittest.TestCase):
         return taken
 
     def run(self, result: Any = None) -> Any:
-        """Run the test while watching the log for errors."""
+        """Run the test while watching the log for errors; check them after every cleanup."""
         self._loggedErrors = []
+        # Cleanups run last-in first-out: registered before the test's own, these run after
+        # them, so whatever setUp, the test, tearDown and cleanups leave is seen.
+        self.addCleanup(self._checkLoggedErrors)
+        self._registerFinalChecks()
         globalLogPublisher.addObserver(self._observeErrors)
         try:
             return super().run(result)
         finally:
             globalLogPublisher.removeObserver(self._observeErrors)
 
+    def _registerFinalChecks(self) -> None:
+        """Add cleanups that check the test's effects (run after the test's own cleanups)."""
+
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         result = method()
         if result is not None:
             self._runResult(result, "test")
-        self._checkLoggedErrors()
 
     def _runResult(self, result: Any, what: str) -> Any:
         """A synchronous test may not return a Deferred or coroutine: that needs TestCase."""
@@ -285,11 +291,13 @@ class TestCase(SynchronousTestCase):
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         self._runMaybeAsync(method, "test")
-        self._checkLoggedErrors()
 
     def _callTearDown(self) -> None:
         self._runMaybeAsync(self.tearDown, "tearDown")
-        self._checkReactor()
+
+    def _registerFinalChecks(self) -> None:
+        """After every cleanup, the reactor must be clean."""
+        self.addCleanup(self._checkReactor)
 
     def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         self._runMaybeAsync(function, "cleanup", *args, **kwargs)
