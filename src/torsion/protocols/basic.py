@@ -12,13 +12,16 @@ here cut the stream into messages and call one method per message:
 ``FileSender`` is a pull producer that streams a file to a consumer.
 
 Theory of operation (LineReceiver): bytes accumulate in ``_buffer``; ``_start`` is the
-offset of the first byte not yet delivered.  Each complete line is found with
-``bytes.find`` from ``_start`` and delivered before the next one is looked for, so a
-protocol that switches to raw mode (or pauses, or changes its delimiter) inside
-``lineReceived`` gets the rest of the same chunk according to its new state.  The consumed
-prefix is cut off once per ``dataReceived`` call, not once per line, so a chunk holding many
-small lines costs one ``find`` and one slice per line.  Data arriving re-entrantly (from
-``lineReceived``) is appended and handled by the loop already running.
+offset of the first byte not yet delivered.  Lines are cut with ``bytes.split`` over a
+window of the buffer starting at ``_start`` (the last piece, not followed by a delimiter,
+waits for more data) and delivered one by one; after each, ``_start`` moves past it.  If
+the handler changed anything that affects parsing (switched to raw mode, paused, changed
+the delimiter, cleared the buffer, fed data re-entrantly), the rest of the window is
+dropped and parsing resumes from ``_start`` under the new state, so a protocol switching
+to raw mode inside ``lineReceived`` gets the rest of the same chunk raw.  The window grows
+while nothing changes and shrinks when something does, so many small lines cost one C
+``split`` per window and a mode switch per message wastes little.  The consumed prefix is
+cut off once per ``dataReceived`` call, not once per line.
 
 Limits are bounded by default: a line longer than ``MAX_LENGTH`` calls
 ``lineLengthExceeded`` (by default the connection is closed), a netstring or prefixed
