@@ -185,17 +185,50 @@ def test_rundirHoldsRelativeLogAndPidFiles(tmp_path: Path, tacFile: Path,
     assert cli.stop(process) == 0
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+def test_applicationUidGidApplied(tmp_path: Path, cli: ModuleType) -> None:
+    """Application(name, uid, gid) in the .tac drops privileges without --uid/--gid."""
+    import grp
+    import pwd
+
+    nobody = pwd.getpwnam("nobody").pw_uid
+    nogroup = grp.getgrnam("nogroup").gr_gid
+    tac = tmp_path / "owned.tac"
+    tac.write_text(ECHO_TAC.replace('Application("echo")',
+                                    f'Application("echo", uid={nobody}, gid={nogroup})'))
+    log = tmp_path / "o.log"
+    process = cli.torsion("--logfile", str(log), "-y", str(tac), cwd=tmp_path)
+    try:
+        port = int(cli.waitFor(log, cli.STARTED, process=process).group(2))
+        assert cli.exchange(port, b"uid?") == b"%d %d" % (nobody, nogroup)
+    finally:
+        assert cli.stop(process) == 0
+
+
+def test_reactorOptionChoosesEngine(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
+    """--reactor asyncio runs on the stdlib loop, and the log says so."""
+    log = tmp_path / "a.log"
+    process = cli.torsion("--reactor", "asyncio", "--logfile", str(log), "-y", str(tacFile),
+                          cwd=tmp_path)
+    port = int(cli.waitFor(log, cli.STARTED, process=process).group(2))
+    assert cli.exchange(port, b"on asyncio") == b"on asyncio"
+    assert cli.stop(process) == 0
+    assert "reactor class: torsion.internet._reactor.Reactor (asyncio)." in log.read_text()
+
+
 def test_jsonLogFormat(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
-    """--log-format json writes one JSON object per line."""
+    """--log-format json writes one JSON event per line, readable back as events."""
+    from torsion.logger import eventFromJSON, formatEvent
+
     log = tmp_path / "j.log"
     process = cli.torsion("--log-format", "json", "--logfile", str(log), "-y", str(tacFile),
-                       cwd=tmp_path)
+                          cwd=tmp_path)
     cli.waitFor(log, re.compile("starting on"), process=process)
     cli.stop(process)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    texts = [r["text"] for r in records]
+    lines = log.read_text().splitlines()
+    assert all(json.loads(line)["log_namespace"] for line in lines)
+    texts = [formatEvent(eventFromJSON(line)) for line in lines]
     assert "Log opened." in texts and "Server Shut Down." in texts
-    assert all({"time", "level", "namespace", "text"} <= set(r) for r in records)
 
 
 def test_logToStdout(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:

@@ -20,7 +20,6 @@ Any failure before the reactor runs is printed (and logged) and gives exit statu
 from __future__ import annotations
 
 import cProfile
-import json
 import os
 import platform
 import signal
@@ -35,11 +34,9 @@ from torsion.application.error import ApplicationError, ApplicationLoadError, Pr
 from torsion.application.service import Application, IProcess, IService
 from torsion.internet.error import CannotListenError
 from torsion.logger import (
-    FileLogObserver,
-    LogEvent,
     Logger,
-    formatEvent,
     globalLogBeginner,
+    jsonFileLogObserver,
     textFileLogObserver,
 )
 from torsion.plugin import BrokenPlugin, discoverServiceMakers
@@ -74,8 +71,8 @@ class ServerOptions(usage.Options):
          "'application'."],
         ["logfile", "l", None, "Log to this file, rotated by size ('-' is standard output; "
          "default: '-' in the foreground, torsion.log with --daemon)."],
-        ["log-format", None, "text", "Log line format: text (twistd's) or json (one JSON "
-         "object per line)."],
+        ["log-format", None, "text", "Log line format: text (twistd's) or json (one event "
+         "per line, as torsion.logger.jsonFileLogObserver writes it)."],
         ["pidfile", None, None, "Write the process id to this file; refuse to start if it "
          "names a live process."],
         ["uid", "u", None, "Run as this user (name or number) after the privileged start."],
@@ -188,25 +185,6 @@ def loadTacFile(path: str) -> IService:
             f"Failed to load application: 'application' in {path} is not a service "
             f"({application!r})")
     return application
-
-
-def _jsonLine(event: LogEvent) -> str | None:
-    """One event as a JSON object on one line: time, level, namespace, text (+ failure)."""
-    level = event.get("log_level")
-    record: dict[str, Any] = {
-        "time": event.get("log_time"),
-        "level": getattr(level, "name", str(level)),
-        "namespace": event.get("log_namespace"),
-        "system": event.get("log_system", "-"),
-        "text": formatEvent(event),
-    }
-    failure = event.get("log_failure")
-    if failure is not None:
-        try:
-            record["failure"] = failure.getTraceback()
-        except Exception:
-            record["failure"] = repr(failure)
-    return json.dumps(record, default=repr) + "\n"
 
 
 def _openLogFile(name: str) -> IO[str]:
@@ -342,7 +320,8 @@ class ApplicationRunner:
         stream = _openLogFile(config["logfile"])
         self._logStream = stream
         if config["log-format"] == "json":
-            observer = FileLogObserver(stream, _jsonLine)
+            # JSON Lines (no RFC 7464 separator), readable by eventsFromJSONLogFile and jq.
+            observer = jsonFileLogObserver(stream, recordSeparator="")
         else:
             observer = textFileLogObserver(stream)
         globalLogBeginner.beginLoggingTo([observer])
