@@ -25,7 +25,7 @@ from torsion.internet.protocol import (
 )
 from torsion.internet.task import Clock
 from torsion.internet.testing import MemoryReactorClock, StringTransport
-from torsion.logger import LogLevel, capturedLogs, formatEvent
+from torsion.logger import LogLevel, capturedLogs, formatEvent, formatEventAsClassicLogText
 from torsion.python.failure import Failure
 
 _factory: IProtocolFactory = Factory()
@@ -139,6 +139,17 @@ def test_doStopLogsAndStopsAfterLast() -> None:
         f.doStop()
     assert stopped == [1] and f.numPorts == 0
     assert [formatEvent(e) for e in events] == [f"Stopping factory {f!r}"]
+
+
+def test_startStopClassicLogLines() -> None:
+    """In the classic text format the lines read exactly like twistd's."""
+    f = EchoFactory()
+    with capturedLogs() as events:
+        f.doStart()
+        f.doStop()
+    lines = [formatEventAsClassicLogText(e) or "" for e in events]
+    assert lines[0].endswith(f"+0000 [-] Starting factory {f!r}\n")
+    assert lines[1].endswith(f"+0000 [-] Stopping factory {f!r}\n")
 
 
 def test_doStopUnbalancedIgnored() -> None:
