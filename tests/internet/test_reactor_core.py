@@ -330,3 +330,60 @@ def test_exceptionInDataReceivedIsLoggedAndReactorGoesOn(reactor: Reactor, run: 
     failures = [e["log_failure"] for e in events if e.get("log_failure") is not None]
     assert any("dataReceived broke" in str(f.getErrorMessage()) for f in failures)
     assert any("dataReceived" in f.getTraceback() for f in failures)
+
+
+def test_shutdownClosesPortsAndConnections(reactor: Reactor, run: Any) -> None:
+    """stop() closes listening ports and open connections before run() returns."""
+    import socket
+
+    from torsion.internet.defer import Deferred
+    from torsion.internet.protocol import Factory, Protocol
+
+    lost: list[str] = []
+    connected: Deferred[None] = Deferred()
+
+    class Server(Protocol):
+        def connectionMade(self) -> None:
+            connected.callback(None)
+
+        def connectionLost(self, reason: Any = None) -> None:
+            lost.append(type(reason.value).__name__)
+
+    port = reactor.listenTCP(0, Factory.forProtocol(Server), interface="127.0.0.1")
+    number = port.getHost().port
+    client = socket.create_connection(("127.0.0.1", number))
+    try:
+        run(connected)
+        reactor.callWhenRunning(reactor.stop)
+        with capturedLogs() as events:
+            reactor.run(installSignalHandlers=False)
+        assert len(lost) == 1
+        assert f"(TCP Port {number} Closed)" in _messages(events)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", number), timeout=5).close()
+    finally:
+        client.close()
+
+
+def test_crashDuringShutdownThenRestartStopsAgain(reactor: Reactor) -> None:
+    """A shutdown interrupted by crash() does not block the next run's stop()."""
+    waits: list[object] = []
+
+    def slowBefore() -> Any:
+        future: asyncio.Future[None] = reactor._loop.create_future()
+        waits.append(future)
+        if len(waits) == 1:
+            reactor.callLater(0, reactor.crash)
+        else:
+            reactor.callLater(0, future.set_result, None)
+        return future
+
+    after: list[int] = []
+    reactor.addSystemEventTrigger("before", "shutdown", slowBefore)
+    reactor.addSystemEventTrigger("after", "shutdown", after.append, 1)
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert after == []
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert after == [1]

@@ -189,3 +189,18 @@ def test_blockingCallFromThreadRaises(reactor: Reactor, run: Any) -> None:
     )
     with pytest.raises(IndexError, match="raised in reactor"):
         run(d)
+
+
+def test_blockingCallFromReactorThreadRaises(reactor: Reactor, run: Any) -> None:
+    """blockingCallFromThread in the reactor thread raises instead of deadlocking."""
+    d: Deferred[None] = Deferred()
+
+    def inReactor() -> None:
+        try:
+            threads.blockingCallFromThread(reactor, lambda: None)
+        except RuntimeError as e:
+            d.callback(None)
+            assert "deadlock" in str(e)
+
+    reactor.callLater(0, inReactor)
+    run(d)

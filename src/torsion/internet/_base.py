@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import functools
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec
@@ -237,6 +236,7 @@ class _ThreePhaseEvent:
         self.eventType = eventType
         self.phases: dict[str, list[_Trigger]] = {phase: [] for phase in _PHASES}
         self.firing = False
+        self.generation = 0
 
     def add(
         self,
@@ -260,13 +260,20 @@ class _ThreePhaseEvent:
         trigger.removed = True
 
     def fire(self, whenDone: Callable[[], None] | None = None) -> None:
-        """Run the phases in order, waiting for what each phase returned, then ``whenDone``."""
-        if self.firing:
-            return
-        self.firing = True
-        self._runPhase(0, whenDone)
+        """Run the phases in order, waiting for what each phase returned, then ``whenDone``.
 
-    def _runPhase(self, index: int, whenDone: Callable[[], None] | None) -> None:
+        A new firing supersedes one still waiting (say, a startup interrupted by crash()
+        and run again): the old one's remaining phases are dropped, never run twice.
+        """
+        self.generation += 1
+        self.firing = True
+        self._runPhase(0, whenDone, self.generation)
+
+    def _runPhase(
+        self, index: int, whenDone: Callable[[], None] | None, generation: int
+    ) -> None:
+        if generation != self.generation:
+            return
         if index == len(_PHASES):
             self.firing = False
             if whenDone is not None:
@@ -292,14 +299,14 @@ class _ThreePhaseEvent:
             if result is not None and _waitable(result):
                 waits.append(result)
         if not waits:
-            self._runPhase(index + 1, whenDone)
+            self._runPhase(index + 1, whenDone, generation)
             return
         remaining = [len(waits)]
 
         def oneDone() -> None:
             remaining[0] -= 1
             if remaining[0] == 0:
-                self._runPhase(index + 1, whenDone)
+                self._runPhase(index + 1, whenDone, generation)
 
         for wait in waits:
             if asyncio.isfuture(wait):
@@ -309,12 +316,10 @@ class _ThreePhaseEvent:
                 wait.addBoth(lambda _ignored: oneDone())
 
     def _futureDone(self, oneDone: Callable[[], None], future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            exc = future.exception()
-            _log.error(
-                "Error in {event} trigger: {error}",
-                event=self.eventType,
-                error="".join(traceback.format_exception(exc)),
+        exc = None if future.cancelled() else future.exception()
+        if exc is not None:
+            _log.failure(
+                "Error in {event} trigger", failure=_failureOf(exc), event=self.eventType
             )
         oneDone()
 
@@ -764,12 +769,17 @@ class ReactorBase:
             if key not in ("message", "exception") and value is not None
         }
         if isinstance(exc, BaseException):
-            from torsion.python.failure import Failure
-
-            failure = Failure(exc, type(exc), exc.__traceback__)
+            failure = _failureOf(exc)
             _log.failure("{message} {details}", failure=failure, message=message, details=details)
         else:
             _log.error("{message} {details}", message=message, details=details)
+
+
+def _failureOf(exc: BaseException) -> Any:
+    """A Failure for an exception caught elsewhere, keeping its traceback."""
+    from torsion.python.failure import Failure
+
+    return Failure(exc, type(exc), exc.__traceback__)
 
 
 def _setIfPending(future: asyncio.Future[None]) -> None:

@@ -11,6 +11,7 @@ they are called, never when this module is imported.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
@@ -63,6 +64,13 @@ def deferToThread(f: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> D
     return deferToThreadPool(reactor, reactor.getThreadPool(), f, *args, **kwargs)
 
 
+def _runningLoop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _globalReactor() -> ReactorBase:
     """The installed global reactor, imported (and so installed) only when needed."""
     from torsion.internet import reactor
@@ -91,6 +99,9 @@ def blockingCallFromThread(
     ``f`` may return a Deferred or a coroutine, whose result is waited for; its exception
     is raised here.  Calling this from the reactor thread would deadlock, as in Twisted.
     """
+    loop = getattr(reactor, "_loop", None)
+    if loop is not None and _runningLoop() is loop:
+        raise RuntimeError("blockingCallFromThread called from the reactor thread would deadlock")
     results: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def inReactor() -> None:
