@@ -181,3 +181,33 @@ def test_loopbackOnRealReactor(reactor: Any, run: Any) -> None:
     server, client = Server(), Client()
     run(loopback.loopbackAsync(server, client, clock=reactor))
     assert client.lines == [b"hello", b"ONE", b"TWO", b"bye"]
+
+
+def test_loopbackTCP(reactor: Any, run: Any) -> None:
+    """loopbackTCP runs the conversation over a real TCP connection and fires at the end."""
+    server, client = Server(), Client()
+    run(loopback.loopbackTCP(server, client, noisy=False, reactor=reactor))
+    assert client.lines == [b"hello", b"ONE", b"TWO", b"bye"]
+    assert client.transport.getPeer().host == "127.0.0.1"
+    assert server.reason is not None and server.reason.check(error.ConnectionDone)
+
+
+def test_loopbackUNIX(reactor: Any, run: Any) -> None:
+    """loopbackUNIX runs the conversation over a UNIX socket and removes its directory."""
+    import os
+
+    server, client = Server(), Client()
+    run(loopback.loopbackUNIX(server, client, noisy=False, reactor=reactor))
+    assert client.lines == [b"hello", b"ONE", b"TWO", b"bye"]
+    path = client.transport.getPeer().name
+    assert not os.path.exists(os.path.dirname(path))
+
+
+def test_loopbackTCPConnectionFailure(reactor: Any, run: Any) -> None:
+    """A client that cannot connect fails the Deferred."""
+    import pytest
+
+    factory = loopback.LoopbackClientFactory(Client())
+    reactor.connectTCP("127.0.0.1", 1, factory)
+    with pytest.raises(error.ConnectionRefusedError):
+        run(factory.deferred)

@@ -16,6 +16,10 @@ loopback transport are asked for more each time their queue has been drained.
 
 With a ``task.Clock`` as ``clock``, one ``clock.advance(0)`` runs the conversation until
 both sides are idle.
+
+``loopbackTCP`` and ``loopbackUNIX`` do the same over a real socket pair on a reactor
+(listening on 127.0.0.1, or on a socket file in a fresh temporary directory), for tests
+that must exercise the real transports.
 """
 
 from __future__ import annotations
@@ -25,16 +29,21 @@ from typing import TYPE_CHECKING, Any, cast
 
 from torsion.internet import error
 from torsion.internet.address import IPv4Address
+from torsion.internet.protocol import ClientFactory, Factory
+from torsion.protocols.policies import ProtocolWrapper, WrappingFactory
 from torsion.python.failure import Failure
 
 if TYPE_CHECKING:
     from torsion.internet.defer import Deferred
-    from torsion.internet.interfaces import IAddress, IProducer, IReactorTime
+    from torsion.internet.interfaces import IAddress, IConnector, IProducer, IReactorTime
 
 __all__ = [
+    "LoopbackClientFactory",
     "collapsingPumpPolicy",
     "identityPumpPolicy",
     "loopbackAsync",
+    "loopbackTCP",
+    "loopbackUNIX",
 ]
 
 
@@ -301,3 +310,137 @@ def loopbackAsync(
     server.makeConnection(_LoopbackTransport(serverToClient, serverAddress, clientAddress))
     client.makeConnection(_LoopbackTransport(clientToServer, clientAddress, serverAddress))
     return loop.done
+
+
+class _FireOnClose(ProtocolWrapper):
+    """Wraps the server protocol of a socket loopback; ``deferred`` fires when it closes."""
+
+    def __init__(self, factory: WrappingFactory, wrappedProtocol: Any) -> None:
+        from torsion.internet.defer import Deferred
+
+        ProtocolWrapper.__init__(self, factory, wrappedProtocol)
+        self.deferred: Deferred[None] = Deferred()
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        """Pass the loss on, then fire ``deferred``."""
+        ProtocolWrapper.connectionLost(self, reason)
+        self.deferred.callback(None)
+
+
+class LoopbackClientFactory(ClientFactory):
+    """Connects one given client protocol; ``deferred`` fires when its connection ends.
+
+    A failed connection fails ``deferred`` with the reason.
+    """
+
+    def __init__(self, protocol: Any) -> None:
+        from torsion.internet.defer import Deferred
+
+        self.disconnected = False
+        self.deferred: Deferred[None] = Deferred()
+        self._protocol = protocol
+
+    def buildProtocol(self, addr: IAddress) -> Any:
+        """Return the client protocol given at construction."""
+        return self._protocol
+
+    def clientConnectionLost(self, connector: IConnector, reason: Failure) -> None:
+        """The connection ended: fire ``deferred``."""
+        self.disconnected = True
+        self.deferred.callback(None)
+
+    def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:
+        """The connection could not be made: fail ``deferred``."""
+        self.deferred.errback(reason)
+
+
+def _socketLoopback(
+    server: Any,
+    client: Any,
+    noisy: bool,
+    listen: Callable[[WrappingFactory], Any],
+    connect: Callable[[Any, LoopbackClientFactory], object],
+) -> Deferred[None]:
+    """Serve ``server`` on a port made by ``listen``, connect ``client`` with ``connect``.
+
+    The Deferred fires once both connections are closed and the port has stopped.
+    """
+    f = WrappingFactory(Factory())
+    f.noisy = noisy
+    serverWrapper = _FireOnClose(f, server)
+    f.buildProtocol = lambda addr: serverWrapper  # type: ignore[method-assign]
+    serverPort = listen(f)
+    clientFactory = LoopbackClientFactory(client)
+    clientFactory.noisy = noisy
+    connect(serverPort, clientFactory)
+
+    def serverClosed(ignored: object) -> Any:
+        return serverWrapper.deferred
+
+    def stop(ignored: object) -> Any:
+        return serverPort.stopListening()
+
+    d = clientFactory.deferred
+    d.addCallback(serverClosed)
+    d.addCallback(stop)
+    return d
+
+
+def _reactorOrGlobal(reactor: Any) -> Any:
+    """Return ``reactor``, or the global reactor (imported only now)."""
+    if reactor is None:
+        from torsion.internet import reactor as globalReactor
+
+        return globalReactor
+    return reactor
+
+
+def loopbackTCP(
+    server: Any, client: Any, port: int = 0, noisy: bool = True, reactor: Any = None
+) -> Deferred[None]:
+    """Connect ``server`` and ``client`` over TCP on 127.0.0.1; fire when both are closed.
+
+    ``reactor`` defaults to the global reactor.
+    """
+    r = _reactorOrGlobal(reactor)
+    return _socketLoopback(
+        server,
+        client,
+        noisy,
+        lambda f: r.listenTCP(port, f, interface="127.0.0.1"),
+        lambda p, cf: r.connectTCP("127.0.0.1", p.getHost().port, cf),
+    )
+
+
+def loopbackUNIX(
+    server: Any, client: Any, noisy: bool = True, reactor: Any = None
+) -> Deferred[None]:
+    """Connect ``server`` and ``client`` over a UNIX socket; fire when both are closed.
+
+    The socket lives in a fresh temporary directory, removed afterwards.  ``reactor``
+    defaults to the global reactor.
+    """
+    import shutil
+    import tempfile
+
+    r = _reactorOrGlobal(reactor)
+    directory = tempfile.mkdtemp(prefix="torsion-loopback-")
+    path = f"{directory}/s"
+    try:
+        d = _socketLoopback(
+            server,
+            client,
+            noisy,
+            lambda f: r.listenUNIX(path, f),
+            lambda p, cf: r.connectUNIX(path, cf),
+        )
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+    def cleanUp(result: object) -> object:
+        shutil.rmtree(directory, ignore_errors=True)
+        return result
+
+    d.addBoth(cleanUp)
+    return d
