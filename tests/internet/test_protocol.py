@@ -439,3 +439,24 @@ def test_consumerToProtocolAdapter() -> None:
     a.dataReceived(b"hi")
     a.connectionLost()
     assert t.value() == b"hi"
+
+
+def test_clientCreatorOnRealReactor(reactor: Any, run: Any) -> None:
+    """ClientCreator connects over real TCP and fires with the connected protocol."""
+    port = reactor.listenTCP(0, EchoFactory(), interface="127.0.0.1")
+    proto = run(ClientCreator(reactor, Echo).connectTCP("127.0.0.1", port.getHost().port))
+    assert isinstance(proto, Echo) and proto.connected
+    assert proto.transport.getPeer().port == port.getHost().port
+    proto.transport.loseConnection()
+
+
+def test_clientCreatorRefusedOnRealReactor(reactor: Any, run: Any) -> None:
+    """A refused connection fails ClientCreator's Deferred with ConnectionRefusedError."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    portNumber = s.getsockname()[1]
+    s.close()
+    with pytest.raises(error.ConnectionRefusedError):
+        run(ClientCreator(reactor, Echo).connectTCP("127.0.0.1", portNumber))
