@@ -190,10 +190,10 @@ class Connection(asyncio.Protocol):
         self.data_received = _discard  # type: ignore[method-assign]
         self.write = _dropWrite
         self.writeSequence = _dropWriteSequence
+        self._owner._reactor._openTransports.discard(self)
         protocol = self.protocol
         if protocol is None:
             return
-        self._owner._reactor._openTransports.discard(self)
         producer = self._producer
         if producer is not None:
             self._producer = None
@@ -469,6 +469,9 @@ def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
 
     old = conn._transport
     loop = conn._owner._reactor._loop
+    # From now on every incoming byte belongs to TLS: stop reading until start_tls has put
+    # its TLS protocol in place (it resumes reading itself).
+    old.pause_reading()
     conn._flags |= Connection._TLS_PENDING
     conn.write = buffered
     conn.writeSequence = bufferedSequence
