@@ -664,3 +664,17 @@ def test_debugInfoInUnhandledLog(logged: list[dict[str, Any]], debugging: None) 
     gc.collect()
     events = [e for e in logged if "Unhandled error" in e.get("log_format", "")]
     assert "Deferred was created" in events[0]["debugInfo"]
+
+
+def test_logErrorLogsAndPassesFailureOn(logged: list[dict[str, Any]]) -> None:
+    """logError logs the Failure with its traceback and returns it unchanged."""
+    failure = Failure(KeyError("k"))
+    assert defer.logError(failure) is failure
+    assert [e["log_failure"] for e in logged if "log_failure" in e] == [failure]
+
+
+def test_timeoutHelperErrbacks() -> None:
+    """defer.timeout(d) errbacks d with TimeoutError."""
+    d: Deferred[int] = Deferred()
+    defer.timeout(d)
+    assert _results(d)[0].type is defer.TimeoutError

@@ -60,7 +60,7 @@ def _cancelAll(deferreds: Iterable[Deferred[Any]]) -> None:
         try:
             d.cancel()
         except BaseException:
-            _logUnhandled(Failure(), "\n(while cancelling a DeferredList member)")
+            _logUnhandled(Failure(), message="Error while cancelling a Deferred:")
 
 
 class DeferredList(Deferred[Any]):

@@ -123,8 +123,9 @@ def _CONTINUE(result: object, waiting: Deferred[Any]) -> None:  # pragma: no cov
 _new = object.__new__
 
 
-def _logUnhandled(failure: Failure, debugText: str) -> None:
-    """Log an unhandled Failure, with its traceback, through torsion.logger.
+def _logUnhandled(failure: Failure, debugText: str = "",
+                  message: str = "Unhandled error in Deferred:") -> None:
+    """Log a Failure, with its traceback, through torsion.logger.
 
     Imported lazily so that this core module does not depend on the logging system; the
     debug text goes in a field, never into the format string (it may contain braces).
@@ -132,11 +133,11 @@ def _logUnhandled(failure: Failure, debugText: str) -> None:
     try:
         from torsion.logger import Logger
     except ImportError:  # pragma: no cover - a broken install: still say something
-        sys.stderr.write("Unhandled error in Deferred:\n" + debugText
-                         + failure.getTraceback() + "\n")
+        sys.stderr.write(message + "\n" + debugText + failure.getTraceback() + "\n")
         return
     Logger(namespace="torsion.internet.defer").failure(
-        "Unhandled error in Deferred:{debugInfo}", failure, debugInfo=debugText)
+        message.replace("{", "{{").replace("}", "}}") + "{debugInfo}", failure,
+        debugInfo=debugText)
 
 
 class DebugInfo:
@@ -167,8 +168,11 @@ class DebugInfo:
     def __del__(self) -> None:
         failResult = self.failResult
         if failResult is not None:
-            debug = self._getDebugTracebacks()
-            _logUnhandled(failResult, "\n(debug: " + debug + ")" if debug else "")
+            try:
+                debug = self._getDebugTracebacks()
+                _logUnhandled(failResult, "\n(debug: " + debug + ")" if debug else "")
+            except Exception:  # pragma: no cover - e.g. logging torn down at exit
+                pass
 
 
 def _cancelledToTimedOutError(value: _T, timeout: float) -> _T:
@@ -376,7 +380,9 @@ class Deferred(Generic[_T]):
         if self.called:
             self._alreadyCalled()
             return
-        assert not isinstance(result, Deferred), "callback() with a Deferred result"
+        if isinstance(result, Deferred):
+            raise AssertionError("callback() with a Deferred result: return it from a "
+                                 "callback to chain instead")
         self.called = True
         self.result = result
         self._runCallbacks()
@@ -803,7 +809,7 @@ def execute(f: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Deferre
 
 def logError(err: Failure) -> Failure:
     """Log a Failure (an errback for when nothing better can be done); return it."""
-    _logUnhandled(err, "")
+    _logUnhandled(err, message="Error in Deferred:")
     return err
 
 
