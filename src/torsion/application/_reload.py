@@ -20,7 +20,10 @@ import tempfile
 import time
 from types import FrameType
 
-__all__ = ["supervise"]
+__all__ = ["RELOAD_ENV", "supervise"]
+
+#: Set in the child's environment: the file in which it lists its loaded source files.
+RELOAD_ENV = "TORSION_RELOAD_WATCHLIST"
 
 POLL_INTERVAL = 0.5
 STOP_GRACE = 10.0
@@ -80,7 +83,8 @@ def supervise(argv: list[str], tacFile: str | None = None) -> int:
     signal.signal(signal.SIGINT, onSignal)
     with tempfile.TemporaryDirectory(prefix="torsion-reload-") as tmp:
         listPath = os.path.join(tmp, "watched")
-        env = dict(os.environ, TORSION_RELOAD_WATCHLIST=listPath)
+        env = dict(os.environ)
+        env[RELOAD_ENV] = listPath
         while True:
             if os.path.exists(listPath):
                 os.remove(listPath)

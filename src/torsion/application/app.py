@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import torsion
 from torsion.application import _daemon
+from torsion.application._reload import RELOAD_ENV
 from torsion.application.error import ApplicationError, ApplicationLoadError, PrivilegeError
 from torsion.application.service import Application, IProcess, IService
 from torsion.internet.error import CannotListenError
@@ -48,8 +49,6 @@ __all__ = ["ApplicationRunner", "ServerOptions", "loadTacFile", "run"]
 
 _log = Logger(namespace="torsion")
 
-#: Set in the environment of a child run by ``--reload``: the file to list source files in.
-RELOAD_ENV = "TORSION_RELOAD_WATCHLIST"
 
 
 class ServerOptions(usage.Options):
@@ -387,7 +386,7 @@ def run(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"{config.getSynopsis()}\n{config.getUsage()}\ntorsion: {e}\n")
         return 1
     if config["reload"] and RELOAD_ENV not in os.environ:
-        from torsion.application import _reload
+        from torsion.application._reload import supervise
 
-        return _reload.supervise(argv, config["python"])
+        return supervise(argv, config["python"])
     return ApplicationRunner(config).run()

@@ -19,6 +19,7 @@ unittest test case.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import unittest
 import warnings
@@ -121,21 +122,25 @@ class SynchronousTestCase(unittest.TestCase):
         """Add cleanups that check the test's effects (run after the test's own cleanups)."""
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
-        result = method()
-        if result is not None:
-            self._runResult(result, "test")
+        self._runStep(method, "test")
 
-    def _runResult(self, result: Any, what: str) -> Any:
-        """A synchronous test may not return a Deferred or coroutine: that needs TestCase."""
-        d = asDeferred(result)
+    def _runStep(self, function: Callable[..., Any], what: str, *args: Any,
+                 **kwargs: Any) -> None:
+        """Run one step of the test; a Deferred or coroutine it returns must finish."""
+        d = asDeferred(function(*args, **kwargs))
         if d is None:
-            return result
-        if isinstance(result, Deferred) and result.called:
-            return _raiseOrReturn(result)
+            return
+        if d.called:
+            _raiseOrReturn(d)
+            return
+        self._waitFor(d, what)
+
+    def _waitFor(self, d: Deferred[Any], what: str) -> None:
+        """A synchronous test cannot wait: an unfinished result fails it."""
         d.addErrback(lambda f: None)
         d.cancel()
-        self.fail(f"{what} returned {result!r}, which SynchronousTestCase cannot wait for; "
-                  f"use torsion.trial.unittest.TestCase")
+        self.fail(f"{what} returned an unfinished {d!r}, which SynchronousTestCase cannot wait "
+                  f"for; use torsion.trial.unittest.TestCase")
 
     def _checkLoggedErrors(self) -> None:
         if self._loggedErrors:
@@ -269,50 +274,32 @@ class TestCase(SynchronousTestCase):
             value = self.timeout
         return float(value)
 
-    def _runResult(self, result: Any, what: str) -> Any:
-        d = asDeferred(result)
-        if d is None:
-            return result
-        if isinstance(result, Deferred) and result.called:
-            return _raiseOrReturn(result)
-        return runUntilDone(_installedReactor(), lambda: d, self.getTimeout(), what)
+    def _waitFor(self, d: Deferred[Any], what: str) -> None:
+        """Spin the global reactor until `d` has fired (or the timeout expires)."""
+        runUntilDone(_installedReactor(), lambda: d, self.getTimeout(), what)
 
-    def _run(self, function: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
-        """Call `function` inside the running reactor, waiting for any Deferred it returns.
-
-        Running even synchronous-looking steps inside the reactor means a coroutine can await
-        asyncio futures of the reactor's loop from its first line.
-        """
-        return runUntilDone(_installedReactor(), lambda: function(*args, **kwargs),
-                            self.getTimeout(), what)
+    def _runStep(self, function: Callable[..., Any], what: str, *args: Any,
+                 **kwargs: Any) -> None:
+        """Run a step; a coroutine function is started inside the running reactor, so it can
+        await asyncio futures of the reactor's loop from its first line."""
+        if inspect.iscoroutinefunction(function):
+            runUntilDone(_installedReactor(), lambda: function(*args, **kwargs),
+                         self.getTimeout(), what)
+        else:
+            super()._runStep(function, what, *args, **kwargs)
 
     def _callSetUp(self) -> None:
-        self._runMaybeAsync(self.setUp, "setUp")
-
-    def _callTestMethod(self, method: Callable[[], Any]) -> None:
-        self._runMaybeAsync(method, "test")
+        self._runStep(self.setUp, "setUp")
 
     def _callTearDown(self) -> None:
-        self._runMaybeAsync(self.tearDown, "tearDown")
+        self._runStep(self.tearDown, "tearDown")
+
+    def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        self._runStep(function, "cleanup", *args, **kwargs)
 
     def _registerFinalChecks(self) -> None:
         """After every cleanup, the reactor must be clean."""
         self.addCleanup(self._checkReactor)
-
-    def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        self._runMaybeAsync(function, "cleanup", *args, **kwargs)
-
-    def _runMaybeAsync(self, function: Callable[..., Any], what: str, *args: Any,
-                       **kwargs: Any) -> None:
-        """Run a step: plainly if it needs no reactor, else spun on the reactor."""
-        import inspect
-
-        if inspect.iscoroutinefunction(function):
-            self._run(function, what, *args, **kwargs)
-            return
-        result = function(*args, **kwargs)
-        if result is not None:
-            self._runResult(result, what)
 
     def _checkReactor(self) -> None:
         """Fail the test if it left anything on the reactor, then clean the reactor."""
