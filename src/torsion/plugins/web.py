@@ -1,0 +1,266 @@
+"""The ``web`` runner plugin: serve a directory or a WSGI application over HTTP(S).
+
+``torsion web --path DIR --port 8080`` serves DIR with static.File;
+``--listen tcp:8080`` (repeatable) takes endpoint descriptions, ``--https 8443
+--certificate C --privkey K`` adds TLS, ``--wsgi package.module.app`` serves a WSGI
+application from the reactor's thread pool, ``--index NAME`` adds directory index names.
+
+``--workers N`` runs N processes sharing each TCP port through SO_REUSEPORT (the kernel
+spreads connections over them): this process listens with SO_REUSEPORT and spawns N-1
+children running the same options plus the internal ``--worker-child`` flag; it stops them
+when it shuts down. Workers apply to plain TCP listeners only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Any
+
+from torsion.application import service, strports
+from torsion.internet.defer import Deferred, gatherResults
+from torsion.internet.protocol import ProcessProtocol
+from torsion.logger import Logger
+from torsion.python import reflect, usage
+
+__all__ = ["Options", "makeService", "plugin"]
+
+_log = Logger()
+
+
+class Options(usage.Options):
+    """Options of ``torsion web``."""
+
+    synopsis = "[web options]"
+    longdesc = ("Serve a directory (--path) or a WSGI application (--wsgi) over HTTP, "
+                "optionally HTTPS, optionally in several processes (--workers).")
+    optParameters = [
+        ["port", "p", None, "Port to listen on (same as --listen tcp:PORT)."],
+        ["https", None, None, "Port to listen on for HTTPS (needs --certificate and "
+         "--privkey)."],
+        ["certificate", "c", "server.pem", "TLS certificate file (PEM)."],
+        ["privkey", "k", "server.pem", "TLS private key file (PEM)."],
+        ["path", None, None, "Directory to serve."],
+        ["wsgi", None, None, "Fully qualified name of a WSGI application to serve."],
+        ["logfile", None, None, "Write an access log in combined log format to this file."],
+        ["workers", None, 1, "Number of processes sharing the listening ports.", int],
+    ]
+    optFlags = [
+        ["display-tracebacks", None, "Show tracebacks in 500 pages (development only)."],
+        ["worker-child", None, "Internal: run as a worker started by --workers."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+        self["indexes"] = []
+
+    def opt_listen(self, description: str) -> None:
+        """Endpoint description to listen on, e.g. tcp:8080 (repeatable)."""
+        self["listen"].append(description)
+
+    def opt_index(self, name: str) -> None:
+        """Add a file name to try as a directory index (repeatable)."""
+        self["indexes"].append(name)
+
+    opt_i = opt_index
+
+    def postOptions(self) -> None:
+        if self["path"] is None and self["wsgi"] is None:
+            raise usage.UsageError("Give --path DIR or --wsgi package.module.app")
+        if self["path"] is not None and self["wsgi"] is not None:
+            raise usage.UsageError("--path and --wsgi cannot be combined")
+        if self["path"] is not None and not os.path.isdir(self["path"]):
+            raise usage.UsageError("--path %r is not a directory" % (self["path"],))
+        if self["workers"] < 1:
+            raise usage.UsageError("--workers must be at least 1")
+        if self["port"] is not None:
+            port = str(self["port"])
+            self["listen"].append("tcp:" + port if port.isdigit() else port)
+        if not self["listen"] and self["https"] is None:
+            self["listen"].append("tcp:8080")
+        if self["workers"] > 1:
+            for description in self["listen"]:
+                if _tcpPortInterface(description) is None:
+                    raise usage.UsageError(
+                        "--workers needs plain tcp:PORT listeners, not %r" % (description,))
+            if self["https"] is not None:
+                raise usage.UsageError("--workers cannot be combined with --https")
+
+
+def _tcpPortInterface(description: str) -> tuple[int, str] | None:
+    """Return (port, interface) for a ``tcp:PORT[:interface=ADDR]`` description, else None."""
+    parts = description.split(":")
+    if len(parts) < 2 or parts[0] != "tcp" or not parts[1].isdigit():
+        return None
+    interface = ""
+    for extra in parts[2:]:
+        key, _, value = extra.partition("=")
+        if key != "interface":
+            return None
+        interface = value
+    return int(parts[1]), interface
+
+
+class _ReusePortService(service.Service):
+    """Listen on a TCP port with SO_REUSEPORT so sibling processes can share it."""
+
+    def __init__(self, port: int, interface: str, factory: Any) -> None:
+        self.port = port
+        self.interface = interface
+        self.factory = factory
+        self._listening: Any = None
+
+    def privilegedStartService(self) -> None:
+        from torsion.internet import reactor
+        from torsion.internet._tcp import TCPPort
+
+        class ReusePort(TCPPort):
+            def _makeSocket(self) -> socket.socket:
+                sock = socket.socket(self._family, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                try:
+                    sock.bind((self.interface, self.port))
+                except OSError as exc:
+                    sock.close()
+                    from torsion.internet import error
+
+                    raise error.CannotListenError(self.interface, self.port, exc) from exc
+                return sock
+
+        port = ReusePort(reactor, self.port, self.factory, 50, self.interface)
+        port.startListening()
+        self._listening = port
+        super().privilegedStartService()
+
+    def stopService(self) -> Any:
+        super().stopService()
+        if self._listening is not None:
+            listening, self._listening = self._listening, None
+            return listening.stopListening()
+        return None
+
+
+class _WorkerExit(ProcessProtocol):
+    """Fire `ended` when the worker process exits."""
+
+    def __init__(self) -> None:
+        self.ended: Deferred[None] = Deferred()
+
+    def processEnded(self, reason: Any) -> None:
+        self.ended.callback(None)
+
+
+class _WorkerChildren(service.Service):
+    """Spawn the extra worker processes on start, stop them (SIGTERM) on shutdown.
+
+    The children are spawned with the reactor's spawnProcess, sharing this process's
+    stdout and stderr; stopping waits, without blocking the reactor, for them to exit.
+    """
+
+    def __init__(self, argv: list[str], count: int) -> None:
+        self.argv = argv
+        self.count = count
+        self.children: list[tuple[Any, _WorkerExit]] = []
+
+    def startService(self) -> None:
+        from torsion.internet import reactor
+
+        super().startService()
+        for _ in range(self.count):
+            protocol = _WorkerExit()
+            process = reactor.spawnProcess(protocol, self.argv[0], self.argv, env=None,
+                                           childFDs={0: 0, 1: 1, 2: 2})
+            self.children.append((process, protocol))
+        _log.info("Started {n} worker processes: {pids}", n=self.count,
+                  pids=[p.pid for p, _ in self.children])
+
+    def stopService(self) -> Any:
+        super().stopService()
+        children, self.children = self.children, []
+        for process, _ in children:
+            try:
+                process.signalProcess("TERM")
+            except Exception:  # already gone
+                pass
+        return gatherResults([protocol.ended for _, protocol in children])
+
+
+def _childArgv(options: Options) -> list[str]:
+    """The command line a worker child runs: this plugin's options plus --worker-child."""
+    argv = [sys.executable, "-m", "torsion", "web", "--worker-child"]
+    for description in options["listen"]:
+        argv += ["--listen", description]
+    if options["path"] is not None:
+        argv += ["--path", os.path.abspath(options["path"])]
+    if options["wsgi"] is not None:
+        argv += ["--wsgi", options["wsgi"]]
+    for name in options["indexes"]:
+        argv += ["--index", name]
+    if options["logfile"] is not None:
+        argv += ["--logfile", os.path.abspath(options["logfile"])]
+    if options["display-tracebacks"]:
+        argv.append("--display-tracebacks")
+    return argv
+
+
+def makeSite(options: Options) -> Any:
+    """Build the Site the options describe."""
+    from torsion.internet import reactor
+    from torsion.web import server, static
+
+    resource: Any
+    if options["wsgi"] is not None:
+        from torsion.web.wsgi import WSGIResource
+
+        application = reflect.namedAny(options["wsgi"])
+        resource = WSGIResource(reactor, reactor.getThreadPool(), application)
+    else:
+        resource = static.File(os.path.abspath(options["path"]))
+        for name in options["indexes"]:
+            if name not in resource.indexNames:
+                resource.indexNames = resource.indexNames + [name]
+    site = server.Site(resource, logPath=options["logfile"])
+    site.displayTracebacks = bool(options["display-tracebacks"])
+    return site
+
+
+def makeService(options: Options) -> Any:
+    """Build the web service: one listener per endpoint, plus worker children if asked."""
+    site = makeSite(options)
+    top = service.MultiService()
+    workers = int(options["workers"])
+    for description in options["listen"]:
+        tcp = _tcpPortInterface(description)
+        if (workers > 1 or options["worker-child"]) and tcp is not None:
+            _ReusePortService(tcp[0], tcp[1], site).setServiceParent(top)
+        else:
+            strports.service(description, site).setServiceParent(top)
+    if options["https"] is not None:
+        certificate = os.path.abspath(options["certificate"])
+        key = os.path.abspath(options["privkey"])
+        description = "ssl:%s:privateKey=%s:certKey=%s" % (
+            options["https"], key.replace(":", "\\:"), certificate.replace(":", "\\:"))
+        strports.service(description, site).setServiceParent(top)
+    if workers > 1 and not options["worker-child"]:
+        _WorkerChildren(_childArgv(options), workers - 1).setServiceParent(top)
+    return top
+
+
+class _WebPlugin:
+    """The plugin object the ``torsion.plugins`` entry point names."""
+
+    tapname = "web"
+    name = "Torsion Web"
+    description = "A general-purpose web server which can serve from a filesystem or WSGI."
+    options = Options
+
+    def makeService(self, options: usage.Options) -> Any:
+        """Build the web service from parsed options."""
+        assert isinstance(options, Options)
+        return makeService(options)
+
+
+plugin = _WebPlugin()
