@@ -23,6 +23,7 @@ from torsion.internet.interfaces import (
 from torsion.internet.protocol import ClientFactory, Factory, Protocol
 from torsion.internet.testing import (
     AccumulatingProtocol,
+    EventLoggingObserver,
     FakeTransport,
     MemoryReactor,
     MemoryReactorClock,
@@ -448,3 +449,24 @@ def test_waitUntilAllDisconnected() -> None:
     t.connected = False
     clock.advance(1)
     assert got == [None]
+
+
+def test_eventLoggingObserverCollectsAndCleansUp() -> None:
+    """EventLoggingObserver records events until the test's cleanup removes it."""
+    from torsion.logger import Logger, LogPublisher
+
+    cleanups: list[Any] = []
+
+    class FakeTest:
+        def addCleanup(self, f: Any, *args: Any) -> None:
+            cleanups.append((f, args))
+
+    publisher = LogPublisher()
+    observer = EventLoggingObserver.createWithCleanup(FakeTest(), publisher)
+    log = Logger(observer=publisher)
+    log.info("one {x}", x=1)
+    assert len(observer) == 1 and observer[0]["x"] == 1
+    for f, args in cleanups:
+        f(*args)
+    log.info("two")
+    assert len(observer) == 1 and list(observer)[0]["log_format"] == "one {x}"

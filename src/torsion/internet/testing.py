@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import itertools
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from torsion.internet import error
 from torsion.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from torsion.internet.protocol import Protocol
 from torsion.internet.task import Clock
+from torsion.logger import LogEvent, LogPublisher
 from torsion.python.failure import Failure
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccumulatingProtocol",
+    "EventLoggingObserver",
     "FakeTransport",
     "IOPump",
     "MemoryReactor",
@@ -1058,3 +1060,41 @@ def waitUntilAllDisconnected(
     check()
     return d
 
+
+
+class EventLoggingObserver(Sequence[LogEvent]):
+    """A log observer that keeps the events it sees, as a read-only sequence.
+
+    ``createWithCleanup(test, publisher)`` adds it to ``publisher`` and registers its
+    removal with ``test.addCleanup`` (trial and unittest TestCases).
+    """
+
+    def __init__(self) -> None:
+        self._events: list[LogEvent] = []
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @overload
+    def __getitem__(self, index: int) -> LogEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LogEvent]: ...
+
+    def __getitem__(self, index: int | slice) -> LogEvent | Sequence[LogEvent]:
+        return self._events[index]
+
+    def __iter__(self) -> Iterator[LogEvent]:
+        return iter(self._events)
+
+    def __call__(self, event: LogEvent) -> None:
+        """Observe ``event``."""
+        self._events.append(event)
+
+    @classmethod
+    def createWithCleanup(cls, testInstance: Any, publisher: LogPublisher) -> EventLoggingObserver:
+        """Create one observing ``publisher`` until ``testInstance``'s cleanup runs."""
+        observer = cls()
+        publisher.addObserver(observer)
+        testInstance.addCleanup(publisher.removeObserver, observer)
+        return observer
