@@ -470,3 +470,18 @@ def test_eventLoggingObserverCollectsAndCleansUp() -> None:
         f(*args)
     log.info("two")
     assert len(observer) == 1 and list(observer)[0]["log_format"] == "one {x}"
+
+
+def test_fakeTransportPausesStreamingProducerWhenBufferFull() -> None:
+    """With bufferSize set, a push producer is paused past it and resumed once pumped."""
+    client, server, pump = connectedServerAndClient(Greeter, Greeter)
+    server.transport.bufferSize = 10
+    producer = StringTransport()
+    server.transport.registerProducer(producer, True)
+    server.transport.write(b"x" * 5)
+    assert producer.producerState == "producing"
+    server.transport.write(b"x" * 6)
+    assert producer.producerState == "paused"
+    pump.pump()
+    assert producer.producerState == "producing"
+    assert client.received == b"hello" + b"x" * 11

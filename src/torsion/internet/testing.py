@@ -355,10 +355,15 @@ class FakeTransport:
     queued data; the aborting side gets ``ConnectionAborted``, the peer ``ConnectionLost``.
     A registered pull producer is resumed on each pump; the protocol may pause reading
     (``pauseProducing``) and received data waits until it resumes.
+
+    Set ``bufferSize`` to simulate a full write buffer: while more than that many bytes
+    are queued, a registered streaming producer is paused; it is resumed once the pump
+    has taken the queue (None, the default, never pauses).
     """
 
     _nextserial = itertools.count()
     disconnectReason: BaseException | None = None
+    bufferSize: int | None = None
 
     def __init__(
         self,
@@ -380,6 +385,8 @@ class FakeTransport:
         self.streamingProducer = False
         self.readPaused = False
         self._received: list[bytes] = []
+        self._queued = 0
+        self.producerPaused = False
         self.connected = True
 
     def __repr__(self) -> str:
@@ -394,6 +401,16 @@ class FakeTransport:
         if self.disconnecting:
             return
         self.stream.append(bytes(data))
+        self._queued += len(data)
+        if (
+            self.bufferSize is not None
+            and self._queued > self.bufferSize
+            and self.producer is not None
+            and self.streamingProducer
+            and not self.producerPaused
+        ):
+            self.producerPaused = True
+            self.producer.pauseProducing()  # type: ignore[attr-defined]
 
     def writeSequence(self, iovec: Iterable[bytes]) -> None:
         """Queue each of ``iovec``'s byte strings."""
@@ -411,6 +428,7 @@ class FakeTransport:
         self.aborted = True
         self.disconnectReason = error.ConnectionAborted()
         self.stream.clear()
+        self._queued = 0
         self.disconnecting = True
 
     def getPeer(self) -> IAddress:
@@ -462,6 +480,7 @@ class FakeTransport:
     def unregisterProducer(self) -> None:
         """Forget the producer."""
         self.producer = None
+        self.producerPaused = False
 
     def _checkProducer(self) -> None:
         """Let a pull producer produce: called by the pump at each round."""
@@ -494,6 +513,10 @@ class FakeTransport:
             return None
         data = b"".join(self.stream)
         self.stream.clear()
+        self._queued = 0
+        if self.producerPaused and self.producer is not None:
+            self.producerPaused = False
+            self.producer.resumeProducing()  # type: ignore[attr-defined]
         return data
 
     def bufferReceived(self, buf: bytes) -> None:
