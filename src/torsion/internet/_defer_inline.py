@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context, copy_context
 from types import CoroutineType, GeneratorType
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar, overload
 
 from torsion.internet._deferred import (
     CancelledError,
@@ -196,6 +196,22 @@ def _startCoroutine(coro: Coroutine[Any, Any, _T] | Generator[Any, Any, _T]) -> 
     if type(coro) is CoroutineType or isinstance(coro, Coroutine | GeneratorType):
         return _startDriving(coro, True)
     raise NotACoroutineError(f"{coro!r} is not a coroutine")
+
+
+@overload
+def ensureDeferred(coro: Deferred[_T]) -> Deferred[_T]: ...
+
+
+@overload
+def ensureDeferred(coro: Coroutine[Any, Any, _T]) -> Deferred[_T]: ...
+
+
+@overload
+def ensureDeferred(coro: Generator[Any, Any, _T]) -> Deferred[_T]: ...
+
+
+@overload
+def ensureDeferred(coro: asyncio.Future[_T]) -> Deferred[_T]: ...
 
 
 def ensureDeferred(coro: Any) -> Deferred[Any]:

@@ -3,13 +3,16 @@
 Theory of operation
 -------------------
 A Deferred holds a list of callback entries.  Each entry is ONE flat tuple
-``(callback, args, kwargs, errback, args, kwargs)`` (``None`` for no extra arguments and
-``_passthru`` for the missing half), so adding a callback allocates nothing but that tuple.
-When the Deferred is fired, ``_runCallbacks`` walks the entries in order, calling the
-callback half while the result is a value and the errback half while it is a ``Failure``;
-an exception raised by either becomes the new result as a Failure, an errback returning a
-value switches back to the callback side.  Entries whose half is ``_passthru`` are skipped
-without a call.
+``(callback, args, errback, args)`` (``None`` for no extra arguments, ``_passthru`` for
+the missing half; keyword arguments, rare, are bound beforehand with functools.partial),
+so adding a callback allocates nothing but that tuple.  When the Deferred is fired,
+``_runCallbacks`` walks the entries in order, calling the callback half while the result
+is a value and the errback half while it is a ``Failure``; an exception raised by either
+becomes the new result as a Failure, an errback returning a value switches back to the
+callback side.  Entries whose half is ``_passthru`` are skipped without a call.  While
+the loop runs, the Deferred counts as paused once more: that is the re-entrancy guard.
+The ``_ready`` slot caches "fired, not paused, not a Failure" for the await/yield fast
+paths, which then cost one attribute read.
 
 Chaining: when a callback returns a Deferred that has no result yet, the outer Deferred
 pauses and a *continuation* entry ``_CONTINUE`` is appended to the inner one.  When the
@@ -288,12 +291,36 @@ class Deferred(Generic[_T]):
         self._addEntry((callback, callbackArgs or None, errback, errbackArgs or None))
         return self
 
+    @overload
     def addCallback(
         self,
-        callback: Callable[Concatenate[_T, _P], Deferred[_U] | _U],
+        callback: Callable[Concatenate[_T, _P], Deferred[_U]],
         *args: _P.args,
         **kwargs: _P.kwargs,
-    ) -> Deferred[_U]:
+    ) -> Deferred[_U]: ...
+
+    @overload
+    def addCallback(
+        self,
+        callback: Callable[Concatenate[_T, _P], Failure],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[Any]: ...
+
+    @overload
+    def addCallback(
+        self,
+        callback: Callable[Concatenate[_T, _P], _U],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_U]: ...
+
+    def addCallback(
+        self,
+        callback: Callable[Concatenate[_T, _P], Any],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[Any]:
         """Add ``callback(result, *args, **kwargs)`` for the success path; return ``self``."""
         entry = (partial(callback, **kwargs) if kwargs else callback, args or None,
                  _passthru, None)
@@ -303,14 +330,38 @@ class Deferred(Generic[_T]):
             self._callbacks = [entry]
         if self.called:
             self._runCallbacks()
-        return self  # type: ignore[return-value]
+        return self
+
+    @overload
+    def addErrback(
+        self,
+        errback: Callable[Concatenate[Failure, _P], Deferred[_U]],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_T | _U]: ...
+
+    @overload
+    def addErrback(
+        self,
+        errback: Callable[Concatenate[Failure, _P], Failure],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_T]: ...
+
+    @overload
+    def addErrback(
+        self,
+        errback: Callable[Concatenate[Failure, _P], _U],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_T | _U]: ...
 
     def addErrback(
         self,
-        errback: Callable[Concatenate[Failure, _P], Deferred[_U] | _U],
+        errback: Callable[Concatenate[Failure, _P], Any],
         *args: _P.args,
         **kwargs: _P.kwargs,
-    ) -> Deferred[_T | _U]:
+    ) -> Deferred[Any]:
         """Add ``errback(failure, *args, **kwargs)`` for the error path; return ``self``."""
         entry = (_passthru, None, partial(errback, **kwargs) if kwargs else errback,
                  args or None)
@@ -320,20 +371,44 @@ class Deferred(Generic[_T]):
             self._callbacks = [entry]
         if self.called:
             self._runCallbacks()
-        return self  # type: ignore[return-value]
+        return self
+
+    @overload
+    def addBoth(
+        self,
+        callback: Callable[Concatenate[Any, _P], Deferred[_U]],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_U]: ...
+
+    @overload
+    def addBoth(
+        self,
+        callback: Callable[Concatenate[Any, _P], Failure],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[Any]: ...
+
+    @overload
+    def addBoth(
+        self,
+        callback: Callable[Concatenate[Any, _P], _U],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> Deferred[_U]: ...
 
     def addBoth(
         self,
-        callback: Callable[Concatenate[Any, _P], Deferred[_U] | _U],
+        callback: Callable[Concatenate[Any, _P], Any],
         *args: _P.args,
         **kwargs: _P.kwargs,
-    ) -> Deferred[_U]:
+    ) -> Deferred[Any]:
         """Add one function for both paths (it receives a value or a Failure)."""
         if kwargs:
             callback = partial(callback, **kwargs)
         a = args or None
         self._addEntry((callback, a, callback, a))
-        return self  # type: ignore[return-value]
+        return self
 
     def addTimeout(
         self,
