@@ -182,3 +182,16 @@ def test_serviceMakerImportsLazily() -> None:
     options = maker.options()
     options.parseOptions(["--dest_port", "81"])
     assert options["dest_port"] == 81
+
+
+def test_startApplicationStartsNowAndStopsAtShutdown() -> None:
+    """startApplication starts the services at once and stops them before shutdown."""
+    from torsion.internet.testing import MemoryReactor
+
+    reactor = MemoryReactor()
+    application = service.Application("s")
+    app.startApplication(application, False, reactor)
+    assert application.running
+    [(stop, args, kwargs)] = reactor.triggers["before"]["shutdown"]
+    stop(*args, **kwargs)
+    assert not application.running

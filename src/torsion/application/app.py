@@ -10,7 +10,7 @@ Theory of operation (`ApplicationRunner.run`), in the order twistd does it:
  5. with ``--daemon``, double-fork (the terminal waits for the daemon's start-up report);
  6. write the pid file; `privilegedStartService()` (ports below 1024 are bound here);
  7. drop privileges (``--uid/--gid`` or the Application's uid/gid);
- 8. `startService()` when the reactor runs; `stopService()` before it shuts down;
+ 8. `startService()` (`startApplication`); `stopService()` before the reactor shuts down;
  9. run the reactor (under cProfile with ``--profile``) until SIGTERM/SIGINT or
     ``reactor.stop()``; log "Server Shut Down.", remove the pid file, exit 0.
 
@@ -45,7 +45,7 @@ from torsion.python import usage
 from torsion.python.failure import Failure
 from torsion.python.reflect import qual
 
-__all__ = ["ApplicationRunner", "ServerOptions", "loadTacFile", "run"]
+__all__ = ["ApplicationRunner", "ServerOptions", "loadTacFile", "run", "startApplication"]
 
 _log = Logger(namespace="torsion")
 
@@ -160,6 +160,21 @@ class ServerOptions(usage.Options):
             raise usage.UsageError("a daemon has no standard output: give --logfile FILE")
 
 
+def startApplication(application: IService, save: bool = False, reactor: Any = None) -> None:
+    """Start `application`'s services now and stop them when `reactor` shuts down.
+
+    Twisted's ``app.startApplication`` for programs that run an application without the
+    runner (call `privilegedStartService()` first if the services need it). `save` is
+    accepted for compatibility; torsion never pickles applications.
+    """
+    if reactor is None:
+        from torsion.internet import reactor as globalReactor
+
+        reactor = globalReactor
+    application.startService()
+    reactor.addSystemEventTrigger("before", "shutdown", application.stopService)
+
+
 def loadTacFile(path: str) -> IService:
     """Run the Python file `path` and return the `application` it defines.
 
@@ -254,13 +269,11 @@ class ApplicationRunner:
         if config["daemon"]:
             self._reporter = _daemon.daemonize()
         _daemon.writePID(config["pidfile"])
-        service = self.application
-        assert service is not None
-        service.privilegedStartService()
+        assert self.application is not None
+        self.application.privilegedStartService()
         self._shedPrivileges()
-        self.reactor.callWhenRunning(service.startService)
+        startApplication(self.application, False, self.reactor)
         self.reactor.callWhenRunning(self._replayEarlySignals)
-        self.reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
         if RELOAD_ENV in os.environ:
             self.reactor.callWhenRunning(_writeWatchList, os.environ[RELOAD_ENV],
                                          config["python"])
