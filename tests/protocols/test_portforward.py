@@ -166,3 +166,44 @@ def test_forwardsOverRealSockets(reactor: Any, run: Any) -> None:
     client.protocol = lambda: Collect(payload, done)
     reactor.connectTCP("127.0.0.1", proxyPort.getHost().port, client)
     assert run(done, timeout=20) == payload
+
+
+class Outside(Protocol):
+    """The outside client of the forwarder: records what comes back."""
+
+    def __init__(self) -> None:
+        self.received = b""
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+
+
+def test_backpressurePausesReadingFromFastSide() -> None:
+    """When the target side's write buffer is full, the accepted side stops being read,
+    and nothing is lost once the buffer drains (all in memory)."""
+    from torsion.internet.testing import FakeTransport, connect
+
+    reactor = MemoryReactor()
+    factory = portforward.ProxyFactory("target", 1, reactor=reactor)
+    server = factory.buildProtocol(ADDR)
+    assert server is not None
+    outside = Outside()
+    serverIO = FakeTransport(server, True)
+    front = connect(server, serverIO, outside, FakeTransport(outside, False), greet=False)
+    proxyClient = reactor.tcpClients[0][2].buildProtocol(ADDR)
+    backend = Echo()
+    clientIO = FakeTransport(proxyClient, False)
+    clientIO.bufferSize = 100
+    back = connect(backend, FakeTransport(backend, True), proxyClient, clientIO, greet=False)
+    outside.transport.write(b"a" * 300)
+    front.pump()
+    assert serverIO.readPaused
+    outside.transport.write(b"b" * 10)
+    front.pump()
+    assert sum(map(len, clientIO.stream)) == 300  # held back, not forwarded
+    back.flush()
+    assert not serverIO.readPaused
+    front.flush()
+    back.flush()
+    front.flush()
+    assert outside.received == b"a" * 300 + b"b" * 10
