@@ -1,0 +1,218 @@
+"""Tests of the ``torsion web`` plugin: options, and the real command run as a subprocess
+(served with curl and headless Chromium, workers sharing a port, clean shutdown)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from torsion.plugins import web
+from torsion.python import usage
+
+
+def parse(*args: str) -> web.Options:
+    options = web.Options()
+    options.parseOptions(list(args))
+    return options
+
+
+def test_pathAndPortGiveListenDescription(tmp_path: Path) -> None:
+    """--port N becomes the endpoint description tcp:N."""
+    assert parse("--path", str(tmp_path), "--port", "8081")["listen"] == ["tcp:8081"]
+
+
+def test_defaultListenIs8080(tmp_path: Path) -> None:
+    """Without --port or --listen the server listens on tcp:8080."""
+    assert parse("--path", str(tmp_path))["listen"] == ["tcp:8080"]
+
+
+def test_listenRepeats(tmp_path: Path) -> None:
+    """--listen may be given several times."""
+    options = parse("--path", str(tmp_path), "--listen", "tcp:1", "--listen", "tcp:2")
+    assert options["listen"] == ["tcp:1", "tcp:2"]
+
+
+def test_pathOrWsgiRequired() -> None:
+    """Neither --path nor --wsgi is a usage error."""
+    with pytest.raises(usage.UsageError):
+        parse("--port", "8080")
+
+
+def test_missingDirectoryRefused(tmp_path: Path) -> None:
+    """--path naming no directory is a usage error."""
+    with pytest.raises(usage.UsageError):
+        parse("--path", str(tmp_path / "nope"))
+
+
+def test_workersNeedPlainTcp(tmp_path: Path) -> None:
+    """--workers with a non-TCP listener is refused."""
+    with pytest.raises(usage.UsageError):
+        parse("--path", str(tmp_path), "--workers", "2", "--listen", "unix:/tmp/x.sock")
+
+
+def test_indexNamesAdded(tmp_path: Path) -> None:
+    """--index adds directory index names to the served File."""
+    site = web.makeSite(parse("--path", str(tmp_path), "--index", "home.txt"))
+    assert "home.txt" in site.resource.indexNames
+
+
+def test_childArgvRepeatsOptions(tmp_path: Path) -> None:
+    """Worker children get the same listeners and path plus the internal flag."""
+    argv = web._childArgv(parse("--path", str(tmp_path), "--port", "9000", "--workers", "3"))
+    assert argv[:5] == [sys.executable, "-m", "torsion", "web", "--worker-child"]
+    assert ["--listen", "tcp:9000"] == argv[5:7] and str(tmp_path) in argv
+
+
+# -- the real command --------------------------------------------------------------------------
+
+
+def freePort() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def waitForPort(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("server exited: %r" % (proc.communicate()[0],))
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("server did not listen on %d" % port)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A directory to serve."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "hello.txt").write_text("hello from disk")
+    (www / "z-last.html").write_text("<p>z</p>")
+    (www / "a&b <c>.txt").write_text("odd name")
+    (www / "sub").mkdir()
+    return www
+
+
+@pytest.fixture
+def served(site: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`torsion web --path SITE --port P` running as a real subprocess."""
+    port = freePort()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "torsion", "web", "--path", str(site), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        waitForPort(port, proc)
+        yield port, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+@pytest.mark.integration
+def test_commandServesFilesAndStopsCleanly(served: tuple[int, subprocess.Popen[bytes]]) -> None:
+    """`torsion web --path` serves files and exits 0 on SIGTERM with Twisted's log lines."""
+    port, proc = served
+    with urllib.request.urlopen("http://127.0.0.1:%d/hello.txt" % port, timeout=10) as r:
+        assert r.read() == b"hello from disk"
+    proc.send_signal(signal.SIGTERM)
+    output = proc.communicate(timeout=20)[0].decode()
+    assert proc.returncode == 0
+    assert "Site starting on %d" % port in output
+    assert "Received SIGTERM, shutting down." in output
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_commandListingWithCurl(served: tuple[int, subprocess.Popen[bytes]]) -> None:
+    """curl gets the directory listing, with names escaped."""
+    port, _ = served
+    out = subprocess.run(["curl", "-sS", "http://127.0.0.1:%d/" % port],
+                         capture_output=True, timeout=20).stdout
+    assert b"hello.txt" in out and b"a&amp;b &lt;c&gt;.txt" in out
+
+
+@pytest.mark.integration
+def test_workersShareThePort(site: Path) -> None:
+    """--workers 2 answers from two processes on one port and stops both on SIGTERM."""
+    port = freePort()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "torsion", "web", "--path", str(site), "--port", str(port),
+         "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        waitForPort(port, proc)
+        deadline = time.monotonic() + 20
+        pids: set[str] = set()
+        while time.monotonic() < deadline:
+            children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                      text=True).stdout.split()
+            pids = set(children)
+            if pids:
+                break
+            time.sleep(0.1)
+        assert len(pids) == 1
+        for _ in range(20):
+            with urllib.request.urlopen("http://127.0.0.1:%d/hello.txt" % port, timeout=10) as r:
+                assert r.read() == b"hello from disk"
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        for pid in pids:
+            assert not os.path.exists("/proc/%s" % pid) or _isZombieOrGone(pid)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _isZombieOrGone(pid: str) -> bool:
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().split()[2] == "Z"
+    except OSError:
+        return True
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs "
+                    "Debian's chromium)")
+def test_chromiumRendersDirectoryListing(served: tuple[int, subprocess.Popen[bytes]],
+                                         tmp_path: Path) -> None:
+    """Headless Chromium loads the listing; its DOM lists every entry, sorted, escaped."""
+    assert CHROMIUM is not None
+    port, _ = served
+    profile = tmp_path / "chromium-profile"
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--user-data-dir=%s" % profile, "--dump-dom",
+         "http://127.0.0.1:%d/" % port],
+        capture_output=True, timeout=90,
+    )
+    dom = result.stdout.decode()
+    assert "<title>Directory listing for /</title>" in dom
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', dom)
+    assert [text for _, text in links] == ["sub/", "a&amp;b &lt;c&gt;.txt", "hello.txt",
+                                           "z-last.html"]
+    assert ("a%26b%20%3Cc%3E.txt", "a&amp;b &lt;c&gt;.txt") in links
