@@ -51,7 +51,9 @@ def listen(reactor: Any, tmp_path: Path) -> int:
     return int(port.getHost().port)
 
 
-def curl(reactor: Any, run: Any, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def curl(
+    reactor: Any, run: Any, *args: str, data: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run curl in the reactor's thread pool while the reactor serves."""
     assert CURL is not None
     d = deferToThreadPool(
