@@ -31,7 +31,7 @@ def measure(python: str, package: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--peer-python", default="/tmp/peers/bin/python")
     opts = parser.parse_args()
     best: dict[str, dict[str, float]] = {"twisted": {}, "torsion": {}}

@@ -536,3 +536,32 @@ def test_reprOfCoroutineAndSucceedDeferreds() -> None:
 
     assert repr(succeed(1)).startswith("<Deferred at 0x")
     assert repr(ensureDeferred(f())).startswith("<Deferred at 0x")
+
+
+def test_ensureDeferredInsideRunningLoopResumesSynchronously(
+        loop: asyncio.AbstractEventLoop) -> None:
+    """Inside a running loop, a torsion-driven coroutine still resumes when d fires, not later."""
+    d: Deferred[int] = Deferred()
+
+    async def f() -> int:
+        return await d
+
+    async def main() -> list[Any]:
+        result = ensureDeferred(f())
+        d.callback(3)
+        return _results(result)
+
+    assert loop.run_until_complete(main()) == [3]
+
+
+def test_asyncioGatherOfDeferreds(loop: asyncio.AbstractEventLoop) -> None:
+    """asyncio.gather accepts Deferreds as awaitables."""
+    a: Deferred[int] = Deferred()
+    b: Deferred[int] = Deferred()
+
+    async def main() -> list[int]:
+        loop.call_soon(a.callback, 1)
+        loop.call_soon(b.callback, 2)
+        return await asyncio.gather(a, b)
+
+    assert loop.run_until_complete(main()) == [1, 2]
