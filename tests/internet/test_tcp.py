@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import socket
 import struct
 from typing import Any
@@ -655,4 +654,42 @@ def test_connectionMadeExceptionClosesConnection(reactor: Any, run: Any) -> None
     assert run(server.lost).check(error.ConnectionAborted)
 
 
-_ = errno
+
+class IdlePull:
+    """A pull producer that writes nothing: it must not be asked again and again."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def resumeProducing(self) -> None:
+        self.calls += 1
+
+    def stopProducing(self) -> None:
+        pass
+
+
+def test_idlePullProducerIsNotPolled(reactor: Any, run: Any) -> None:
+    """A pull producer that produced nothing is not called again (no busy loop)."""
+    server, client = connectPair(reactor, run)
+    source = IdlePull()
+    server.transport.registerProducer(source, False)
+    run(Deferred.fromCoroutine(_sleep(reactor, 0.05)))
+    assert source.calls == 1
+
+
+def test_secondProducerIsRefused(reactor: Any, run: Any) -> None:
+    """Registering a producer while another is registered raises RuntimeError."""
+    server, client = connectPair(reactor, run)
+    server.transport.registerProducer(IdlePull(), True)
+    with pytest.raises(RuntimeError):
+        server.transport.registerProducer(IdlePull(), True)
+
+
+def test_producerOnClosedConnectionIsStopped(reactor: Any, run: Any) -> None:
+    """Registering a producer on a closed connection stops the producer at once."""
+    server, client = connectPair(reactor, run)
+    client.transport.loseConnection()
+    run(server.lost)
+    source = StreamingSource(reactor, server.transport, 0)
+    server.transport.registerProducer(source, True)
+    assert source.stopped

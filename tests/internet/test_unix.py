@@ -14,6 +14,7 @@ from torsion.internet import error
 from torsion.internet.address import UNIXAddress
 from torsion.internet.defer import Deferred
 from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
+from torsion.logger import capturedLogs, formatEvent
 
 
 class Held:
@@ -84,12 +85,16 @@ def test_modeIsApplied(reactor: Any, tmp_path: Any) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-def test_stopListeningRemovesSocketFile(reactor: Any, run: Any, tmp_path: Any) -> None:
-    """stopListening closes the port and removes its socket file."""
+def test_stopListeningRemovesSocketFileAndLogs(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """stopListening removes the socket file; start and close are logged as in Twisted."""
     path = str(tmp_path / "r.sock")
-    port = reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter))
-    run(port.stopListening())
+    with capturedLogs() as events:
+        port = reactor.listenUNIX(path, ServerFactory.forProtocol(Greeter))
+        run(port.stopListening())
     assert not os.path.exists(path)
+    texts = [formatEvent(e) for e in events]
+    assert f"ServerFactory starting on {path!r}" in texts
+    assert f"(UNIX Port {path!r} Closed)" in texts
 
 
 def test_listenOnExistingPathRaises(reactor: Any, tmp_path: Any) -> None:

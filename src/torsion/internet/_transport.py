@@ -540,6 +540,10 @@ class Port:
         """Turn a socket address into an address object."""
         raise NotImplementedError
 
+    def _portText(self) -> str:
+        """The port as Twisted's "starting on" line shows it."""
+        return str(self._realPortNumber)
+
     def _closedMessage(self) -> str:
         """Twisted's log line for a closed port."""
         return f"({self._kind} Port {self._realPortNumber} Closed)"
@@ -579,7 +583,7 @@ class Port:
         _log.info(
             "{prefix} starting on {port}",
             prefix=_logPrefixOf(self.factory),
-            port=self._realPortNumber,
+            port=self._portText(),
         )
         self.factory.doStart()
         self.connected = True

@@ -73,6 +73,9 @@ class UNIXPort(Port):
         self._realPortNumber = address
         self._ownsLock = False
 
+    def _portText(self) -> str:
+        return repr(self.port)
+
     def _closedMessage(self) -> str:
         return f"(UNIX Port {self.port!r} Closed)"
 
