@@ -7,7 +7,7 @@ from io import BytesIO
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from torsion.internet.testing import StringTransport
@@ -123,6 +123,7 @@ def test_setLineModeWithExtra() -> None:
     assert p.raw == [b"xy"] and p.lines == [b"line1", b"line2"]
 
 
+@settings(deadline=None)
 @given(st.data())
 def test_anySplitGivesSameLinesAndRaw(data: st.DataObject) -> None:
     """Any split of a stream mixing lines and raw blocks yields the same messages."""
@@ -137,6 +138,7 @@ def test_anySplitGivesSameLinesAndRaw(data: st.DataObject) -> None:
     assert b"".join(split.raw) == b"".join(whole.raw) == b"ab\r\ncd\r\n"
 
 
+@settings(deadline=None)
 @given(st.lists(st.binary(max_size=20).filter(lambda b: b"\r\n" not in b), max_size=20), st.data())
 def test_anyLinesAnySplit(lines: list[bytes], data: st.DataObject) -> None:
     """Arbitrary lines, arbitrarily split, come out exactly as sent."""
@@ -150,6 +152,7 @@ def test_anyLinesAnySplit(lines: list[bytes], data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("window", [1, 2, 3, 7, 16])
+@settings(deadline=None)
 @given(data=st.data())
 def test_anySplitWithTinyWindows(window: int, data: st.DataObject) -> None:
     """Lines, raw blocks and delimiters straddling the split window all survive any split."""
@@ -333,6 +336,7 @@ class OnlyLines(basic.LineOnlyReceiver):
         self.lines.append(line)
 
 
+@settings(deadline=None)
 @given(st.lists(st.binary(max_size=20).filter(lambda b: b"\r\n" not in b), max_size=20), st.data())
 def test_lineOnlyAnySplit(lines: list[bytes], data: st.DataObject) -> None:
     """LineOnlyReceiver delivers the same lines however the stream is split."""
@@ -393,6 +397,7 @@ def test_netstringSend() -> None:
     assert t.value() == b"5:hello,0:,"
 
 
+@settings(deadline=None)
 @given(st.lists(st.binary(max_size=30), max_size=10), st.data())
 def test_netstringAnySplit(strings: list[bytes], data: st.DataObject) -> None:
     """Any split of a stream of netstrings yields the same strings."""
@@ -477,6 +482,7 @@ class Int8(Int32, basic.Int8StringReceiver):
 
 
 @pytest.mark.parametrize("cls", [Int8, Int16, Int32])
+@settings(deadline=None)
 @given(strings=st.lists(st.binary(max_size=40), max_size=10), data=st.data())
 def test_intNAnySplit(cls: type[Int32], strings: list[bytes], data: st.DataObject) -> None:
     """Any split of a stream of prefixed strings yields the same strings."""
