@@ -231,6 +231,17 @@ def test_jsonLogFormat(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
     assert "Log opened." in texts and "Server Shut Down." in texts
 
 
+def test_sigusr1RotatesLogFile(running: Running, cli: ModuleType) -> None:
+    """SIGUSR1 moves the log to torsion.log.1 and goes on logging in a new torsion.log."""
+    process, log, _ = running
+    process.send_signal(signal.SIGUSR1)
+    rotated = log.with_name("torsion.log.1")
+    cli.waitFor(rotated, re.compile("Log opened"), process=process)
+    assert cli.stop(process) == 0
+    assert "Server Shut Down." in log.read_text()
+    assert "Server Shut Down." not in rotated.read_text()
+
+
 def test_logToStdout(tmp_path: Path, tacFile: Path, cli: ModuleType) -> None:
     """Without --logfile in the foreground, the log goes to standard output."""
     process = cli.torsion("-y", str(tacFile), cwd=tmp_path)

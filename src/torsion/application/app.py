@@ -68,8 +68,8 @@ class ServerOptions(usage.Options):
     optParameters = [
         ["python", "y", None, "Read an application from a Python file (a .tac) that defines "
          "'application'."],
-        ["logfile", "l", None, "Log to this file, rotated by size ('-' is standard output; "
-         "default: '-' in the foreground, torsion.log with --daemon)."],
+        ["logfile", "l", None, "Log to this file, rotated every 1 MB and on SIGUSR1 ('-' is "
+         "standard output; default: '-' in the foreground, torsion.log with --daemon)."],
         ["log-format", None, "text", "Log line format: text (twistd's) or json (one event "
          "per line, as torsion.logger.jsonFileLogObserver writes it)."],
         ["pidfile", None, None, "Write the process id to this file; refuse to start if it "
@@ -337,6 +337,12 @@ class ApplicationRunner:
         else:
             observer = textFileLogObserver(stream)
         globalLogBeginner.beginLoggingTo([observer])
+        rotate = getattr(stream, "rotate", None)
+        if rotate is not None:
+            # twistd's habit: SIGUSR1 rotates the log file (done on the loop, not in the
+            # signal handler, so it never interleaves with a write).
+            signal.signal(signal.SIGUSR1,
+                          lambda number, frame: self.reactor.callFromThread(rotate))
         _log.info("Log opened.")
         _log.info("torsion {version} ({executable} {pythonVersion}) starting up.",
                   version=torsion.__version__, executable=sys.executable,
