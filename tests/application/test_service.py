@@ -171,3 +171,13 @@ def test_failingChildStopDoesNotBlockOthers() -> None:
     assert log == ["start a", "stop a"] and len(done) == 1
     failures = [e["log_failure"] for e in events if "log_failure" in e]
     assert [f.getErrorMessage() for f in failures] == ["boom"]
+
+
+def test_concreteSubclassOfInterfaceConstructsNormally() -> None:
+    """A class that lists IService among its bases is instantiated, not adapted."""
+
+    class Explicit(service.Service, service.IService):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    assert Explicit("x").name == "x"

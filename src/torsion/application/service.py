@@ -56,7 +56,13 @@ class _AdaptingMeta(_ProtocolMeta):
     registered adapters, so calling the interface is a checked cast.
     """
 
-    def __call__(cls, obj: Any, default: Any = _NOTHING) -> Any:
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if not cls.__dict__.get("_is_protocol", False):
+            # A concrete class that names the interface as a base: construct it normally.
+            return super().__call__(*args, **kwargs)
+        return cls._adapt(*args, **kwargs)
+
+    def _adapt(cls, obj: Any, default: Any = _NOTHING) -> Any:
         if isinstance(obj, cls):
             return obj
         if default is not _NOTHING:
