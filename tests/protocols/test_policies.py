@@ -375,3 +375,30 @@ def test_spewingLogs() -> None:
         p.write(b"out")
     texts = [formatEvent(e) for e in events]
     assert "Received: b'in'" in texts and "Sending: b'out'" in texts
+
+
+def test_timeoutFactoryOnRealSockets(reactor: Any, run: Any) -> None:
+    """Over real TCP, a wrapped echo server echoes, then closes the idle connection."""
+    from torsion.internet.defer import Deferred
+    from torsion.internet.protocol import ClientFactory
+    from torsion.protocols.wire import Echo
+
+    factory = policies.TimeoutFactory(Factory.forProtocol(Echo), timeoutPeriod=0.2, reactor=reactor)
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    done: Deferred[tuple[bytes, Failure | None]] = Deferred()
+
+    class Client(Recorder):
+        def connectionMade(self) -> None:
+            self.transport.write(b"ping")
+
+        def connectionLost(self, reason: Failure | None = None) -> None:
+            done.callback((self.data, reason))
+
+    client = ClientFactory()
+    client.protocol = Client
+    started = reactor.seconds()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+    data, reason = run(done, timeout=10)
+    assert data == b"ping"
+    assert reason is not None and reason.check(error.ConnectionDone)
+    assert reactor.seconds() - started >= 0.2
