@@ -408,6 +408,15 @@ def test_netstringAnySplit(strings: list[bytes], data: st.DataObject) -> None:
     assert p.strings == strings and not t.disconnecting
 
 
+def test_netstringByteByByte() -> None:
+    """Netstrings fed one byte at a time are delivered intact."""
+    p = Strings()
+    connected(p)
+    for b in b"5:hello,0:,3:a,b,":
+        p.dataReceived(bytes([b]))
+    assert p.strings == [b"hello", b"", b"a,b"]
+
+
 def test_netstringTrailingPartial() -> None:
     """A trailing partial netstring is kept until completed."""
     p = Strings()
@@ -495,6 +504,17 @@ def test_intNAnySplit(cls: type[Int32], strings: list[bytes], data: st.DataObjec
     connected(p)
     feed(p, stream, data.draw(splits(stream)))
     assert p.strings == strings
+
+
+def test_intNByteByByteWithTrailingData() -> None:
+    """Prefixed strings fed byte by byte are delivered; a trailing partial one waits."""
+    p = Int16()
+    connected(p)
+    for b in b"\x00\x02ab\x00\x00\x00\x03cd":
+        p.dataReceived(bytes([b]))
+    assert p.strings == [b"ab", b""]
+    p.dataReceived(b"e")
+    assert p.strings == [b"ab", b"", b"cde"]
 
 
 def test_int32Wire() -> None:
