@@ -255,3 +255,25 @@ def test_plainClientToTLSServerIsLoggedNotFatal(
 
 
 _ = error
+
+
+def test_handshakeListenerOnSSLConnection(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """connectSSL tells an IHandshakeListener protocol once the handshake is done."""
+
+    class Listening(Recorder):
+        def handshakeCompleted(self) -> None:
+            self.handshakeDone = True
+
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
+    )
+    cf = Client()
+    cf.protocol = Listening
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
+    )
+    client = run(cf.built)
+    run(client.made)
+    assert client.handshakeDone

@@ -169,3 +169,22 @@ def test_loseConnectionDuringHandshakeFlushesFirst(
 
 
 _ = (Factory, ServerFactory)
+
+
+def test_handshakeListenerIsTold(reactor: Any, run: Any, serverCert: PrivateCertificate) -> None:
+    """A protocol with handshakeCompleted (IHandshakeListener) hears when STARTTLS finishes."""
+
+    class Listening(StartTLSClient):
+        def __init__(self) -> None:
+            super().__init__()
+            self.handshake: Deferred[None] = Deferred()
+
+        def handshakeCompleted(self) -> None:
+            self.handshake.callback(None)
+
+    server = StartTLSServer()
+    server.options = serverCert.options()
+    client = Listening()
+    client.options = optionsForClientTLS("localhost", serverCert)
+    _pair(reactor, server, client)
+    run(client.handshake)

@@ -34,7 +34,7 @@ import os
 import socket
 import ssl
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
 from torsion.internet.address import IPv4Address, IPv6Address
@@ -151,6 +151,9 @@ class Connection(asyncio.Protocol):
         self._owner._reactor._openTransports.add(self)
         try:
             protocol.makeConnection(self)
+            handshakeCompleted = getattr(protocol, "handshakeCompleted", None)
+            if handshakeCompleted is not None and transport.get_extra_info("ssl_object"):
+                handshakeCompleted()  # IHandshakeListener: the loop finished TLS first
         except BaseException:
             _log.failure("Unhandled error in {protocol}.connectionMade", protocol=protocol)
             self.abortConnection()
@@ -499,6 +502,13 @@ def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
             new.writelines(pending)
         if conn.disconnecting and not pull:
             new.close()
+        handshakeCompleted = getattr(conn.protocol, "handshakeCompleted", None)
+        if handshakeCompleted is not None:
+            try:
+                handshakeCompleted()
+            except BaseException:
+                _log.failure("Unhandled error in handshakeCompleted")
+                conn.abortConnection()
 
     loop.create_task(upgrade())
 
@@ -844,3 +854,25 @@ def _isAbstractUNIX(path: str | bytes) -> bool:
 def _fsPath(path: str | bytes) -> str:
     """Return a socket path as str for os calls."""
     return os.fsdecode(path)
+
+
+if TYPE_CHECKING:
+    from torsion.internet.interfaces import (
+        IConnector,
+        IConsumer,
+        IListeningPort,
+        IPushProducer,
+        ISSLTransport,
+        ISystemHandle,
+        ITLSTransport,
+    )
+
+    def _conformance(c: Connection, p: Port, k: Connector) -> None:
+        """Static check (mypy only): the classes provide Twisted's interfaces."""
+        _t: ITLSTransport = c
+        _s: ISSLTransport = c
+        _h: ISystemHandle = c
+        _c: IConsumer = c
+        _p: IPushProducer = c
+        _l: IListeningPort = p
+        _k: IConnector = k

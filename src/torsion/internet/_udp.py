@@ -15,7 +15,7 @@ import asyncio
 import errno
 import socket
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
 from torsion.internet._transport import _logPrefixOf, inetAddress
@@ -369,3 +369,12 @@ class UDPMixin:
         p = MulticastPort(self, port, protocol, interface, maxPacketSize, listenMultiple)
         p.startListening()
         return p
+
+
+if TYPE_CHECKING:
+    from torsion.internet.interfaces import IMulticastTransport, IUDPTransport
+
+    def _conformance(u: UDPPort, m: MulticastPort) -> None:
+        """Static check (mypy only): the ports provide Twisted's UDP interfaces."""
+        _u: IUDPTransport = u
+        _m: IMulticastTransport = m

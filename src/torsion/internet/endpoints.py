@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
 from torsion.internet.address import HostnameAddress, IPv6Address
@@ -762,3 +762,17 @@ def clientFromString(reactor: Any, description: str) -> Any:
         return wrapClientTLS(options, inner)
     raise ValueError(f"Unknown endpoint type: {kind!r} (known: tcp, tcp6, ssl, tls, unix)")
 
+
+
+if TYPE_CHECKING:
+    from torsion.internet.interfaces import IStreamClientEndpoint, IStreamServerEndpoint
+
+    def _conformance(
+        a: TCP4ServerEndpoint, b: SSL4ServerEndpoint, c: UNIXServerEndpoint,
+        d: TCP4ClientEndpoint, e: SSL4ClientEndpoint, f: UNIXClientEndpoint,
+        g: HostnameEndpoint, h: _WrapperClientEndpoint,
+    ) -> None:
+        """Static check (mypy only): the endpoints provide Twisted's endpoint interfaces."""
+        servers: list[IStreamServerEndpoint] = [a, b, c]
+        clients: list[IStreamClientEndpoint] = [d, e, f, g, h]
+        del servers, clients
