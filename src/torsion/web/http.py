@@ -281,6 +281,7 @@ class Request:
     chunked = False
     sentLength = 0
     etag: bytes | None = None
+    host: Any = None
     lastModified: float | None = None
     _forceSSL = False
     _disconnected = False
@@ -451,7 +452,9 @@ class Request:
         return getattr(h, "host", "").encode("ascii")
 
     def getHost(self) -> Any:
-        """Return the local address the request arrived on."""
+        """Return the local address the request arrived on (or the one setHost gave)."""
+        if self.host is not None:
+            return self.host
         return self.transport.getHost() if self.transport is not None else None
 
     def setHost(self, host: bytes, port: int, ssl: bool = False) -> None:

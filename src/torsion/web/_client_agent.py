@@ -1,0 +1,563 @@
+"""Agent, the connection pool and the body helpers of torsion.web.client.
+
+Theory of operation: ``Agent.request`` parses the URI, picks the pool key
+``(scheme, host, port)`` and the endpoint (HostnameEndpoint, wrapped in TLS for https with
+a creator from the HTTPS policy), and asks the `HTTPConnectionPool` for a connection. The
+pool hands out a cached idle `HTTP11ClientProtocol` for that key if it has one, else
+connects a new one. When a response is complete and the connection is still good the
+protocol calls back the pool, which caches it (at most ``maxPersistentPerHost`` per key,
+each for ``cachedConnectionTimeout`` seconds). A request that fails on a *cached*
+connection before any response arrived (the server closed it while idle, RFC 9112
+§9.3.1) is retried once on a fresh connection if it is idempotent and has no body.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from torsion.internet import task
+from torsion.internet.defer import CancelledError, Deferred, fail, succeed
+from torsion.internet.endpoints import HostnameEndpoint, wrapClientTLS
+from torsion.internet.protocol import Factory, Protocol
+from torsion.internet.ssl import optionsForClientTLS
+from torsion.python.failure import Failure
+from torsion.web import error
+from torsion.web._newclient import (
+    HTTP11ClientProtocol,
+    PotentialDataLoss,
+    Request,
+    RequestNotSent,
+    Response,
+    ResponseDone,
+    ResponseNeverReceived,
+)
+from torsion.web.http_headers import Headers
+from torsion.web.iweb import UNKNOWN_LENGTH
+
+__all__ = [
+    "Agent",
+    "BrowserLikePolicyForHTTPS",
+    "FileBodyProducer",
+    "HTTPConnectionPool",
+    "PartialDownloadError",
+    "ProxyAgent",
+    "SchemeNotSupported",
+    "URI",
+    "readBody",
+]
+
+
+class SchemeNotSupported(Exception):
+    """The URI's scheme is not one this agent can fetch (Twisted's web.error name)."""
+
+
+class PartialDownloadError(error.Error):
+    """The body ended with the connection and may be incomplete; `response` is the body.
+
+    Why (Twisted's contract): readBody cannot tell a close-delimited body from a
+    truncated one (RFC 9112 §6.3), so it hands over what it got with this error.
+    """
+
+
+# -- URIs ----------------------------------------------------------------------------------
+
+
+class URI:
+    """A parsed absolute http(s) URI: scheme, host, port, path, query (bytes)."""
+
+    def __init__(
+        self,
+        scheme: bytes,
+        netloc: bytes,
+        host: bytes,
+        port: int,
+        path: bytes,
+        params: bytes,
+        query: bytes,
+        fragment: bytes,
+    ) -> None:
+        self.scheme = scheme
+        self.netloc = netloc
+        self.host = host
+        self.port = port
+        self.path = path
+        self.params = params
+        self.query = query
+        self.fragment = fragment
+
+    @classmethod
+    def fromBytes(cls, uri: bytes | str, defaultPort: int | None = None) -> URI:
+        """Parse an absolute URI; the port defaults to 80/443 by scheme."""
+        if isinstance(uri, str):
+            uri = uri.encode("utf-8")
+        if any(c <= 0x20 or c == 0x7F for c in uri.strip()):
+            raise ValueError("URI contains whitespace or control characters: %r" % (uri,))
+        parts = urlsplit(uri.strip())
+        scheme = parts.scheme.lower()
+        netloc = parts.netloc
+        host = parts.hostname or b""
+        try:
+            port = parts.port
+        except ValueError as e:
+            raise ValueError("invalid port in %r" % (uri,)) from e
+        if port is None:
+            port = defaultPort if defaultPort is not None else (443 if scheme == b"https" else 80)
+        path, _, params = parts.path.partition(b";")
+        return cls(scheme, netloc, host, port, path, params, parts.query, parts.fragment)
+
+    @property
+    def originForm(self) -> bytes:
+        """The request target for an origin server: path and query (RFC 9112 §3.2.1)."""
+        target = self.path or b"/"
+        if self.params:
+            target += b";" + self.params
+        if self.query:
+            target += b"?" + self.query
+        return target
+
+    def toBytes(self) -> bytes:
+        """Return the URI (without its fragment) as bytes."""
+        return self.scheme + b"://" + self.netloc + self.originForm
+
+    def hostHeader(self) -> bytes:
+        """The Host header value: the host, plus the port when it is not the default."""
+        host = self.host
+        if b":" in host:
+            host = b"[" + host + b"]"
+        default = 443 if self.scheme == b"https" else 80
+        return host if self.port == default else host + b":%d" % (self.port,)
+
+    def origin(self) -> tuple[bytes, bytes, int]:
+        """The origin (scheme, host, port) of RFC 6454, for same-origin checks."""
+        return (self.scheme, self.host.lower(), self.port)
+
+
+# -- HTTPS policy ------------------------------------------------------------------------------
+
+
+class BrowserLikePolicyForHTTPS:
+    """Verify servers like a browser does: trusted chain and matching host name.
+
+    Why: DESIGN §7: TLS clients verify host names by default (RFC 6125); `trustRoot`
+    defaults to the platform's store; pass a Certificate to trust a private server.
+    """
+
+    def __init__(self, trustRoot: Any = None) -> None:
+        self._trustRoot = trustRoot
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+        """Return the client TLS options for connecting to `hostname`."""
+        return optionsForClientTLS(hostname.decode("idna"), trustRoot=self._trustRoot)
+
+
+# -- pool ----------------------------------------------------------------------------------------
+
+_IDEMPOTENT = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"DELETE", b"PUT"))
+
+
+class _HTTP11ClientFactory(Factory):
+    """Builds HTTP11ClientProtocols that report back to the pool when quiescent."""
+
+    def __init__(self, quiescentCallback: Callable[[HTTP11ClientProtocol], object]) -> None:
+        self._quiescentCallback = quiescentCallback
+
+    def buildProtocol(self, addr: Any) -> HTTP11ClientProtocol:
+        return HTTP11ClientProtocol(self._quiescentCallback)
+
+
+class HTTPConnectionPool:
+    """Keeps idle HTTP/1.1 connections per (scheme, host, port) for reuse (keep-alive).
+
+    Why: a new TCP (and TLS) handshake per request costs round trips; RFC 9112 §9.3 lets
+    the connection carry the next request.
+    """
+
+    maxPersistentPerHost = 2
+    cachedConnectionTimeout = 240.0
+    retryAutomatically = True
+    _factory = _HTTP11ClientFactory
+
+    def __init__(self, reactor: Any, persistent: bool = True) -> None:
+        self._reactor = reactor
+        self.persistent = persistent
+        self._connections: dict[Any, list[HTTP11ClientProtocol]] = {}
+        self._timeouts: dict[HTTP11ClientProtocol, Any] = {}
+
+    def getConnection(self, key: Any, endpoint: Any) -> Deferred[HTTP11ClientProtocol]:
+        """Return an idle cached connection for `key`, or connect `endpoint`."""
+        connections = self._connections.get(key)
+        while connections:
+            connection = connections.pop(0)
+            timer = self._timeouts.pop(connection, None)
+            if timer is not None and timer.active():
+                timer.cancel()
+            if connection.state == "QUIESCENT" and connection.transport is not None:
+                connection._cachedRetry = True  # type: ignore[attr-defined]
+                return succeed(connection)
+        return self._newConnection(key, endpoint)
+
+    def _newConnection(self, key: Any, endpoint: Any) -> Deferred[HTTP11ClientProtocol]:
+        def quiescent(connection: HTTP11ClientProtocol) -> None:
+            self._putConnection(key, connection)
+
+        d: Deferred[HTTP11ClientProtocol] = endpoint.connect(self._factory(quiescent))
+        return d
+
+    def _putConnection(self, key: Any, connection: HTTP11ClientProtocol) -> None:
+        """Cache `connection` (it just finished a response) or close it."""
+        if not self.persistent:
+            connection.transport.loseConnection()
+            return
+        connections = self._connections.setdefault(key, [])
+        for dead in [c for c in connections if c.state != "QUIESCENT"]:
+            connections.remove(dead)
+            self._removeTimer(dead)
+        if len(connections) >= self.maxPersistentPerHost:
+            dropped = connections.pop(0)
+            self._removeTimer(dropped)
+            dropped.transport.loseConnection()
+        connections.append(connection)
+
+        def expire() -> None:
+            self._timeouts.pop(connection, None)
+            if connection in connections:
+                connections.remove(connection)
+            if connection.transport is not None:
+                connection.transport.loseConnection()
+
+        self._timeouts[connection] = self._reactor.callLater(self.cachedConnectionTimeout, expire)
+
+    def _removeTimer(self, connection: HTTP11ClientProtocol) -> None:
+        timer = self._timeouts.pop(connection, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def closeCachedConnections(self) -> Deferred[Any]:
+        """Close every idle connection; the Deferred fires once all are closed."""
+        from torsion.internet.defer import DeferredList
+
+        results: list[Deferred[Any]] = []
+        for connections in self._connections.values():
+            for connection in connections:
+                self._removeTimer(connection)
+                results.append(connection.abort())
+        self._connections = {}
+        return DeferredList(results).addCallback(lambda _: None)
+
+    def _requestOn(
+        self, key: Any, endpoint: Any, request: Request
+    ) -> Deferred[Response]:
+        """Send `request` on a pooled connection, retrying once if a cached one was stale."""
+
+        def send(connection: HTTP11ClientProtocol) -> Deferred[Response]:
+            cached = getattr(connection, "_cachedRetry", False)
+            connection._cachedRetry = False  # type: ignore[attr-defined]
+            d = connection.request(request)
+            if (
+                cached
+                and self.retryAutomatically
+                and request.method in _IDEMPOTENT
+                and request.bodyProducer is None
+            ):
+                def retry(reason: Failure) -> Any:
+                    if reason.check(RequestNotSent, ResponseNeverReceived) and not any(
+                        r.check(CancelledError) for r in getattr(reason.value, "reasons", [])
+                    ):
+                        return self._newConnection(key, endpoint).addCallback(
+                            lambda c: c.request(request)
+                        )
+                    return reason
+
+                d.addErrback(retry)
+            return d
+
+        return self.getConnection(key, endpoint).addCallback(send)
+
+
+# -- Agent -------------------------------------------------------------------------------------
+
+
+def _requireScheme(uri: URI) -> None:
+    if uri.scheme not in (b"http", b"https"):
+        raise SchemeNotSupported("unsupported scheme: %r" % (uri.scheme,))
+    if not uri.host:
+        raise ValueError("URI has no host")
+
+
+class _StandardEndpointFactory:
+    """Makes the endpoint for a URI: HostnameEndpoint, TLS-wrapped for https."""
+
+    def __init__(
+        self, reactor: Any, contextFactory: Any, connectTimeout: float | None,
+        bindAddress: Any,
+    ) -> None:
+        self._reactor = reactor
+        self._policy = contextFactory
+        self._connectTimeout = connectTimeout
+        self._bindAddress = bindAddress
+
+    def endpointForURI(self, uri: URI) -> Any:
+        _requireScheme(uri)
+        kwargs: dict[str, Any] = {}
+        if self._connectTimeout is not None:
+            kwargs["timeout"] = self._connectTimeout
+        if self._bindAddress is not None:
+            kwargs["bindAddress"] = self._bindAddress
+        endpoint = HostnameEndpoint(self._reactor, uri.host, uri.port, **kwargs)
+        if uri.scheme == b"https":
+            creator = self._policy.creatorForNetloc(uri.host, uri.port)
+            return wrapClientTLS(creator, endpoint)
+        return endpoint
+
+
+class _AgentBase:
+    """What Agent and ProxyAgent share: the pool and request construction."""
+
+    _requestTimeout: float | None = None
+
+    def __init__(self, reactor: Any, pool: HTTPConnectionPool | None) -> None:
+        if pool is None:
+            pool = HTTPConnectionPool(reactor, persistent=False)
+        self._reactor = reactor
+        self._pool = pool
+
+    def _requestWithEndpoint(
+        self,
+        key: Any,
+        endpoint: Any,
+        method: bytes,
+        parsedURI: URI,
+        headers: Headers | None,
+        bodyProducer: Any,
+        target: bytes,
+    ) -> Deferred[Response]:
+        if headers is None:
+            headers = Headers()
+        else:
+            headers = headers.copy()
+        if not headers.hasHeader(b"host"):
+            headers.addRawHeader(b"host", parsedURI.hostHeader())
+        try:
+            request = Request(
+                method, target, headers, bodyProducer,
+                persistent=self._pool.persistent, parsedURI=parsedURI,
+            )
+        except ValueError:
+            return fail()
+        d = self._pool._requestOn(key, endpoint, request)
+        if self._requestTimeout is not None:
+            d.addTimeout(self._requestTimeout, self._reactor)
+        return d
+
+
+class Agent(_AgentBase):
+    """Issues HTTP and HTTPS requests (IAgent), verifying HTTPS host names by default.
+
+    `connectTimeout` bounds each connection attempt; `requestTimeout` (a torsion
+    addition) bounds the wait for the response head, failing with defer.TimeoutError.
+    """
+
+    def __init__(
+        self,
+        reactor: Any,
+        contextFactory: Any = None,
+        connectTimeout: float | None = None,
+        bindAddress: Any = None,
+        pool: HTTPConnectionPool | None = None,
+        requestTimeout: float | None = None,
+    ) -> None:
+        if contextFactory is None:
+            contextFactory = BrowserLikePolicyForHTTPS()
+        super().__init__(reactor, pool)
+        self._endpointFactory: Any = _StandardEndpointFactory(
+            reactor, contextFactory, connectTimeout, bindAddress
+        )
+        self._requestTimeout = requestTimeout
+
+    @classmethod
+    def usingEndpointFactory(
+        cls, reactor: Any, endpointFactory: Any, pool: HTTPConnectionPool | None = None
+    ) -> Agent:
+        """Make an Agent that asks `endpointFactory.endpointForURI(uri)` for endpoints."""
+        agent = cls(reactor, pool=pool)
+        agent._endpointFactory = endpointFactory
+        return agent
+
+    def request(
+        self,
+        method: bytes,
+        uri: bytes,
+        headers: Headers | None = None,
+        bodyProducer: Any = None,
+    ) -> Deferred[Response]:
+        """Send a request for `uri`; fire with the Response once its head arrives."""
+        try:
+            parsedURI = URI.fromBytes(uri)
+            endpoint = self._endpointFactory.endpointForURI(parsedURI)
+        except Exception:
+            return fail()
+        key = (parsedURI.scheme, parsedURI.host, parsedURI.port)
+        return self._requestWithEndpoint(
+            key, endpoint, method, parsedURI, headers, bodyProducer, parsedURI.originForm
+        )
+
+
+class ProxyAgent(_AgentBase):
+    """Sends every request through an HTTP proxy reached by `endpoint` (absolute-form).
+
+    Why: RFC 9112 §3.2.2: a request to a proxy names the full URI in its request line.
+    """
+
+    def __init__(self, endpoint: Any, reactor: Any = None, pool: HTTPConnectionPool | None = None):
+        if reactor is None:
+            from torsion.internet import reactor as globalReactor
+
+            reactor = globalReactor
+        super().__init__(reactor, pool)
+        self._proxyEndpoint = endpoint
+
+    def request(
+        self,
+        method: bytes,
+        uri: bytes,
+        headers: Headers | None = None,
+        bodyProducer: Any = None,
+    ) -> Deferred[Response]:
+        """Send a request for `uri` to the proxy."""
+        try:
+            parsedURI = URI.fromBytes(uri)
+            if parsedURI.scheme != b"http":
+                raise SchemeNotSupported("ProxyAgent only proxies http: %r" % (uri,))
+        except Exception:
+            return fail()
+        key = ("http-proxy", self._proxyEndpoint)
+        return self._requestWithEndpoint(
+            key, self._proxyEndpoint, method, parsedURI, headers, bodyProducer,
+            parsedURI.toBytes(),
+        )
+
+
+# -- bodies --------------------------------------------------------------------------------------
+
+
+class _ReadBodyProtocol(Protocol):
+    """Collects a response body into bytes for readBody."""
+
+    def __init__(self, status: int, message: bytes, deferred: Deferred[bytes]) -> None:
+        self._status = status
+        self._message = message
+        self._deferred = deferred
+        self._chunks: list[bytes] = []
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self._deferred.called:
+            self._chunks.append(data)
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        if self._deferred.called:
+            return
+        body = b"".join(self._chunks)
+        if reason is None or reason.check(ResponseDone):
+            self._deferred.callback(body)
+        elif reason.check(PotentialDataLoss):
+            self._deferred.errback(
+                Failure(PartialDownloadError(self._status, self._message, body))
+            )
+        else:
+            self._deferred.errback(reason)
+
+
+def readBody(response: Any) -> Deferred[bytes]:
+    """Read the whole body of `response`; fire with the bytes.
+
+    A close-delimited body fails with PartialDownloadError carrying what arrived;
+    cancelling stops the download (the connection is closed).
+    """
+
+    def cancel(d: Deferred[bytes]) -> None:
+        transport = protocol.transport
+        if transport is not None:
+            transport.stopProducing()
+        d.errback(Failure(CancelledError()))
+
+    d: Deferred[bytes] = Deferred(cancel)
+    protocol = _ReadBodyProtocol(response.code, response.phrase, d)
+    response.deliverBody(protocol)
+    return d
+
+
+class FileBodyProducer:
+    """Produces a request body from a file, in `readSize` pieces paced by a Cooperator.
+
+    Why: a large upload is read as the connection drains, never all into memory.
+    """
+
+    def __init__(
+        self, inputFile: IO[bytes], cooperator: Any = task, readSize: int = 2**16
+    ) -> None:
+        self._inputFile = inputFile
+        self._cooperate = cooperator.cooperate
+        self._readSize = readSize
+        self.length: int | str = self._determineLength(inputFile)
+        self._task: Any = None
+
+    def _determineLength(self, fObj: IO[bytes]) -> int | str:
+        """Return the bytes left in a seekable file, or UNKNOWN_LENGTH."""
+        try:
+            seek = fObj.seek
+            tell = fObj.tell
+        except AttributeError:
+            return UNKNOWN_LENGTH
+        try:
+            original = tell()
+            seek(0, os.SEEK_END)
+            end = tell()
+            seek(original, os.SEEK_SET)
+        except (OSError, ValueError):
+            return UNKNOWN_LENGTH
+        return end - original
+
+    def startProducing(self, consumer: Any) -> Deferred[None]:
+        """Start writing the file to `consumer`; fire when all of it is written."""
+        self._task = self._cooperate(self._writeloop(consumer))
+        d: Deferred[Any] = self._task.whenDone()
+
+        def maybeStopped(reason: Failure) -> Any:
+            from torsion.internet.task import TaskStopped
+
+            if reason.check(TaskStopped):
+                return Deferred()  # stopped by stopProducing: never fires, as in Twisted
+            return reason
+
+        return d.addCallbacks(lambda _: None, maybeStopped)
+
+    def _writeloop(self, consumer: Any) -> Any:
+        while True:
+            data = self._inputFile.read(self._readSize)
+            if not data:
+                self._inputFile.close()
+                break
+            consumer.write(data)
+            yield None
+
+    def stopProducing(self) -> None:
+        """Stop reading and close the file."""
+        self._inputFile.close()
+        if self._task is not None:
+            try:
+                self._task.stop()
+            except Exception:
+                pass
+
+    def pauseProducing(self) -> None:
+        """Pause reading the file."""
+        if self._task is not None:
+            self._task.pause()
+
+    def resumeProducing(self) -> None:
+        """Resume reading the file."""
+        if self._task is not None:
+            self._task.resume()
