@@ -342,3 +342,30 @@ def test_unknownTypeIsNamed() -> None:
     """The ValueError for an unknown type names that type."""
     with pytest.raises(ValueError, match="bogus"):
         endpoints.clientFromString(MemoryReactorClock(), "bogus:x")
+
+
+def test_tcp6ClientEndpointPicksIPv6Address() -> None:
+    """TCP6ClientEndpoint resolves a name and connects to its IPv6 address only."""
+    reactor = MemoryReactorClock()
+    reactor.installNameResolver(ListResolver([
+        IPv4Address("TCP", "10.0.0.1", 0), IPv6Address("TCP", "2001:db8::1", 0),
+    ]))
+    endpoints.TCP6ClientEndpoint(reactor, "example.com", 80).connect(
+        Factory.forProtocol(Recorder)
+    )
+    assert [c[:2] for c in reactor.tcpClients] == [("2001:db8::1", 80)]
+
+
+def test_clientFromStringUNIX() -> None:
+    """"unix:PATH:timeout=3:checkPID=1" builds the matching UNIXClientEndpoint."""
+    description = "unix:/tmp/x.sock:timeout=3:checkPID=1"
+    endpoint = endpoints.clientFromString(MemoryReactorClock(), description)
+    assert isinstance(endpoint, endpoints.UNIXClientEndpoint)
+    assert (endpoint._path, endpoint._timeout, endpoint._checkPID) == ("/tmp/x.sock", 3, True)
+
+
+def test_sslClientStringVerifies() -> None:
+    """"ssl:host:port" client endpoints verify the server name too (safe by default)."""
+    endpoint = endpoints.clientFromString(MemoryReactorClock(), "ssl:example.com:443")
+    assert isinstance(endpoint, endpoints.SSL4ClientEndpoint)
+    assert endpoint._sslContextFactory.getContext().check_hostname

@@ -268,6 +268,8 @@ class Connection(asyncio.Protocol):
         """Half-close: send EOF after buffered data but keep reading (RFC 9293 §3.6)."""
         if not self.connected or self._flags & self._WRITE_LOST:
             return
+        if not self._transport.can_write_eof():
+            raise NotImplementedError("this transport (TLS) cannot half-close; use loseConnection")
         self._flags |= self._WRITE_LOST
         if self._flags & self._READ_LOST:
             self.loseConnection()
