@@ -21,6 +21,7 @@ from torsion.internet.ssl import (
     optionsForClientTLS,
     selfSignedPair,
 )
+from torsion.logger import capturedLogs, formatEvent
 
 
 @pytest.fixture(scope="module")
@@ -240,10 +241,13 @@ def test_plainClientToTLSServerIsLoggedNotFatal(
         0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
     )
     plain = Client()
-    reactor.connectTCP("127.0.0.1", port.getHost().port, plain)
-    bad = run(plain.built)
-    bad.transport.write(b"GET / HTTP/1.0\r\n\r\n")
-    run(bad.lost)
+    with capturedLogs() as events:
+        reactor.connectTCP("127.0.0.1", port.getHost().port, plain)
+        bad = run(plain.built)
+        bad.transport.write(b"GET / HTTP/1.0\r\n\r\n")
+        run(bad.lost)
+    texts = [formatEvent(e) for e in events]
+    assert any(f"TLS handshake failed on port {port.getHost().port}" in t for t in texts)
     cf = Client()
     reactor.connectSSL(
         "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)

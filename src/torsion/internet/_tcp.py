@@ -16,8 +16,11 @@ from typing import Any
 from torsion.internet import error
 from torsion.internet._transport import Connection, Connector, Port, inetAddress
 from torsion.internet.address import IPv4Address, IPv6Address
+from torsion.logger import Logger
 
 __all__ = ["TCPConnector", "TCPMixin", "TCPPort", "resolveHost"]
+
+_log = Logger()
 
 
 def _isIPv6(host: str) -> bool:
@@ -71,6 +74,28 @@ async def resolveHost(reactor: Any, host: str, port: int) -> tuple[int, Any]:
     return found[0]
 
 
+class _HandshakeLoggingSSLObject(ssl.SSLObject):
+    """An SSLObject that logs a failed server handshake before the loop drops the connection.
+
+    The loop's TLS layer closes a connection whose handshake fails without telling anyone
+    (no protocol exists yet); this is the one place the failure can be seen.  It costs a
+    Python frame per handshake step only, nothing once the connection is established.
+    """
+
+    _portText = "?"
+
+    def do_handshake(self) -> None:
+        try:
+            super().do_handshake()
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise
+        except ssl.SSLError as exc:
+            _log.info(
+                "TLS handshake failed on port {port}: {error}", port=self._portText, error=exc
+            )
+            raise
+
+
 class TCPPort(Port):
     """A listening TCP port (IPv4, or IPv6 when the interface is an IPv6 literal)."""
 
@@ -91,6 +116,16 @@ class TCPPort(Port):
         self._sslContext = sslContext
         self._family = socket.AF_INET6 if _isIPv6(interface) else socket.AF_INET
         self._realPortNumber = port
+
+    def startListening(self) -> None:
+        """Bind and listen now; on a TLS port, also log failed handshakes."""
+        super().startListening()
+        if self._sslContext is not None:
+            self._sslContext.sslobject_class = type(
+                "_PortSSLObject",
+                (_HandshakeLoggingSSLObject,),
+                {"_portText": str(self._realPortNumber)},
+            )
 
     def _interfaceName(self) -> str:
         return self.interface
