@@ -565,3 +565,38 @@ def test_asyncioGatherOfDeferreds(loop: asyncio.AbstractEventLoop) -> None:
         return await asyncio.gather(a, b)
 
     assert loop.run_until_complete(main()) == [1, 2]
+
+
+def test_awaitAfterCaughtFailureStillDrivenByTorsion(loop: asyncio.AbstractEventLoop) -> None:
+    """After an awaited failure is caught, the next unfired await still resumes synchronously."""
+    first: Deferred[int] = Deferred()
+    second: Deferred[int] = Deferred()
+
+    async def f() -> int:
+        try:
+            await first
+        except KeyError:
+            pass
+        return await second
+
+    async def main() -> list[Any]:
+        result = ensureDeferred(f())
+        first.errback(KeyError())
+        second.callback(2)
+        return _results(result)
+
+    assert loop.run_until_complete(main()) == [2]
+
+
+def test_asyncioRunInsideTorsionCoroutineAwaitsDeferred() -> None:
+    """An asyncio loop run from inside a torsion-driven coroutine awaits Deferreds its own way."""
+    inner: Deferred[str] = Deferred()
+
+    async def asyncioSide() -> str:
+        asyncio.get_running_loop().call_soon(inner.callback, "via asyncio")
+        return await inner
+
+    async def torsionSide() -> str:
+        return asyncio.run(asyncioSide())
+
+    assert _results(ensureDeferred(torsionSide())) == ["via asyncio"]

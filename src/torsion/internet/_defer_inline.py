@@ -30,7 +30,7 @@ from torsion.internet._deferred import (
     Deferred,
     NotACoroutineError,
     _consumeFailure,
-    _driving,
+    _driverCodes,
     _new,
 )
 from torsion.python.failure import Failure, _fromCaught
@@ -109,63 +109,59 @@ class _Driven(Deferred[Any]):
         gen = self._gen
         run = self._ctx.run
         isCoro = self._isCoro
-        if isCoro:
-            _driving.depth += 1
-        try:
-            while True:
-                try:
-                    if isFailure:
-                        result = run(value.throwExceptionIntoGenerator, gen)
-                    else:
-                        result = run(gen.send, value)
-                except StopIteration as e:
-                    self._finish(e.value)
-                    return
-                except _DefGen_Return as e:
-                    self._finish(e.value)
-                    return
-                except BaseException as e:
-                    failure = _fromCaught(e)
-                    if isinstance(e, asyncio.CancelledError):
-                        failure = Failure(CancelledError())
-                    self.errback(failure)
-                    return
-                if isinstance(result, Deferred):
-                    if result._ready:
-                        value = result.result
-                        result.result = None
-                        isFailure = False
-                        continue
-                    if result.called and not result.paused:
-                        value = result.result
-                        result.result = None
-                        isFailure = isinstance(value, Failure)
-                        if isFailure:
-                            _consumeFailure(result)
-                        continue
-                    self._waitingOn = result
-                    result.addBoth(self._gotResult)
-                    return
-                if isCoro:
-                    if getattr(result, "_asyncio_future_blocking", None) is not None:
-                        result._asyncio_future_blocking = False
-                        self._waitingOn = result
-                        result.add_done_callback(self._futureDone)
-                        return
-                    if result is None:
-                        self._resumeLater()
-                        return
-                    value = Failure(RuntimeError(
-                        f"coroutine run by ensureDeferred yielded {result!r}: await Deferreds"
-                        " or asyncio futures"))
-                    isFailure = True
+        while True:
+            try:
+                if isFailure:
+                    # Not value.throwExceptionIntoGenerator: this frame must be the one
+                    # just above the coroutine's (see _deferred._drivenByTorsion).
+                    result = run(gen.throw, value.value.with_traceback(value.tb))
+                else:
+                    result = run(gen.send, value)
+            except StopIteration as e:
+                self._finish(e.value)
+                return
+            except _DefGen_Return as e:
+                self._finish(e.value)
+                return
+            except BaseException as e:
+                failure = _fromCaught(e)
+                if isinstance(e, asyncio.CancelledError):
+                    failure = Failure(CancelledError())
+                self.errback(failure)
+                return
+            if isinstance(result, Deferred):
+                if result._ready:
+                    value = result.result
+                    result.result = None
+                    isFailure = False
                     continue
-                # inlineCallbacks: a plain yielded value is sent straight back (Twisted).
-                value = result
-                isFailure = False
-        finally:
+                if result.called and not result.paused:
+                    value = result.result
+                    result.result = None
+                    isFailure = isinstance(value, Failure)
+                    if isFailure:
+                        _consumeFailure(result)
+                    continue
+                self._waitingOn = result
+                result.addBoth(self._gotResult)
+                return
             if isCoro:
-                _driving.depth -= 1
+                if getattr(result, "_asyncio_future_blocking", None) is not None:
+                    result._asyncio_future_blocking = False
+                    self._waitingOn = result
+                    result.add_done_callback(self._futureDone)
+                    return
+                if result is None:
+                    self._resumeLater()
+                    return
+                value = Failure(RuntimeError(
+                    f"coroutine run by ensureDeferred yielded {result!r}: await Deferreds"
+                    " or asyncio futures"))
+                isFailure = True
+                continue
+            # inlineCallbacks: a plain yielded value is sent straight back (Twisted).
+            value = result
+            isFailure = False
 
     def _finish(self, value: Any) -> None:
         """Fire with the generator's return value (waiting on it if it is a Deferred)."""
@@ -173,6 +169,9 @@ class _Driven(Deferred[Any]):
             value.addCallbacks(self.callback, self.errback)
         else:
             self.callback(value)
+
+
+_driverCodes.add(_Driven._step.__code__)
 
 
 def _startDriving(gen: Any, isCoro: bool) -> Deferred[Any]:

@@ -27,18 +27,19 @@ collected without anyone having consumed the error.  Only failing Deferreds pay 
 
 Coroutines: ``__await__`` returns the result at once when there is one.  Otherwise it
 yields: the Deferred itself when the coroutine is driven by torsion's own driver
-(``ensureDeferred`` / ``inlineCallbacks``, which mark the thread while they step a
-coroutine), or an asyncio future on the running loop when the coroutine is an asyncio task.
+(``ensureDeferred``; recognised by its frame just above the awaiting coroutines' frames),
+or an asyncio future on the running loop when the coroutine is an asyncio task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Coroutine, Generator
 from functools import partial
+from types import CodeType, FrameType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -186,13 +187,27 @@ def _cancelledToTimedOutError(value: _T, timeout: float) -> _T:
     return value
 
 
-class _DrivingState(threading.local):
-    """Per thread: how many torsion coroutine drivers are stepping a coroutine right now."""
+# Code objects of the functions that step coroutines for torsion (registered by
+# _defer_inline).  ``__await__`` looks for one of them just above the coroutine frames that
+# are awaiting, to tell torsion's driver from an asyncio task (or anything else).
+_driverCodes: set[CodeType] = set()
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE
 
-    depth = 0
 
+def _drivenByTorsion(frame: FrameType | None) -> bool:
+    """Tell whether the coroutine running ``frame`` is being stepped by torsion's driver.
 
-_driving = _DrivingState()
+    Walks up through the frames of the coroutines awaiting one another to the first
+    ordinary frame: the one that called ``send``.  Only on the slow path of ``await``.
+    """
+    while frame is not None:
+        code = frame.f_code
+        if code in _driverCodes:
+            return True
+        if not code.co_flags & _GENERATOR_FLAGS:
+            return False
+        frame = frame.f_back
+    return False
 
 
 def _dropThrough(callbacks: list[Any], item: object) -> None:
@@ -643,7 +658,7 @@ class Deferred(Generic[_T]):
         result = getattr(self, "result", _NO_RESULT)
         myID = id(self)
         chained = getattr(self, "_chainedTo", None)
-        if chained is not None:
+        if chained is not None and (not self.called or self.paused):
             return f"<{cname} at 0x{myID:x} waiting on Deferred at 0x{id(chained):x}>"
         if result is _NO_RESULT:
             return f"<{cname} at 0x{myID:x}>"
@@ -672,7 +687,7 @@ class Deferred(Generic[_T]):
                 _consumeFailure(self)
                 result.raiseException()
             return result  # type: ignore[no-any-return]
-        if not _driving.depth:
+        if not _drivenByTorsion(sys._getframe(1)):
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
