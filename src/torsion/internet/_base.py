@@ -368,11 +368,13 @@ class ReactorBase:
         # (abortConnection) here so shutdown and test teardown can close them.
         self._openPorts: set[Any] = set()
         self._openTransports: set[Any] = set()
+        self._readers: dict[Any, int] = {}
+        self._writers: dict[Any, int] = {}
         self._resolver: IResolverSimple | None = None
         self._nameResolver: IHostnameResolver | None = None
         if self._ownsLoop or self._loop.get_exception_handler() is None:
             self._loop.set_exception_handler(self._handleLoopException)
-        self.addSystemEventTrigger("during", "shutdown", self._disconnectAll)
+        self.addSystemEventTrigger("during", "shutdown", self.disconnectAll)
 
     def __repr__(self) -> str:
         cls = type(self)
@@ -484,9 +486,15 @@ class ReactorBase:
         if self._started and not self._stopped:
             self.stop()
 
-    def _disconnectAll(self) -> Any:
-        """Close listening ports and connections at "during shutdown", as Twisted does."""
+    def disconnectAll(self) -> Any:
+        """Close every listening port, connection and file descriptor watched by the reactor.
+
+        Runs at "during shutdown", as in Twisted; returns what to wait for (ports that
+        close asynchronously, and one loop turn for the connection_lost callbacks).
+        """
         waits: list[Any] = []
+        for selectable in self.removeAll():
+            _connectionLost(selectable, _failureOf(_connectionLostError()))
         for port in list(self._openPorts):
             try:
                 result = port.stopListening()
@@ -507,6 +515,66 @@ class ReactorBase:
         if not waits:
             return drained
         return _gather(self._loop, [*waits, drained])
+
+    # --- IReactorFDSet: Twisted-style file descriptors on the loop ------------------------
+
+    def addReader(self, reader: Any) -> None:
+        """Call ``reader.doRead()`` whenever its ``fileno()`` is readable.
+
+        A doRead that returns a Failure or exception (or raises) removes the descriptor
+        and gets ``connectionLost(reason)``, as in Twisted.
+        """
+        if reader not in self._readers:
+            fd = reader.fileno()
+            self._loop.add_reader(fd, self._selectableReady, reader, True)
+            self._readers[reader] = fd
+
+    def addWriter(self, writer: Any) -> None:
+        """Call ``writer.doWrite()`` whenever its ``fileno()`` is writable."""
+        if writer not in self._writers:
+            fd = writer.fileno()
+            self._loop.add_writer(fd, self._selectableReady, writer, False)
+            self._writers[writer] = fd
+
+    def removeReader(self, reader: Any) -> None:
+        """Stop watching ``reader`` for reading."""
+        fd = self._readers.pop(reader, None)
+        if fd is not None:
+            self._loop.remove_reader(fd)
+
+    def removeWriter(self, writer: Any) -> None:
+        """Stop watching ``writer`` for writing."""
+        fd = self._writers.pop(writer, None)
+        if fd is not None:
+            self._loop.remove_writer(fd)
+
+    def removeAll(self) -> list[Any]:
+        """Stop watching every reader and writer; return them (each once)."""
+        selectables = list(dict.fromkeys([*self._readers, *self._writers]))
+        for selectable in selectables:
+            self.removeReader(selectable)
+            self.removeWriter(selectable)
+        return selectables
+
+    def getReaders(self) -> list[Any]:
+        """The objects watched for reading."""
+        return list(self._readers)
+
+    def getWriters(self) -> list[Any]:
+        """The objects watched for writing."""
+        return list(self._writers)
+
+    def _selectableReady(self, selectable: Any, isReader: bool) -> None:
+        try:
+            why = selectable.doRead() if isReader else selectable.doWrite()
+        except Exception as e:
+            why = _failureOf(e)
+            _log.failure("Unhandled error in {selectable}", failure=why, selectable=selectable)
+        if why is None:
+            return
+        self.removeReader(selectable)
+        self.removeWriter(selectable)
+        _connectionLost(selectable, why if hasattr(why, "trap") else _failureOf(why))
 
     # --- system events ----------------------------------------------------------------------
 
@@ -773,6 +841,20 @@ class ReactorBase:
             _log.failure("{message} {details}", failure=failure, message=message, details=details)
         else:
             _log.error("{message} {details}", message=message, details=details)
+
+
+def _connectionLostError() -> BaseException:
+    from torsion.internet.error import ConnectionLost
+
+    return ConnectionLost()
+
+
+def _connectionLost(selectable: Any, reason: Any) -> None:
+    """Tell a removed descriptor it is disconnected; its errors are only logged."""
+    try:
+        selectable.connectionLost(reason)
+    except Exception:
+        _log.failure("Error in connectionLost of {selectable}", selectable=selectable)
 
 
 def _failureOf(exc: BaseException) -> Any:
