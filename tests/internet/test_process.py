@@ -295,3 +295,12 @@ def test_processExitedBeforeGrandchildClosesPipe(reactor: Reactor, run: Any) -> 
     assert not proto.ended.called
     transport.loseConnection()
     run(proto.ended)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing uid/gid needs root")
+def test_uidAndGidAreApplied(reactor: Reactor, run: Any) -> None:
+    """uid and gid run the child as that user and group."""
+    proto, _ = _sh(reactor, "echo $(id -u) $(id -g)", uid=65534, gid=65534,
+                   env={"PATH": "/usr/bin:/bin"})
+    run(proto.ended)
+    assert proto.data[1] == b"65534 65534\n"

@@ -9,12 +9,14 @@ chunk per loop turn and written synchronously, which never blocks for long on a 
 End of input: a protocol with ``readConnectionLost`` (IHalfCloseableProtocol) is told and
 may keep writing; any other protocol's connection is closed once the output is flushed.
 ``connectionLost(ConnectionDone)`` comes when both directions are closed.  Closing
-releases the descriptors back to blocking mode but does not close them, so the process
-can still print after the protocol is done.
+releases the descriptors back to blocking mode (at interpreter exit too, should the
+connection never close) but does not close them, so the process can still print after the
+protocol is done.
 """
 
 from __future__ import annotations
 
+import atexit
 import errno
 import os
 import stat
@@ -91,6 +93,9 @@ class StandardIO:
         os.set_blocking(stdin, False)
         if not self._writeFile:
             os.set_blocking(stdout, False)
+        # A terminal left non-blocking breaks the shell's next programs: undo it at exit
+        # even if the connection never closes.
+        atexit.register(self._restoreBlocking)
         protocol.makeConnection(self)
         if not self._lost:
             self.startReading()
@@ -279,10 +284,15 @@ class StandardIO:
         self._buffer.clear()
         self._closeWrite()
 
+    def _restoreBlocking(self) -> None:
+        _restoreBlocking(self._readFD, self._readBlocking)
+        _restoreBlocking(self._writeFD, self._writeBlocking)
+
     def _maybeLost(self) -> None:
         if self._lost or not (self._readClosed and self._writeClosed):
             return
         self._lost = True
+        atexit.unregister(self._restoreBlocking)
         reason = self._reason
         try:
             self.protocol.connectionLost(
