@@ -693,3 +693,36 @@ def test_producerOnClosedConnectionIsStopped(reactor: Any, run: Any) -> None:
     source = StreamingSource(reactor, server.transport, 0)
     server.transport.registerProducer(source, True)
     assert source.stopped
+
+
+def test_factoryRetryFromClientConnectionFailed(reactor: Any, run: Any) -> None:
+    """A factory calling connector.connect() from clientConnectionFailed retries; no doStop."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    portno = sock.getsockname()[1]
+    sock.close()
+    stops: list[int] = []
+
+    class Retrying(Client):
+        def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+            reactor.listenTCP(portno, RecordingFactory(Echo), interface="127.0.0.1")
+            connector.connect()
+
+        def stopFactory(self) -> None:
+            stops.append(1)
+
+    cf = Retrying()
+    connector = reactor.connectTCP("127.0.0.1", portno, cf)
+    client = run(cf.built)
+    run(client.made)
+    assert connector.state == "connected" and cf.started == 2 and cf.numPorts == 1
+    assert stops == []
+
+
+def test_stopListeningBeforeRunFiresAtOnce(reactor: Any) -> None:
+    """stopListening on a port whose reactor never ran closes it and fires synchronously."""
+    factory = RecordingFactory()
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    fired: list[object] = []
+    port.stopListening().addCallback(fired.append)
+    assert fired == [None] and factory.numPorts == 0
