@@ -111,6 +111,20 @@ def test_loadTacFileErrors(tmp_path: Path) -> None:
         app.loadTacFile(str(tac))
 
 
+def test_loadTacFileReportsTheTacsOwnError(tmp_path: Path) -> None:
+    """An exception or syntax error in the .tac is reported with its line, without the
+    loader's frames."""
+    tac = tmp_path / "c.tac"
+    tac.write_text("x = 1\nraise KeyError('in the tac')\n")
+    with pytest.raises(ApplicationLoadError) as info:
+        app.loadTacFile(str(tac))
+    message = str(info.value)
+    assert "in the tac" in message and "line 2" in message and "app.py" not in message
+    tac.write_text("x = (\n")
+    with pytest.raises(ApplicationLoadError, match="SyntaxError"):
+        app.loadTacFile(str(tac))
+
+
 def test_checkPIDRefusesLiveProcess(tmp_path: Path) -> None:
     """A pid file naming a live process raises PIDFileError and is kept."""
     pidfile = tmp_path / "p"

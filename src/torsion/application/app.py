@@ -189,7 +189,18 @@ def loadTacFile(path: str) -> IService:
     if directory not in sys.path:
         sys.path.insert(0, directory)
     namespace: dict[str, Any] = {"__file__": os.path.abspath(path), "__name__": "__tac__"}
-    exec(compile(source, path, "exec"), namespace)
+    try:
+        code = compile(source, path, "exec")
+    except SyntaxError as e:
+        raise ApplicationLoadError("Failed to load application: " + "".join(
+            traceback.format_exception_only(e)).rstrip()) from e
+    try:
+        exec(code, namespace)
+    except Exception as e:
+        # Show the .tac's own frames, not the loader's.
+        userFrames = e.__traceback__.tb_next if e.__traceback__ is not None else None
+        raise ApplicationLoadError("Failed to load application:\n" + "".join(
+            traceback.format_exception(type(e), e, userFrames)).rstrip()) from e
     if "application" not in namespace:
         raise ApplicationLoadError(
             f"Failed to load application: 'application' not defined in {path}")
