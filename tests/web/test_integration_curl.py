@@ -168,3 +168,43 @@ def test_smugglingAttemptGets400OverSocket(reactor: Any, run: Any, tmp_path: Pat
 
     out: bytes = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
     assert out.startswith(b"HTTP/1.1 400 Bad Request") and out.count(b"HTTP/1.1") == 1
+
+
+@needsCurl
+def test_curlLargeFileStreamsIntact(reactor: Any, run: Any, tmp_path: Path) -> None:
+    """A 20 MB file streamed through the producer arrives byte-identical."""
+    import hashlib
+    import os
+
+    data = os.urandom(20 * 1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(data)
+    port = listen(reactor, tmp_path)
+    out = curl(reactor, run, "http://127.0.0.1:%d/files/big.bin" % port)
+    assert hashlib.sha256(out.stdout).digest() == hashlib.sha256(data).digest()
+
+
+def test_clientDisconnectFailsNotifyFinish(reactor: Any, run: Any) -> None:
+    """A client closing its socket mid-request makes notifyFinish's Deferred fail."""
+    from torsion.internet.defer import Deferred
+
+    outcome: Deferred[str] = Deferred()
+    arrived: Deferred[None] = Deferred()
+
+    class Hang(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request: server.Request) -> int:
+            request.notifyFinish().addCallbacks(
+                lambda _: outcome.callback("finished"),
+                lambda f: outcome.callback("failed: " + f.type.__name__),
+            )
+            arrived.callback(None)
+            return server.NOT_DONE_YET
+
+    port = reactor.listenTCP(0, server.Site(Hang(), reactor=reactor),
+                             interface="127.0.0.1").getHost().port
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    run(arrived, timeout=10)
+    sock.close()
+    assert run(outcome, timeout=10).startswith("failed: Connection")

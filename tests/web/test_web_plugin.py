@@ -216,3 +216,56 @@ def test_chromiumRendersDirectoryListing(served: tuple[int, subprocess.Popen[byt
     assert [text for _, text in links] == ["sub/", "a&amp;b &lt;c&gt;.txt", "hello.txt",
                                            "z-last.html"]
     assert ("a%26b%20%3Cc%3E.txt", "a&amp;b &lt;c&gt;.txt") in links
+
+
+def _selfSigned(directory: Path) -> tuple[Path, Path]:
+    """Write a self-signed certificate and key for 127.0.0.1; return their paths."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    certPath, keyPath = directory / "cert.pem", directory / "key.pem"
+    certPath.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyPath.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return certPath, keyPath
+
+
+@pytest.mark.integration
+def test_commandServesHttps(site: Path, tmp_path: Path) -> None:
+    """`torsion web --https P --certificate C --privkey K` serves over TLS."""
+    import ssl
+
+    certPath, keyPath = _selfSigned(tmp_path)
+    port = freePort()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "torsion", "web", "--path", str(site), "--https", str(port),
+         "--certificate", str(certPath), "--privkey", str(keyPath)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        waitForPort(port, proc)
+        context = ssl.create_default_context(cafile=str(certPath))
+        with urllib.request.urlopen("https://127.0.0.1:%d/hello.txt" % port, timeout=10,
+                                    context=context) as r:
+            assert r.read() == b"hello from disk"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
