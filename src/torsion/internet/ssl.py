@@ -365,7 +365,9 @@ class CertificateOptions:
     ``verify`` with ``caCerts`` (or ``trustRoot``) makes a server require client certificates
     signed by those authorities, or a client verify the server's chain (without checking
     its name: use optionsForClientTLS for that).  ``acceptableProtocols`` lists ALPN
-    protocols in order of preference (RFC 7301).
+    protocols in order of preference (RFC 7301).  ``method`` (a pyOpenSSL method constant in
+    Twisted, deprecated there) is accepted for compatibility and ignored: the version range
+    is TLS 1.2 (or ``raiseMinimumTo``) up to the newest the platform has.
     """
 
     def __init__(
