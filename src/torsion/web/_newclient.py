@@ -249,13 +249,14 @@ class _BodyConsumer:
     def __init__(self, transport: Any) -> None:
         self._transport = transport
         self._finished = False
+        self._registered = False
         self._producer: Any = None
 
     def registerProducer(self, producer: Any, streaming: bool) -> None:
-        self._transport.registerProducer(producer, True)
+        """Nothing to do: the producer is registered with the transport by `run`."""
 
     def unregisterProducer(self) -> None:
-        self._transport.unregisterProducer()
+        """Nothing to do: `run` unregisters when the producer is done."""
 
     def write(self, data: bytes) -> None:
         if self._finished:
@@ -268,24 +269,30 @@ class _BodyConsumer:
     def _end(self) -> None:
         """Write the end of the body; raise WrongBodyLength if it is short."""
 
+    def _unregister(self) -> None:
+        if self._registered:
+            self._registered = False
+            self._transport.unregisterProducer()
+
     def run(self, producer: Any) -> Deferred[None]:
         """Run `producer` into this consumer; fire when it is done and the body is whole."""
         self._producer = producer
         self._transport.registerProducer(producer, True)
+        self._registered = True
         try:
             d: Deferred[None] = producer.startProducing(self)
         except Exception:
-            self._transport.unregisterProducer()
+            self._unregister()
             return fail(RequestGenerationFailed([Failure()]))
 
         def done(_: object) -> None:
-            self._transport.unregisterProducer()
-            self._end()
+            self._unregister()
             self._finished = True
+            self._end()
 
         def failed(reason: Failure) -> Failure:
             self._finished = True
-            self._transport.unregisterProducer()
+            self._unregister()
             if reason.check(_WrapperException):
                 return reason
             return Failure(RequestGenerationFailed([reason]))
@@ -620,6 +627,9 @@ class HTTP11ClientProtocol(Protocol):
                 self._protocolError(ParseError(str(e), data))
 
     def on_message_begin(self) -> None:
+        if self.state != TRANSMITTING:
+            # RFC 9112 §9.3: a response nobody asked for: the connection is unusable.
+            raise ParseError("unexpected response on an idle connection")
         self._phrase = b""
         self._headers = []
 
