@@ -24,6 +24,12 @@ def test_namedAnyMissingModule() -> None:
         reflect.namedAny("no_such_module_xyz")
 
 
+def test_namedAnyDottedNameWithoutModule() -> None:
+    """A dotted name whose first part is no module raises ObjectNotFound, as in Twisted."""
+    with pytest.raises(reflect.ObjectNotFound):
+        reflect.namedAny("no_such_module_xyz.thing")
+
+
 def test_namedAnyMissingAttribute() -> None:
     """An unknown attribute of an existing module raises ObjectNotFound naming it."""
     with pytest.raises(reflect.ObjectNotFound, match="nope"):

@@ -74,9 +74,10 @@ def namedAny(name: str) -> Any:
     """Return the module, class, function or attribute named by the dotted `name`.
 
     The longest importable module prefix is imported and the rest is walked by getattr.
-    Raises InvalidName for an empty or malformed name, ModuleNotFound when the first part is
-    not a module, ObjectNotFound when an attribute is missing; an exception raised while
-    importing an existing module propagates unchanged.
+    Raises InvalidName for an empty or malformed name, ModuleNotFound for a single name that
+    is not a module, ObjectNotFound when a dotted name resolves to nothing (no module prefix
+    imports, or an attribute is missing); an exception raised while importing an existing
+    module propagates unchanged.
     """
     if not name:
         raise InvalidName("Empty module name")
