@@ -281,3 +281,28 @@ def test_handshakeListenerOnSSLConnection(
     client = run(cf.built)
     run(client.made)
     assert client.handshakeDone
+
+
+def test_keyPairSelfSignedCertHasSubject() -> None:
+    """KeyPair.selfSignedCert builds a certificate with the given distinguished name."""
+    cert = KeyPair.generateEC().selfSignedCert(7, commonName="unit", organizationName="torsion")
+    assert cert.getSubject() == {"commonName": "unit", "organizationName": "torsion"}
+    assert cert.getIssuer() == cert.getSubject() and cert.serialNumber() == 7
+
+
+def test_clientContextFactoryDoesNotVerify() -> None:
+    """ClientContextFactory (for test servers only) verifies nothing, as in Twisted."""
+    from torsion.internet.ssl import ClientContextFactory
+
+    ctx = ClientContextFactory().getContext()
+    assert ctx.verify_mode == ssl.CERT_NONE and not ctx.check_hostname
+
+
+def test_raiseMinimumTo(serverCert: PrivateCertificate) -> None:
+    """raiseMinimumTo raises the lowest protocol version accepted."""
+    options = CertificateOptions(
+        privateKey=serverCert.getPrivateKey(),
+        certificate=serverCert,
+        raiseMinimumTo=ssl.TLSVersion.TLSv1_3,
+    )
+    assert options.getContext().minimum_version == ssl.TLSVersion.TLSv1_3
