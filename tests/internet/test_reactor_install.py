@@ -143,3 +143,40 @@ def test_noSignalHandlersWhenAskedNot() -> None:
             child.kill()
             child.wait()
     assert child.returncode == -signal.SIGTERM
+
+
+def test_secondSignalStopsAHungShutdown() -> None:
+    """A second SIGTERM while a shutdown trigger hangs stops the reactor at once."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import sys
+            from torsion.logger import globalLogBeginner, textFileLogObserver
+            globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
+            from torsion.internet import reactor
+            from torsion.internet.defer import Deferred
+
+            def hang():
+                print("hanging", flush=True)
+                return Deferred()
+
+            reactor.addSystemEventTrigger("before", "shutdown", hang)
+            reactor.callWhenRunning(print, "ready", flush=True)
+            reactor.run()
+        """)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert child.stdout is not None
+        for expected, signalToSend in (("ready", signal.SIGTERM), ("hanging", signal.SIGTERM)):
+            for line in child.stdout:
+                if line.rstrip().endswith(expected):
+                    break
+            child.send_signal(signalToSend)
+        out, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    assert "Received SIGTERM again, stopping at once." in out
+    assert "Main loop terminated." in out

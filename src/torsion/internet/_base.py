@@ -452,6 +452,8 @@ class ReactorBase:
         self._loop.call_soon_threadsafe(self._fireShutdown)
 
     def _fireShutdown(self) -> None:
+        if not (self._started and self._stopped):
+            return  # crashed before this ran; a later run must not be shut down by it
         event = self._eventTriggers.get("shutdown")
         if event is None:
             self.crash()
@@ -481,10 +483,16 @@ class ReactorBase:
         import signal
 
         name = signal.Signals(number).name
-        _log.info("Received {signal}, shutting down.", signal=name)
         self._exitSignal = number
-        if self._started and not self._stopped:
+        if not self._started:
+            return
+        if not self._stopped:
+            _log.info("Received {signal}, shutting down.", signal=name)
             self.stop()
+        else:
+            # A second signal while shutdown is still waiting: the user means it.
+            _log.info("Received {signal} again, stopping at once.", signal=name)
+            self.crash()
 
     def disconnectAll(self) -> Any:
         """Close every listening port, connection and file descriptor watched by the reactor.
