@@ -387,3 +387,19 @@ def test_crashDuringShutdownThenRestartStopsAgain(reactor: Reactor) -> None:
     reactor.callWhenRunning(reactor.stop)
     reactor.run(installSignalHandlers=False)
     assert after == [1]
+
+
+def test_stopOvertakenByCrashDoesNotStopNextRun(reactor: Reactor) -> None:
+    """A stop() whose shutdown had not begun when crash() ran leaves the next run alone."""
+
+    def stopThenCrash() -> None:
+        reactor.stop()
+        reactor.crash()
+
+    reactor.callWhenRunning(stopThenCrash)
+    reactor.run(installSignalHandlers=False)
+    seen: list[str] = []
+    reactor.callLater(0.01, seen.append, "second run went on")
+    reactor.callLater(0.02, reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert seen == ["second run went on"]
