@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -269,3 +270,37 @@ def test_commandServesHttps(site: Path, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+@pytest.mark.integration
+def test_isSecureOverRealTLS(reactor: Any, run: Any, tmp_path: Path) -> None:
+    """request.isSecure() is True over a TLS port and False over plain TCP."""
+    import ssl
+
+    from torsion.internet.ssl import DefaultOpenSSLContextFactory
+    from torsion.internet.threads import deferToThreadPool
+    from torsion.web import resource, server
+
+    class Report(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request: server.Request) -> bytes:
+            return b"secure" if request.isSecure() else b"plain"
+
+    certPath, keyPath = _selfSigned(tmp_path)
+    site = server.Site(Report(), reactor=reactor)
+    tls = reactor.listenSSL(0, site, DefaultOpenSSLContextFactory(str(keyPath), str(certPath)),
+                            interface="127.0.0.1").getHost().port
+    plain = reactor.listenTCP(0, site, interface="127.0.0.1").getHost().port
+    context = ssl.create_default_context(cafile=str(certPath))
+
+    def fetch() -> tuple[bytes, bytes]:
+        with urllib.request.urlopen("https://127.0.0.1:%d/" % tls, timeout=10,
+                                    context=context) as r:
+            a = r.read()
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % plain, timeout=10) as r:
+            b = r.read()
+        return a, b
+
+    assert run(deferToThreadPool(reactor, reactor.getThreadPool(), fetch),
+               timeout=20) == (b"secure", b"plain")

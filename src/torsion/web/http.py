@@ -484,10 +484,7 @@ class Request:
         """Return whether the request came over TLS (or setHost said so)."""
         if self._forceSSL:
             return True
-        transport = self.transport
-        if transport is None:
-            return False
-        return bool(getattr(transport, "TLS", False)) or hasattr(transport, "getPeerCertificate")
+        return bool(getattr(self.channel, "_secure", False))
 
     def getUser(self) -> bytes:
         """Return the user name from HTTP Basic credentials, or b""."""
@@ -908,6 +905,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         self._headStart = 0.0
         self._paused = False
         self._closing = False
+        self._secure = False
         self._callLater: Callable[..., IDelayedCall] | None = None
         self._seconds: Callable[[], float] = time.monotonic
 
@@ -922,6 +920,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             from torsion.internet import reactor as globalReactor
 
             reactor = globalReactor
+        self._secure = _transportIsTLS(self.transport)
         self._callLater = reactor.callLater
         loop = getattr(reactor, "_loop", None)
         # A real reactor's seconds() is its loop's clock; asking the loop directly saves
@@ -1135,6 +1134,23 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         self._queue = deque()
         for request in queue:
             request.connectionLost(reason)
+
+
+def _transportIsTLS(transport: Any) -> bool:
+    """Return whether `transport` carries TLS.
+
+    A transport may say so with a ``TLS`` attribute; torsion's own connections are asked
+    for the loop transport's ``ssl_object`` (every connection class has
+    getPeerCertificate, so its presence proves nothing).
+    """
+    flag = getattr(transport, "TLS", None)
+    if flag is not None:
+        return bool(flag)
+    inner = getattr(transport, "_transport", None)
+    getExtra = getattr(inner, "get_extra_info", None)
+    if getExtra is None:
+        return False
+    return getExtra("ssl_object") is not None
 
 
 def _htmlEscape(s: str) -> str:
