@@ -300,6 +300,8 @@ class Request:
     """Bodies larger than this many bytes are spooled to a temporary file."""
 
     if TYPE_CHECKING:
+        requestHeaders: Headers
+        responseHeaders: Headers
         args: dict[bytes, list[bytes]]
         content: IO[bytes]
         received_cookies: dict[bytes, bytes]
@@ -317,11 +319,13 @@ class Request:
             channel = _NoChannel()
         self.channel = channel
         self.transport = channel.transport
-        self.requestHeaders = Headers()
-        self.responseHeaders = Headers()
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes not yet set: compute the lazy ones.
+        if name == "responseHeaders" or name == "requestHeaders":
+            headers = Headers()
+            setattr(self, name, headers)
+            return headers
         if name == "content":
             content: IO[bytes] = io.BytesIO()
             self.content = content
@@ -617,8 +621,13 @@ class Request:
         if line is None or (message is not RESPONSES.get(code)
                             and message != RESPONSES.get(code)):
             line = _http1.statusLine(code, message)
-        headers = self.responseHeaders
-        raw = headers._fold() if headers._pending is not None else headers._rawHeaders
+        headers: Headers | None = self.__dict__.get("responseHeaders")
+        if headers is None:
+            raw: dict[bytes, list[bytes]] = {}
+        elif headers._pending is not None:
+            raw = headers._fold()
+        else:
+            raw = headers._rawHeaders
         noBody = code in NO_BODY_CODES or code < 200
         if (
             not raw
@@ -672,7 +681,7 @@ class Request:
             parts.append(b"Last-Modified: " + datetimeToString(self.lastModified) + b"\r\n")
         if self.etag is not None and b"etag" not in raw:
             parts.append(b"ETag: " + self.etag + b"\r\n")
-        if raw:
+        if raw and headers is not None:
             headers._serialize(parts)
         if self._cookies:
             for cookie in self._cookies:
@@ -1040,7 +1049,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         request.method = self.method
         request.uri = self.uri
         request.clientproto = self.version
-        request.requestHeaders._pending = self.headers
+        request.requestHeaders = Headers._fromWire(self.headers)
         if not self.keepAlive:
             request._persistent = False
         if self.contentLength or self.chunked:

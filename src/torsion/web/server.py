@@ -438,8 +438,16 @@ class Site(http.HTTPFactory):
     def getResourceFor(self, request: Any) -> Any:
         """Return the resource for `request` by traversing the tree from the root."""
         request.site = self
-        request.sitepath = request.prepath[:]
-        return resource.getChildForRequest(self.resource, request)
+        prepath = request.prepath
+        request.sitepath = prepath[:]
+        # resource.getChildForRequest, inlined (one frame fewer per request).
+        resrc = self.resource
+        postpath = request.postpath
+        while postpath and not resrc.isLeaf:
+            pathElement = postpath.pop(0)
+            prepath.append(pathElement)
+            resrc = resrc.getChildWithDefault(pathElement, request)
+        return resrc
 
     def acceptableProtocols(self) -> list[bytes]:
         """Return the ALPN protocols this site speaks."""
