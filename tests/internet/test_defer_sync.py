@@ -46,8 +46,8 @@ def test_lockWaitersServedInOrder() -> None:
 
 
 def test_lockReleaseUnlocked() -> None:
-    """Releasing an unlocked lock is an error."""
-    with pytest.raises(RuntimeError):
+    """Releasing an unlocked lock is an error (AssertionError, as in Twisted)."""
+    with pytest.raises(AssertionError):
         DeferredLock().release()
 
 
@@ -130,8 +130,8 @@ def test_semaphoreRejectsNoTokens() -> None:
 
 
 def test_semaphoreOverRelease() -> None:
-    """Releasing more than acquired is an error."""
-    with pytest.raises(RuntimeError):
+    """Releasing more than acquired is an error (AssertionError, as in Twisted)."""
+    with pytest.raises(AssertionError):
         DeferredSemaphore(1).release()
 
 

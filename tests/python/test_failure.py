@@ -167,7 +167,7 @@ def test_defaultTraceback() -> None:
 def test_briefTraceback() -> None:
     """The brief traceback is one file:line:function line per frame."""
     text = _caught().getTraceback(detail="brief")
-    assert text.startswith("Traceback: builtins.ValueError: boom\n")
+    assert text.startswith("Traceback: <class 'ValueError'>: boom\n")
     assert f"{__file__}:" in text and ":_raiser\n" in text
 
 

@@ -97,7 +97,8 @@ class DeferredLock(_ConcurrencyPrimitive):
     def release(self) -> None:
         """Release the lock, handing it to the oldest waiter if any."""
         if not self.locked:
-            raise RuntimeError("release() of an unlocked DeferredLock")
+            # AssertionError, as in Twisted: releasing what you do not hold is a bug.
+            raise AssertionError("Tried to release an unlocked lock")
         self.locked = False
         if self.waiting:
             self.locked = True
@@ -127,7 +128,7 @@ class DeferredSemaphore(_ConcurrencyPrimitive):
     def release(self) -> None:
         """Give a token back, handing it to the oldest waiter if any."""
         if self.tokens >= self.limit:
-            raise RuntimeError("release() of a DeferredSemaphore more times than acquired")
+            raise AssertionError("Someone released me too many times: too many tokens!")
         self.tokens += 1
         if self.waiting:
             self.tokens -= 1

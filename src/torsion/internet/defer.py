@@ -91,3 +91,11 @@ __all__ = [
     "succeed",
     "timeout",
 ]
+
+# The classes live in private modules; present them (repr, tracebacks, log lines, pickles)
+# under the public module, as Twisted's own names read ``twisted.internet.defer.X``.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and _obj.__module__.startswith("torsion.internet._defer"):
+        _obj.__module__ = __name__
+del _name, _obj

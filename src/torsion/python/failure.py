@@ -365,8 +365,9 @@ class Failure(BaseException):
         if detail == "verbose":
             w(f"*--- Failure #{self.count}{' (pickled) ' if self.pickled else ' '}---\n")
         elif detail == "brief":
+            # Twisted's brief header shows the class repr, not its qualified name.
             w("Traceback: " if frames else "Traceback (failure with no frames): ")
-            w(f"{_qual(self.type)}: {self.getErrorMessage()}\n")
+            w(f"{self.type}: {self.getErrorMessage()}\n")
         else:
             w("Traceback (most recent call last):\n" if frames
               else "Traceback (failure with no frames): ")
