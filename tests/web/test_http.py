@@ -447,3 +447,23 @@ def test_connectionLostCancelsTimer(connectSite: Any) -> None:
     conn = connectSite(Echo())
     conn.channel.connectionLost(Failure(ConnectionLost()))
     assert all(not c.active() for c in conn.clock.getDelayedCalls())
+
+
+def test_requestsAfterConnectionCloseAreNotProcessed(connectSite: Any, parse: Any) -> None:
+    """A request pipelined after ``Connection: close`` is neither processed nor answered."""
+    echo = Echo()
+    conn = connectSite(echo)
+    out = conn.send(b"GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    b"GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert [r.path for r in echo.requests] == [b"/1"]
+    assert [r.body for r in parse(out)] == [b"GET /1"]
+    assert conn.transport.disconnecting
+
+
+def test_dataAfterCloseIsIgnored(connectSite: Any) -> None:
+    """Bytes arriving after the server decided to close are not parsed."""
+    echo = Echo()
+    conn = connectSite(echo)
+    conn.send(b"GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert conn.send(GET) == b""
+    assert len(echo.requests) == 1

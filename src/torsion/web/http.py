@@ -914,6 +914,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         self._headStart = 0.0
         self._paused = False
         self._closing = False
+        self._closeAfter = False
         self._secure = False
         self._callLater: Callable[..., IDelayedCall] | None = None
         self._seconds: Callable[[], float] = time.monotonic
@@ -976,6 +977,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         """Close an idle connection (Twisted's timeoutConnection)."""
         _log.info("Timing out client: {peer}", peer=self.transport.getPeer())
         self._closing = True
+        self.state = State.CLOSED
         self.transport.loseConnection()
 
     # -- input -----------------------------------------------------------------------------
@@ -1045,6 +1047,10 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             self.transport.loseConnection()
 
     def _headReceived(self) -> None:
+        if self._closeAfter:
+            # RFC 9112 §9.6: nothing after a request that closes the connection is
+            # processed; its bytes are read and dropped.
+            return
         request = self.requestFactory(self)
         request.method = self.method
         request.uri = self.uri
@@ -1052,6 +1058,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         request.requestHeaders = Headers._fromWire(self.headers)
         if not self.keepAlive:
             request._persistent = False
+            self._closeAfter = True
         if self.contentLength or self.chunked:
             request.gotLength(self.contentLength)
         queue = self._queue
@@ -1121,6 +1128,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
                     done._buffer = None
             if not done._persistent:
                 self._closing = True
+                self.state = State.CLOSED
                 for rest in queue:
                     rest._disconnected = True
                 queue.clear()

@@ -54,7 +54,6 @@ def isDangerous(path: bytes | str) -> bool:
         or b"/" in path
         or b"\\" in path
         or b"\x00" in path
-        or path.startswith(b"~")
     )
 
 
