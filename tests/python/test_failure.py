@@ -281,3 +281,15 @@ def test_raisedFailureIsCapturedAsItsException() -> None:
     except Failure:
         f = Failure()
     assert f.value is inner.value
+
+
+def test_verboseWithoutCapturedVarsSaysSo() -> None:
+    """Without captureVars, the verbose traceback says locals were not captured."""
+    text = _caught().getTraceback(detail="verbose")
+    assert " [Capture of Locals and Globals disabled (use captureVars=True)]\n" in text
+
+
+def test_defaultTracebackWithoutFrames() -> None:
+    """A Failure with no traceback renders Twisted's 'Failure: type: message' form."""
+    assert Failure(KeyError("nokey")).getTraceback() == (
+        "Traceback (most recent call last):\nFailure: builtins.KeyError: 'nokey'\n")

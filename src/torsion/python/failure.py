@@ -360,26 +360,32 @@ class Failure(BaseException):
         """
         if detail not in _DETAILS:
             raise ValueError(f"Detail must be one of {_DETAILS!r} (not {detail!r})")
-        w = (file if file is not None else sys.stderr).write
+        out = file if file is not None else sys.stderr
+        w = out.write
         frames = self.frames
+        message = self.getErrorMessage()
+        # The layout is Twisted's, line for line, so that log readers see the same text.
         if detail == "verbose":
             w(f"*--- Failure #{self.count}{' (pickled) ' if self.pickled else ' '}---\n")
         elif detail == "brief":
             # Twisted's brief header shows the class repr, not its qualified name.
             w("Traceback: " if frames else "Traceback (failure with no frames): ")
-            w(f"{self.type}: {self.getErrorMessage()}\n")
+            w(f"{self.type}: {message}\n")
         else:
-            w("Traceback (most recent call last):\n" if frames
-              else "Traceback (failure with no frames): ")
-        for name, filename, lineno, localz, globalz in frames:
-            if detail == "brief":
+            w("Traceback (most recent call last):\n")
+        if detail == "brief":
+            for name, filename, lineno, _, _ in frames:
                 w(f"{filename}:{lineno}:{name}\n")
-            elif detail == "default":
+        elif detail == "default":
+            for name, filename, lineno, _, _ in frames:
                 w(f'  File "{filename}", line {lineno}, in {name}\n')
-                source = linecache.getline(filename, lineno).strip()
-                if source:
-                    w(f"    {source}\n")
-            else:
+                w(f"    {linecache.getline(filename, lineno).strip()}\n")
+        elif not self.captureVars:
+            for name, filename, lineno, _, _ in frames:
+                w(f"{filename}:{lineno}: {name}(...)\n")
+            w(" [Capture of Locals and Globals disabled (use captureVars=True)]\n")
+        else:
+            for name, filename, lineno, localz, globalz in frames:
                 w(f"{filename}:{lineno}: {name}(...)\n")
                 w(" [ Locals ]\n")
                 for k, v in localz:
@@ -387,10 +393,14 @@ class Failure(BaseException):
                 w(" ( Globals )\n")
                 for k, v in globalz:
                     w(f"  {k} : {v}\n")
-        if detail == "default":
-            w(f"{_qual(self.type)}: {self.getErrorMessage()}\n")
-        elif detail == "verbose":
-            w(f"{_qual(self.type)}: {self.getErrorMessage()}\n")
+        if detail != "brief":
+            if not frames:
+                w("Failure: ")  # Not really a traceback, as Twisted says.
+            w(f"{_qual(self.type)}: {message}\n")
+        if isinstance(self.value, Failure):
+            w(" (chained Failure)\n")
+            self.value.printTraceback(out, elideFrameworkCode, detail)
+        if detail == "verbose":
             w(f"*--- End of Failure #{self.count} ---\n")
 
     def printBriefTraceback(self, file: IO[str] | None = None,
