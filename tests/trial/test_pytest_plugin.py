@@ -172,6 +172,25 @@ def test_two(reactor):
     result.assert_outcomes(passed=2)
 
 
+def test_otherAsyncPluginsMarkersLeftAlone(pytester: pytest.Pytester) -> None:
+    """A coroutine test marked for another async plugin (here unserved) is not run by us."""
+    pytester.makeini("[pytest]\nmarkers =\n    asyncio: pytest-asyncio's marker\n")
+    result = _run(pytester, """
+import pytest
+
+ran = []
+
+@pytest.mark.asyncio
+async def test_other():
+    ran.append(1)
+
+def test_notRun():
+    assert ran == []
+""")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
+
+
 def test_plainTestsUnaffected(pytester: pytest.Pytester) -> None:
     """Ordinary synchronous tests pass and fail as usual."""
     result = _run(pytester, """

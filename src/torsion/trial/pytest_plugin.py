@@ -37,6 +37,9 @@ __all__ = ["clock", "reactor"]
 
 DEFAULT_TIMEOUT = 120.0
 
+#: Markers by which a test says another plugin runs it.
+_OTHER_ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare the torsion_timeout ini option."""
@@ -71,6 +74,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     function = pyfuncitem.obj
     if inspect.isasyncgenfunction(function):
         return None  # not ours: let pytest report what it does with these
+    if any(pyfuncitem.get_closest_marker(name) for name in _OTHER_ASYNC_MARKERS):
+        return None  # the test asked another async plugin (pytest-asyncio, anyio) to run it
     names = pyfuncitem._fixtureinfo.argnames
     kwargs = {name: pyfuncitem.funcargs[name] for name in names}
     if inspect.iscoroutinefunction(function):
