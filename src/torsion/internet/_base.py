@@ -133,7 +133,7 @@ class DelayedCall:
         self.seconds: Callable[[], float] = seconds if seconds is not None else _monotonic
         self.cancelled = 0
         self.called = 0
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: asyncio.Handle | None = None
         self._when = time
 
     def getTime(self) -> float:
@@ -364,6 +364,7 @@ class ReactorBase:
         self._cancelCall = self._cancelDelayedCall
         self._resetCall = self._resetDelayedCall
         self._runCall = self._runDelayedCall
+        self._clock = self._loop.time
         # TRANSPORT registers listening ports (stopListening) and connections
         # (abortConnection) here so shutdown and test teardown can close them.
         self._openPorts: set[Any] = set()
@@ -649,10 +650,16 @@ class ReactorBase:
         """
         if delay < 0:
             raise ValueError(f"callLater delay must be >= 0, not {delay!r}")
-        loop = self._loop
-        when = loop.time() + delay
-        call = DelayedCall(when, callable, args, kw, self._cancelCall, self._resetCall, loop.time)
-        call._handle = loop.call_at(when, self._runCall, call)
+        clock = self._clock
+        call = DelayedCall(
+            clock() + delay, callable, args, kw, self._cancelCall, self._resetCall, clock
+        )
+        # call_soon and call_later (not call_at) are the loops' cheapest paths; uvloop's
+        # call_at only converts back to a delay.
+        if delay:
+            call._handle = self._loop.call_later(delay, self._runCall, call)
+        else:
+            call._handle = self._loop.call_soon(self._runCall, call)
         self._delayedCalls.add(call)
         return call
 
@@ -671,8 +678,9 @@ class ReactorBase:
             _log.failure("Unhandled error in delayed call {call}", call=call)
 
     def _cancelDelayedCall(self, call: DelayedCall) -> None:
-        if call._handle is not None:
-            call._handle.cancel()
+        handle = call._handle
+        if handle is not None:
+            handle.cancel()
             call._handle = None
         self._delayedCalls.discard(call)
 
