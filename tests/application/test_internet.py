@@ -303,3 +303,34 @@ def test_servicesFitInTree() -> None:
     app.privilegedStartService()
     app.startService()
     assert len(reactor.tcpServers) == 1
+
+
+def test_clientServicePrepareFailureClosesAndRetries() -> None:
+    """A failing prepareConnection closes that connection and schedules a new attempt."""
+
+    def prepare(protocol: Any) -> defer.Deferred[None]:
+        return defer.fail(ValueError("handshake refused"))
+
+    svc, endpoint, clock = _clientService(prepareConnection=prepare)
+    svc.startService()
+    with capturedLogs() as events:
+        proto = _connectedProtocol(endpoint)
+    assert proto.transport.disconnecting  # type: ignore[union-attr]
+    assert any("log_failure" in e for e in events)
+    clock.advance(10)
+    assert len(endpoint.connecting) == 2
+
+
+def test_clientServiceLossDuringPrepareRetries() -> None:
+    """A connection lost while prepareConnection is pending counts as a failure."""
+    gate: defer.Deferred[None] = defer.Deferred()
+    svc, endpoint, clock = _clientService(prepareConnection=lambda p: gate)
+    svc.startService()
+    results: list[Any] = []
+    svc.whenConnected().addCallback(results.append)
+    proto = _connectedProtocol(endpoint)
+    proto.connectionLost(Failure(ConnectionResetError()))
+    gate.callback(None)
+    assert results == []
+    clock.advance(10)
+    assert len(endpoint.connecting) == 2
