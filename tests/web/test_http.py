@@ -467,3 +467,36 @@ def test_dataAfterCloseIsIgnored(connectSite: Any) -> None:
     conn.send(b"GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert conn.send(GET) == b""
     assert len(echo.requests) == 1
+
+
+def test_chunkHelpersRoundTrip() -> None:
+    """toChunk frames data that fromChunk splits back off, leaving the rest."""
+    from torsion.web.http import fromChunk, toChunk
+
+    framed = b"".join(toChunk(b"hello")) + b"more"
+    assert fromChunk(framed) == (b"hello", b"more")
+    with pytest.raises(ValueError):
+        fromChunk(b"-5\r\nhello\r\n")
+    with pytest.raises(ValueError):
+        fromChunk(b"5\r\nhelloXX")
+
+
+def test_parseContentRange() -> None:
+    """parseContentRange reads ``bytes a-b/n`` and ``bytes a-b/*``, refusing other units."""
+    from torsion.web.http import parseContentRange
+
+    assert parseContentRange(b"bytes 0-9/100") == (0, 9, 100)
+    assert parseContentRange(b"bytes 5-6/*") == (5, 6, None)
+    with pytest.raises(ValueError):
+        parseContentRange(b"items 0-9/100")
+
+
+def test_dateRoundTrip() -> None:
+    """datetimeToString output parses back with stringToDatetime."""
+    from torsion.web.http import datetimeToString, stringToDatetime
+
+    assert datetimeToString(784111777) == b"Sun, 06 Nov 1994 08:49:37 GMT"
+    assert stringToDatetime(b"Sun, 06 Nov 1994 08:49:37 GMT") == 784111777
+    assert stringToDatetime(b"Sunday, 06-Nov-94 08:49:37 GMT") == 784111777
+    with pytest.raises(ValueError):
+        stringToDatetime(b"yesterday")

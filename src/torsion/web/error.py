@@ -171,7 +171,9 @@ class UnsupportedType(Exception):
 class FlattenerError(Exception):
     """An error occurred while flattening a template; carries the original exception."""
 
-    def __init__(self, exception: BaseException, roots: list[object], traceback: list[object]):
+    def __init__(
+        self, exception: BaseException, roots: Sequence[object], traceback: Sequence[object]
+    ) -> None:
         super().__init__(exception, roots, traceback)
         self._exception = exception
         self._roots = roots

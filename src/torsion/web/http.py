@@ -57,6 +57,10 @@ __all__ = [
     "proxiedLogFormatter",
     "CACHED",
     "NOT_MODIFIED",
+    "PotentialDataLoss",
+    "toChunk",
+    "fromChunk",
+    "parseContentRange",
 ]
 
 _log = Logger()
@@ -205,6 +209,50 @@ def parse_qs(
         value = unquote_to_bytes(value.replace(b"+", b" "))
         result.setdefault(name, []).append(value)
     return result
+
+
+class PotentialDataLoss(Exception):
+    """A body ended with the connection, so it may be incomplete (no length was given).
+
+    Why: an HTTP/1.0-style response delimited by close cannot prove it arrived whole.
+    """
+
+
+def toChunk(data: bytes) -> tuple[bytes, ...]:
+    """Return the chunked-encoding framing of `data` (RFC 9112 §7.1) as a tuple."""
+    return (b"%x\r\n" % (len(data),), data, b"\r\n")
+
+
+def fromChunk(data: bytes) -> tuple[bytes, bytes]:
+    """Split one chunk off chunked-encoded `data`: return (chunk, rest).
+
+    Raises ValueError on a malformed chunk size or missing CRLF (the size must be
+    hexadecimal digits only, RFC 9112 §7.1).
+    """
+    prefix, sep, rest = data.partition(b"\r\n")
+    size = prefix.split(b";", 1)[0].strip()
+    if not sep or not size or any(c not in b"0123456789abcdefABCDEF" for c in size):
+        raise ValueError("invalid chunk size: %r" % (prefix,))
+    length = int(size, 16)
+    if rest[length : length + 2] != b"\r\n":
+        raise ValueError("chunk must end with CRLF")
+    return rest[:length], rest[length + 2 :]
+
+
+def parseContentRange(header: bytes) -> tuple[int, int, int | None]:
+    """Parse ``bytes START-END/TOTAL`` into (start, end, total or None for ``*``).
+
+    RFC 9110 §14.4; raises ValueError for any other unit or form.
+    """
+    kind, _, other = header.strip().partition(b" ")
+    if kind.strip().lower() != b"bytes":
+        raise ValueError("a range of type %r is not supported" % (kind,))
+    startend, _, realLength = other.partition(b"/")
+    start, _, end = startend.partition(b"-")
+    if not (start.strip().isdigit() and end.strip().isdigit()):
+        raise ValueError("invalid content range: %r" % (header,))
+    total = None if realLength.strip() == b"*" else int(realLength)
+    return int(start), int(end), total
 
 
 def _escape(s: bytes | str) -> str:
