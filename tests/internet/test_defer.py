@@ -678,3 +678,58 @@ def test_timeoutHelperErrbacks() -> None:
     d: Deferred[int] = Deferred()
     defer.timeout(d)
     assert _results(d)[0].type is defer.TimeoutError
+
+
+def test_userPausedOuterWaitsAfterInnerFires() -> None:
+    """An outer Deferred paused by its user stays paused when the inner one it waits on fires."""
+    inner: Deferred[int] = Deferred()
+    outer: Deferred[int] = Deferred()
+    outer.addCallback(lambda _: inner)
+    out = _results(outer)
+    outer.callback(None)
+    outer.pause()
+    inner.callback(4)
+    assert out == []
+    outer.unpause()
+    assert out == [4]
+
+
+def test_returningPausedFiredDeferredWaitsForUnpause() -> None:
+    """A callback returning a fired but paused Deferred waits until it is unpaused."""
+    inner = succeed(3)
+    inner.pause()
+    outer: Deferred[int] = Deferred()
+    outer.addCallback(lambda _: inner)
+    out = _results(outer)
+    outer.callback(None)
+    assert out == []
+    inner.unpause()
+    assert out == [3]
+
+
+def test_unpauseFiredDeferredWithoutCallbacks() -> None:
+    """Pausing and unpausing a fired Deferred with no callbacks keeps its result."""
+    d = succeed(1)
+    d.pause()
+    d.unpause()
+    assert _results(d) == [1]
+
+
+def test_succeedRecordsCreatorWhenDebugging(debugging: None) -> None:
+    """With debugging on, succeed()'s Deferreds also carry their creation stack."""
+    d = succeed(1)
+    with pytest.raises(AlreadyCalledError) as info:
+        d.callback(2)
+    assert "Deferred was created" in str(info.value)
+
+
+def test_errbackWithoutArgumentWhenDebuggingCapturesVars(debugging: None) -> None:
+    """With debugging on, errback() captures the frames' locals for verbose tracebacks."""
+    d: Deferred[int] = Deferred()
+    out = _results(d)
+    try:
+        marker = "visible-local"  # noqa: F841 - shown in the traceback
+        raise OSError("x")
+    except OSError:
+        d.errback()
+    assert "visible-local" in out[0].getTraceback(detail="verbose")

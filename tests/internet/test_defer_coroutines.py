@@ -600,3 +600,87 @@ def test_asyncioRunInsideTorsionCoroutineAwaitsDeferred() -> None:
         return asyncio.run(asyncioSide())
 
     assert _results(ensureDeferred(torsionSide())) == ["via asyncio"]
+
+
+def test_awaitAlreadyFailedDeferredRaises() -> None:
+    """Awaiting a Deferred that already failed raises at once, and consumes the error."""
+
+    async def f() -> str:
+        try:
+            await defer.fail(KeyError("k"))
+        except KeyError:
+            return "caught"
+        return "no"
+
+    assert _results(ensureDeferred(f())) == ["caught"]
+
+
+def test_coroutineReturningDeferredWaitsForIt() -> None:
+    """A coroutine returning a Deferred gives that Deferred's result."""
+    d: Deferred[int] = Deferred()
+
+    async def f() -> Deferred[int]:
+        return d
+
+    result = ensureDeferred(f())
+    assert not result.called
+    d.callback(6)
+    assert _results(result) == [6]
+
+
+def test_cancelFromInsideRunningCoroutine() -> None:
+    """Cancelling a coroutine's Deferred while it runs fails it; its later result is dropped."""
+    box: list[Deferred[Any]] = []
+    gate: Deferred[None] = Deferred()
+
+    async def f() -> str:
+        await gate
+        box[0].cancel()
+        return "finished anyway"
+
+    d = ensureDeferred(f())
+    box.append(d)
+    gate.callback(None)
+    assert _results(d)[0].type is CancelledError
+
+
+def test_manualSendYieldsTheDeferred() -> None:
+    """Driven by hand (no loop, no torsion driver), ``await d`` yields d itself."""
+    d: Deferred[int] = Deferred()
+
+    async def f() -> int:
+        return await d
+
+    coro = f()
+    assert coro.send(None) is d
+    with pytest.raises(StopIteration) as info:
+        coro.send(5)
+    assert info.value.value == 5
+
+
+def test_bareYieldWithoutLoopResumesAtOnce() -> None:
+    """A bare yield (asyncio.sleep(0)) with no running loop resumes immediately."""
+
+    async def f() -> str:
+        await asyncio.sleep(0)
+        return "resumed"
+
+    assert _results(ensureDeferred(f())) == ["resumed"]
+
+
+def test_coroutineYieldingJunkGetsRuntimeError() -> None:
+    """A coroutine that yields something not awaitable by torsion gets a RuntimeError."""
+    import types
+
+    @types.coroutine
+    def junk() -> Generator[Any, Any, None]:
+        yield "junk"
+
+    async def f() -> str:
+        try:
+            await junk()
+        except RuntimeError:
+            return "told"
+        return "no"
+
+    assert _results(ensureDeferred(f())) == ["told"]

@@ -293,3 +293,9 @@ def test_defaultTracebackWithoutFrames() -> None:
     """A Failure with no traceback renders Twisted's 'Failure: type: message' form."""
     assert Failure(KeyError("nokey")).getTraceback() == (
         "Traceback (most recent call last):\nFailure: builtins.KeyError: 'nokey'\n")
+
+
+def test_strIsBriefTraceback() -> None:
+    """str() of a Failure wraps its brief traceback, as Twisted's does."""
+    f = _caught()
+    assert str(f) == f"[Failure instance: {f.getBriefTraceback()}]"

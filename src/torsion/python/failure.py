@@ -206,19 +206,6 @@ class Failure(BaseException):
             except AttributeError:
                 pass
 
-    @classmethod
-    def _fromException(cls, exc: BaseException) -> Failure:
-        """Wrap an exception that was just caught, at the cost of a few attribute stores.
-
-        The hot path of Deferred errbacks; equivalent to ``Failure(exc)``.
-        """
-        self = _new(cls)
-        self.value = exc
-        self.type = exc.__class__
-        self.tb = exc.__traceback__
-        self.captureVars = False
-        return self
-
     # -- lazily computed data -------------------------------------------------------------
 
     @property
