@@ -146,6 +146,10 @@ class DelayedCall:
             raise error.AlreadyCancelled()
         if self.called:
             raise error.AlreadyCalled()
+        handle = self._handle
+        if handle is not None:
+            handle.cancel()
+            self._handle = None
         self.canceller(self)
         self.cancelled = 1
 
@@ -155,8 +159,10 @@ class DelayedCall:
             raise error.AlreadyCancelled()
         if self.called:
             raise error.AlreadyCalled()
-        self.time = self.seconds() + secondsFromNow
-        self.resetter(self)
+        self.time = time = self.seconds() + secondsFromNow
+        if self._handle is None or time < self._when:
+            self.resetter(self)
+        # else: a loop timer armed earlier re-arms itself for the new time when it fires.
 
     def delay(self, secondsLater: float) -> None:
         """Push the call back by ``secondsLater`` seconds (negative brings it forward)."""
@@ -165,7 +171,8 @@ class DelayedCall:
         if self.called:
             raise error.AlreadyCalled()
         self.time += secondsLater
-        self.resetter(self)
+        if self._handle is None or self.time < self._when:
+            self.resetter(self)
 
     def active(self) -> bool:
         """Return True until the call has run or been cancelled."""
@@ -361,7 +368,8 @@ class ReactorBase:
         self._exitSignal: int | None = None
         self._eventTriggers: dict[str, _ThreePhaseEvent] = {}
         self._delayedCalls: set[DelayedCall] = set()
-        self._cancelCall = self._cancelDelayedCall
+        # DelayedCall.cancel() stops the loop timer itself; the canceller only forgets it.
+        self._cancelCall = self._delayedCalls.discard
         self._resetCall = self._resetDelayedCall
         self._runCall = self._runDelayedCall
         self._clock = self._loop.time
@@ -676,13 +684,6 @@ class ReactorBase:
             call.func(*call.args, **call.kw)
         except Exception:
             _log.failure("Unhandled error in delayed call {call}", call=call)
-
-    def _cancelDelayedCall(self, call: DelayedCall) -> None:
-        handle = call._handle
-        if handle is not None:
-            handle.cancel()
-            call._handle = None
-        self._delayedCalls.discard(call)
 
     def _resetDelayedCall(self, call: DelayedCall) -> None:
         if call.time < call._when and call._handle is not None:
