@@ -39,7 +39,7 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine, Generator
 from functools import partial
-from types import CodeType, FrameType
+from types import CodeType, CoroutineType, FrameType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -883,7 +883,7 @@ def maybeDeferred(f: Callable[_P, Any], *args: _P.args, **kwargs: _P.kwargs) -> 
         return result
     if isinstance(result, Failure):
         return fail(result)
-    if asyncio.iscoroutine(result):
+    if isinstance(result, CoroutineType):
         return Deferred.fromCoroutine(result)
     return succeed(result)
 
