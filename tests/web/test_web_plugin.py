@@ -128,7 +128,7 @@ def served(site: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
 
 @pytest.mark.integration
 def test_commandServesFilesAndStopsCleanly(served: tuple[int, subprocess.Popen[bytes]]) -> None:
-    """`torsion web --path` serves files and exits 0 on SIGTERM with Twisted's log lines."""
+    """`torsion web --path` serves files, logs access lines, exits 0 on SIGTERM."""
     port, proc = served
     with urllib.request.urlopen("http://127.0.0.1:%d/hello.txt" % port, timeout=10) as r:
         assert r.read() == b"hello from disk"
@@ -137,6 +137,7 @@ def test_commandServesFilesAndStopsCleanly(served: tuple[int, subprocess.Popen[b
     assert proc.returncode == 0
     assert "Site starting on %d" % port in output
     assert "Received SIGTERM, shutting down." in output
+    assert '"GET /hello.txt HTTP/1.1" 200 15 "-" "Python-urllib/' in output
 
 
 @pytest.mark.integration

@@ -222,7 +222,11 @@ def makeSite(options: Options) -> Any:
         for name in options["indexes"]:
             if name not in resource.indexNames:
                 resource.indexNames = resource.indexNames + [name]
-    site = server.Site(resource, logPath=options["logfile"])
+    from torsion.web.http import combinedLogFormatter
+
+    # Like twistd web: without --logfile, access lines go to the runner's log.
+    site = server.Site(resource, logPath=options["logfile"],
+                       logFormatter=combinedLogFormatter)
     site.displayTracebacks = bool(options["display-tracebacks"])
     return site
 
