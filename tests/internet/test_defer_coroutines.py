@@ -684,3 +684,51 @@ def test_coroutineYieldingJunkGetsRuntimeError() -> None:
         return "no"
 
     assert _results(ensureDeferred(f())) == ["told"]
+
+
+def test_inlineCallbacksYieldingCoroutineRunsIt() -> None:
+    """inlineCallbacks may yield a coroutine; it is run and its result sent back."""
+    d: Deferred[int] = Deferred()
+
+    async def coro() -> int:
+        return await d + 1
+
+    @inlineCallbacks
+    def f() -> Generator[Any, Any, int]:
+        x = yield coro()
+        return x * 10
+
+    result = f()
+    d.callback(1)
+    assert _results(result) == [20]
+
+
+def test_inlineCallbacksYieldingGeneratorRunsIt() -> None:
+    """inlineCallbacks may yield a generator; it is run as a nested inlineCallbacks."""
+
+    def inner() -> Generator[Any, Any, int]:
+        x = yield succeed(2)
+        return x + 1
+
+    @inlineCallbacks
+    def f() -> Generator[Any, Any, int]:
+        return (yield inner())
+
+    assert _results(f()) == [3]
+
+
+def test_errorInCallbackAfterCoroutineHasNoStopIterationContext() -> None:
+    """A callback failing after a coroutine returns is not chained to StopIteration."""
+
+    gate: Deferred[None] = Deferred()
+
+    async def f() -> int:
+        await gate
+        return 1
+
+    out: list[Any] = []
+    d = ensureDeferred(f())
+    d.addCallback(lambda _: 1 // 0)
+    d.addErrback(out.append)
+    gate.callback(None)
+    assert out[0].value.__context__ is None

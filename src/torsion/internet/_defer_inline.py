@@ -118,17 +118,28 @@ class _Driven(Deferred[Any]):
                 else:
                     result = run(gen.send, value)
             except StopIteration as e:
-                self._finish(e.value)
-                return
+                result = e.value
+                failure = None
             except _DefGen_Return as e:
-                self._finish(e.value)
-                return
+                result = e.value
+                failure = None
             except BaseException as e:
                 failure = _fromCaught(e)
                 if isinstance(e, asyncio.CancelledError):
                     failure = Failure(CancelledError())
-                self.errback(failure)
+            else:
+                failure = _RUNNING
+            if failure is not _RUNNING:
+                # Fire outside the except blocks, so that errors in the callbacks do not
+                # carry the generator's exit as their context.
+                if failure is None:
+                    self._finish(result)
+                else:
+                    self.errback(failure)
                 return
+            if not isCoro and type(result) in _NESTED:
+                # inlineCallbacks may yield a coroutine or generator: run it (Twisted).
+                result = _startDriving(result, type(result) is CoroutineType)
             if isinstance(result, Deferred):
                 if result._ready:
                     value = result.result
@@ -172,6 +183,8 @@ class _Driven(Deferred[Any]):
 
 
 _driverCodes.add(_Driven._step.__code__)
+_RUNNING: Any = object()
+_NESTED = (CoroutineType, GeneratorType)
 
 
 def _startDriving(gen: Any, isCoro: bool) -> Deferred[Any]:
