@@ -328,12 +328,14 @@ class _AgentBase:
         self,
         key: Any,
         endpoint: Any,
-        method: bytes,
+        method: bytes | str,
         parsedURI: URI,
         headers: Headers | None,
         bodyProducer: Any,
         target: bytes,
     ) -> Deferred[Response]:
+        if isinstance(method, str):
+            method = method.encode("ascii")
         if headers is None:
             headers = Headers()
         else:
@@ -345,7 +347,7 @@ class _AgentBase:
                 method, target, headers, bodyProducer,
                 persistent=self._pool.persistent, parsedURI=parsedURI,
             )
-        except ValueError:
+        except (ValueError, TypeError):
             return fail()
         d = self._pool._requestOn(key, endpoint, request)
         if self._requestTimeout is not None:
@@ -388,8 +390,8 @@ class Agent(_AgentBase):
 
     def request(
         self,
-        method: bytes,
-        uri: bytes,
+        method: bytes | str,
+        uri: bytes | str,
         headers: Headers | None = None,
         bodyProducer: Any = None,
     ) -> Deferred[Response]:
@@ -421,8 +423,8 @@ class ProxyAgent(_AgentBase):
 
     def request(
         self,
-        method: bytes,
-        uri: bytes,
+        method: bytes | str,
+        uri: bytes | str,
         headers: Headers | None = None,
         bodyProducer: Any = None,
     ) -> Deferred[Response]:
