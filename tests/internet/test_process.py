@@ -290,7 +290,7 @@ def test_exceptionInProtocolIsLogged(reactor: Reactor, run: Any) -> None:
 
 def test_processExitedBeforeGrandchildClosesPipe(reactor: Reactor, run: Any) -> None:
     """processExited fires when the child exits even while a grandchild holds its stdout."""
-    proto, transport = _sh(reactor, "sleep 30 & echo started")
+    proto, transport = _sh(reactor, "sleep 5 & echo started")
     run(proto.exited)
     assert not proto.ended.called
     transport.loseConnection()

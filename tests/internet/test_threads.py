@@ -85,6 +85,7 @@ def test_callInThreadExceptionIsLoggedAndPoolGoesOn(reactor: Reactor, run: Any) 
         raise LookupError("thread work broke")
 
     d: Deferred[None] = Deferred()
+    reactor.suggestThreadPoolSize(1)  # one worker: the second call runs after the first
     with capturedLogs() as events:
         reactor.callInThread(broken)
         reactor.callInThread(reactor.callFromThread, d.callback, None)
