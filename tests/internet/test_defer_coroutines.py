@@ -732,3 +732,20 @@ def test_errorInCallbackAfterCoroutineHasNoStopIterationContext() -> None:
     d.addErrback(out.append)
     gate.callback(None)
     assert out[0].value.__context__ is None
+
+
+def test_cancelOuterWaitingOnCoroutineCancelsWhatItAwaits() -> None:
+    """Cancelling a Deferred waiting on a coroutine's Deferred cancels what the coroutine awaits."""
+    cancelled: list[Deferred[Any]] = []
+    awaited: Deferred[int] = Deferred(cancelled.append)
+
+    async def f() -> int:
+        return await awaited
+
+    outer: Deferred[Any] = Deferred()
+    outer.addCallback(lambda _: ensureDeferred(f()))
+    out = _results(outer)
+    outer.callback(None)
+    outer.cancel()
+    assert cancelled == [awaited]
+    assert out[0].type is CancelledError

@@ -192,3 +192,16 @@ def test_firstErrorReprAndEquality() -> None:
     assert "FirstError[#2" in repr(FirstError(f, 2))
     assert FirstError(f, 2) == FirstError(f, 2)
     assert FirstError(f, 2) != FirstError(f, 3)
+
+
+def test_cancelOuterWaitingOnDeferredListCancelsInputs() -> None:
+    """Cancelling a Deferred waiting on a DeferredList cancels the list's inputs."""
+    cancelled: list[Deferred[Any]] = []
+    a: Deferred[int] = Deferred(cancelled.append)
+    outer: Deferred[Any] = Deferred()
+    outer.addCallback(lambda _: DeferredList([a], consumeErrors=True))
+    out = _results(outer)
+    outer.callback(None)
+    outer.cancel()
+    assert cancelled == [a]
+    assert out[0][0][0] is False

@@ -530,6 +530,10 @@ class Deferred(Generic[_T]):
             inner = d.result if d.paused else None
             if not isinstance(inner, Deferred):
                 return
+            if type(inner).cancel is not Deferred.cancel:
+                # A Deferred with its own way of cancelling (DeferredList, a coroutine's).
+                inner.cancel()
+                return
             d = inner
         canceller = d._canceller
         if canceller is not None:
