@@ -733,3 +733,10 @@ def test_errbackWithoutArgumentWhenDebuggingCapturesVars(debugging: None) -> Non
     except OSError:
         d.errback()
     assert "visible-local" in out[0].getTraceback(detail="verbose")
+
+
+def test_deferredAcceptsExtraAttributes() -> None:
+    """Code may attach its own attributes to a Deferred, as it can in Twisted."""
+    d: Deferred[int] = Deferred()
+    d.request = "r"  # type: ignore[attr-defined]
+    assert d.request == "r"  # type: ignore[attr-defined]

@@ -241,8 +241,11 @@ class Deferred(Generic[_T]):
     # callback is added; ``_debugInfo`` exists only on failed or debugged Deferreds.
     # ``_ready`` is a hint for the fast paths: True only while fired, not paused and the
     # result is not a Failure (False means "look closer", never "not ready").
+    # ``__dict__`` stays available (created only when used): Twisted code attaches its own
+    # attributes to Deferreds.
     __slots__ = ("_callbacks", "called", "paused", "result", "_ready", "_canceller",
-                 "_chainedTo", "_suppressAlreadyCalled", "_debugInfo", "__weakref__")
+                 "_chainedTo", "_suppressAlreadyCalled", "_debugInfo", "__weakref__",
+                 "__dict__")
 
     if TYPE_CHECKING:
         called: bool
