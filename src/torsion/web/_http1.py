@@ -269,24 +269,35 @@ class RequestParser:
                     # RFC 9110 §10.1.1: an unknown expectation may be answered with 417.
                     self._fail(417, "Expectation Failed")
 
-    def on_headers_complete(self) -> None:
-        self.state = TRANSITIONS[(self.state, Event.HEAD_DONE)]
+    def _checkHeadLimits(self) -> None:
+        """Enforce maxHeaderCount and maxHeaderBytes on the complete head (431 beyond).
+
+        Called only when a cheap bound (field count, bytes seen) is exceeded, so the
+        exact size is measured only then.
+        """
         limits = self.limits
         headers = self.headers
         if len(headers) > limits.maxHeaderCount:
             self._fail(431, "Too Many Request Header Fields")
-        if self._headSeen > limits.maxHeaderBytes:
-            # Only now, when the cheap bound is exceeded, measure the head exactly.
-            size = len(self.uri) + sum(len(n) + len(v) + 4 for n, v in headers)
-            if size > limits.maxHeaderBytes:
-                self._fail(431, "Request Header Fields Too Large")
+        size = len(self.uri) + sum(len(n) + len(v) + 4 for n, v in headers)
+        if size > limits.maxHeaderBytes:
+            self._fail(431, "Request Header Fields Too Large")
+
+    def _checkHost(self, version: bytes) -> None:
+        """RFC 9112 §3.2: answer 400 to a 1.1 request lacking Host, or any with two."""
+        if self._hosts != 1 and (self._hosts > 1 or version == b"HTTP/1.1"):
+            self._fail(400, "Bad Request: exactly one Host header is required")
+
+    def on_headers_complete(self) -> None:
+        self.state = TRANSITIONS[(self.state, Event.HEAD_DONE)]
+        limits = self.limits
+        if len(self.headers) > limits.maxHeaderCount or self._headSeen > limits.maxHeaderBytes:
+            self._checkHeadLimits()
         self._headSeen = 0
         parser = self._parser
         version = _VERSIONS.get(parser.get_http_version(), b"HTTP/1.1")
-        if self._hosts != 1 and (self._hosts > 1 or version == b"HTTP/1.1"):
-            # RFC 9112 §3.2: a server MUST answer 400 to a 1.1 request lacking Host or
-            # carrying more than one.
-            self._fail(400, "Bad Request: exactly one Host header is required")
+        if self._hosts != 1:
+            self._checkHost(version)
         method = self.method = parser.get_method()
         self.version = version
         self.keepAlive = parser.should_keep_alive() and method != b"CONNECT"

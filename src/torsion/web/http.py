@@ -38,7 +38,7 @@ from torsion.logger import Logger
 from torsion.python.failure import Failure
 from torsion.web import _http1
 from torsion.web._cookies import formatSetCookie, parseCookieHeader
-from torsion.web._http1 import TRANSITIONS, Event, ParseError, State
+from torsion.web._http1 import _VERSIONS, TRANSITIONS, Event, ParseError, State
 from torsion.web.http_headers import Headers, _encodeName, _encodeValue
 
 if TYPE_CHECKING:
@@ -120,6 +120,8 @@ RESPONSES: dict[int, bytes] = {
         416, 417, 418, 431, 500, 501, 502, 503, 504, 505,
     )
 }
+
+_OK_MESSAGE = RESPONSES[OK]
 
 CACHED = object()
 """Returned by setLastModified/setETag when the client's copy is current (send 304)."""
@@ -320,7 +322,7 @@ class Request:
     producer: interfaces.IProducer | None = None
     finished = False
     code = OK
-    code_message = RESPONSES[OK]
+    code_message = _OK_MESSAGE
     method = b"(no method yet)"
     clientproto = b"(no clientproto yet)"
     uri = b""
@@ -789,10 +791,30 @@ class Request:
             self.finish()
             return
         self.startedWriting = True
-        head = self._headBytes(len(body))
-        if body and not self._noBody:
+        if (
+            self.code == 200
+            and self.code_message is _OK_MESSAGE
+            and "responseHeaders" not in self.__dict__
+            and self._persistent
+            and self._cookies is None
+            and self.lastModified is None
+            and self.etag is None
+            and self.method != b"HEAD"
+            and self.clientproto == b"HTTP/1.1"
+            and self.defaultContentType is not None
+        ):
+            # _headBytes's common case, inlined: 200, no headers set, keep-alive.
+            dateCache = _dateCache
+            if int(_time()) != dateCache.second:
+                dateCache.get()
             self.sentLength = len(body)
-            head += body
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s%sContent-Type: %s\r\n\r\n%s" % (
+                len(body), _SERVER_LINE, dateCache.value, self.defaultContentType, body)
+        else:
+            head = self._headBytes(len(body))
+            if body and not self._noBody:
+                self.sentLength = len(body)
+                head += body
         if self._active:
             transport = self.transport
             if transport is not None:
@@ -1094,20 +1116,34 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             self.transport.write(response)
             self.transport.loseConnection()
 
-    def _headReceived(self) -> None:
+    def on_headers_complete(self) -> None:
+        # RequestParser.on_headers_complete and _headReceived in one frame: this runs for
+        # every request. The checks are the parser's (see _http1).
+        self.state = TRANSITIONS[(self.state, Event.HEAD_DONE)]
+        limits = self.limits
+        headers = self.headers
+        if len(headers) > limits.maxHeaderCount or self._headSeen > limits.maxHeaderBytes:
+            self._checkHeadLimits()
+        self._headSeen = 0
+        parser = self._parser
+        version = _VERSIONS.get(parser.get_http_version(), b"HTTP/1.1")
+        if self._hosts != 1:
+            self._checkHost(version)
         if self._closeAfter:
             # RFC 9112 §9.6: nothing after a request that closes the connection is
             # processed; its bytes are read and dropped.
             return
         request = self.requestFactory(self)
-        request.method = self.method
+        method = request.method = parser.get_method()
         request.uri = self.uri
-        request.clientproto = self.version
-        request.requestHeaders = Headers._fromWire(self.headers)
-        if not self.keepAlive:
+        request.clientproto = version
+        request.requestHeaders = Headers._fromWire(headers)
+        if not parser.should_keep_alive() or method == b"CONNECT":
             request._persistent = False
             self._closeAfter = True
-        if self.contentLength or self.chunked:
+        if self.chunked:
+            request.gotLength(None)
+        elif self.contentLength:
             request.gotLength(self.contentLength)
         queue = self._queue
         if queue:
@@ -1117,7 +1153,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
                 self.transport.pauseProducing()
         queue.append(request)
         self._current = request
-        if self.expectContinue:
+        if self.expectContinue and version == b"HTTP/1.1":
             # RFC 9110 §10.1.1: tell the client to send the body (once it is our turn).
             if request._active:
                 self.transport.write(_http1.CONTINUE)
