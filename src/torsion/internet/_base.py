@@ -848,16 +848,19 @@ class ReactorBase:
         """
         message = context.get("message") or "Unhandled exception in event loop"
         exc = context.get("exception")
-        details = {
-            key: repr(value)
+        # The handle is already named in asyncio's message; the rest says who was involved.
+        details = ", ".join(
+            f"{key}={value!r}"
             for key, value in context.items()
-            if key not in ("message", "exception") and value is not None
-        }
+            if key not in ("message", "exception", "handle", "source_traceback")
+            and value is not None
+        )
+        if details:
+            message = f"{message} ({details})"
         if isinstance(exc, BaseException):
-            failure = _failureOf(exc)
-            _log.failure("{message} {details}", failure=failure, message=message, details=details)
+            _log.failure("{message}", failure=_failureOf(exc), message=message)
         else:
-            _log.error("{message} {details}", message=message, details=details)
+            _log.error("{message}", message=message)
 
 
 def _connectionLostError() -> BaseException:
