@@ -296,3 +296,151 @@ def test_badURLIsRefused(reactor: Any, run: Any) -> None:
     """A URL that is not ws:// or wss:// fails at once."""
     with pytest.raises(ValueError):
         run(connectWebSocket(reactor, "http://127.0.0.1:1/"))
+
+
+# -- Twisted's API (twisted.web.websocket) --------------------------------------------------
+
+
+class TwistedStyleEcho:
+    """A server protocol written against Twisted's WebSocketProtocol interface."""
+
+    def negotiationStarted(self, transport: Any) -> None:
+        self.transport = transport
+
+    def negotiationFinished(self) -> None:
+        pass
+
+    def textMessageReceived(self, message: str) -> None:
+        self.transport.sendTextMessage(message[::-1])
+
+    def bytesMessageReceived(self, data: bytes) -> None:
+        self.transport.sendBytesMessage(data * 2)
+
+    def pongReceived(self, payload: bytes) -> None:
+        pass
+
+    def connectionLost(self, reason: Failure) -> None:
+        pass
+
+
+class TwistedStyleClient:
+    """A client protocol written against Twisted's interface."""
+
+    def __init__(self) -> None:
+        self.received: list[Any] = []
+        self.done: Deferred[list[Any]] = Deferred()
+        self.lost: Deferred[list[Failure]] = Deferred()
+
+    def negotiationStarted(self, transport: Any) -> None:
+        self.transport = transport
+
+    def negotiationFinished(self) -> None:
+        self.transport.sendTextMessage("abc")
+        self.transport.sendBytesMessage(b"xy")
+
+    def textMessageReceived(self, message: str) -> None:
+        self.received.append(message)
+
+    def bytesMessageReceived(self, data: bytes) -> None:
+        self.received.append(data)
+        self.done.callback(self.received)
+
+    def pongReceived(self, payload: bytes) -> None:
+        pass
+
+    def connectionLost(self, reason: Failure) -> None:
+        self.lost.callback([reason])
+
+
+def test_twistedStyleProtocolsInteroperate(reactor: Any, run: Any) -> None:
+    """Protocols written for Twisted's WebSocket API work on both ends."""
+    from torsion.internet.error import ConnectionDone
+    from torsion.web.websocket import WebSocketClientEndpoint
+
+    class ServerFactory:
+        def buildProtocol(self, request: Any) -> TwistedStyleEcho:
+            return TwistedStyleEcho()
+
+    class ClientFactory:
+        def buildProtocol(self, url: str) -> TwistedStyleClient:
+            return TwistedStyleClient()
+
+    root = resource.Resource()
+    root.putChild(b"ws", WebSocketResource(ServerFactory()))
+    port = reactor.listenTCP(0, server.Site(root, reactor=reactor), interface="127.0.0.1")
+    url = "ws://127.0.0.1:%d/ws" % (port.getHost().port,)
+
+    async def go() -> Any:
+        client = await WebSocketClientEndpoint.new(reactor, url).connect(ClientFactory())
+        received = await client.done
+        client.transport.loseConnection()
+        return received, await client.lost
+
+    received, lost = run(go())
+    assert received == ["cba", b"xyxy"]
+    assert lost[0].check(ConnectionDone)
+
+
+# -- a browser as the client -------------------------------------------------------------------
+
+
+class _BrowserPage(resource.Resource):
+    """A page whose script opens a WebSocket, sends a message and shows the echo."""
+
+    isLeaf = True
+
+    def render_GET(self, request: Any) -> bytes:
+        return b"""<!DOCTYPE html><html><head><title>ws</title></head><body>
+<div id="out">waiting</div><script>
+const ws = new WebSocket("ws://" + location.host + "/ws");
+ws.onopen = () => ws.send("from the browser");
+ws.onmessage = (e) => { document.getElementById("out").textContent = "echo:" + e.data; };
+ws.onerror = () => { document.getElementById("out").textContent = "error"; };
+</script></body></html>"""
+
+
+def test_chromiumWebSocketEcho(reactor: Any, run: Any) -> None:
+    """Headless Chromium's WebSocket talks to WebSocketResource and gets its echo."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    chromium = shutil.which("chromium") or ("/usr/bin/chromium"
+                                            if os.path.exists("/usr/bin/chromium") else None)
+    if chromium is None:
+        pytest.skip("chromium is not installed (CI installs it)")
+    root = resource.Resource()
+    factory = WebSocketServerFactory(reactor=reactor)
+    factory.protocol = Echo
+    root.putChild(b"ws", WebSocketResource(factory))
+    root.putChild(b"page", _BrowserPage())
+    port = reactor.listenTCP(0, server.Site(root, reactor=reactor), interface="127.0.0.1")
+    url = "http://127.0.0.1:%d/page" % (port.getHost().port,)
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.Popen(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
+             "--virtual-time-budget=5000", "--dump-dom", url],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        done: Deferred[None] = Deferred()
+
+        def poll() -> None:
+            if proc.poll() is None:
+                reactor.callLater(0.05, poll)
+            else:
+                done.callback(None)
+
+        poll()
+        try:
+            run(done, timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.stdout is not None
+        dom = proc.stdout.read()
+        proc.stdout.close()
+    assert b'<div id="out">echo:from the browser</div>' in dom

@@ -61,6 +61,7 @@ from torsion.web.server import NOT_DONE_YET
 __all__ = [
     "ConnectionClosedError",
     "HandshakeError",
+    "WebSocketClientEndpoint",
     "WebSocketClientFactory",
     "WebSocketClientProtocol",
     "WebSocketError",
@@ -359,7 +360,14 @@ class WebSocketResource(resource.Resource):
         transport = channel.transport if channel is not None else None
         if transport is None:
             return self._refuse(request, 500, b"No connection to upgrade\n")
-        protocol = self._factory.buildProtocol(transport.getPeer())
+        protocol: Any
+        if isinstance(self._factory, Factory):
+            protocol = self._factory.buildProtocol(transport.getPeer())
+        else:
+            # Twisted's interface: buildProtocol(request) gives a WebSocketProtocol of
+            # Twisted's shape (negotiationStarted, textMessageReceived, ...).
+            wrapped = self._factory.buildProtocol(request)
+            protocol = None if wrapped is None else _TwistedStyleServer(wrapped)
         if protocol is None:
             return self._refuse(request, 403, b"Connection refused\n")
         protocol.factory = self._factory
@@ -517,3 +525,106 @@ def connectWebSocket(
 
     connecting.addErrback(connectFailed)
     return opened
+
+
+# -- Twisted's WebSocket API (twisted.web.websocket, Twisted 25.5+) -----------------------------
+
+
+class _TwistedStyle:  # mixed into WebSocketServerProtocol / WebSocketClientProtocol
+    """Presents a torsion WebSocket connection to a protocol written for Twisted's API.
+
+    Why: code ported from Twisted implements ``negotiationStarted(transport)``,
+    ``textMessageReceived``, ``bytesMessageReceived``, ``pongReceived`` and
+    ``connectionLost``, and sends through a WebSocketTransport (``sendTextMessage``,
+    ``sendBytesMessage``, ``ping``, ``loseConnection(code)``); this object is both the
+    torsion protocol and that transport.
+    """
+
+    _wrapped: Any
+
+    def sendTextMessage(self, text: str) -> None:
+        """Send a text message."""
+        self.sendMessage(text)  # type: ignore[attr-defined]
+
+    def sendBytesMessage(self, data: bytes) -> None:
+        """Send a binary message."""
+        self.sendMessage(bytes(data), isBinary=True)  # type: ignore[attr-defined]
+
+    def ping(self, payload: bytes = b"") -> None:
+        """Send a ping."""
+        self.sendPing(payload)  # type: ignore[attr-defined]
+
+    def loseConnection(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        """Close the WebSocket with `code` (the closing handshake)."""
+        self.sendClose(code, reason or None)  # type: ignore[attr-defined]
+
+    def attachProducer(self, producer: Any) -> None:
+        """Pace `producer` by the connection's write buffer."""
+        self.transport.registerProducer(producer, True)  # type: ignore[attr-defined]
+
+    def detachProducer(self) -> None:
+        """Stop pacing the attached producer."""
+        self.transport.unregisterProducer()  # type: ignore[attr-defined]
+
+    def onOpen(self) -> None:
+        self._wrapped.negotiationStarted(self)
+        self._wrapped.negotiationFinished()
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        if isBinary:
+            self._wrapped.bytesMessageReceived(payload)
+        else:
+            self._wrapped.textMessageReceived(payload.decode("utf-8"))
+
+    def onPong(self, payload: bytes) -> None:
+        self._wrapped.pongReceived(payload)
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        from torsion.internet.error import ConnectionLost
+
+        exc = ConnectionDone() if wasClean else ConnectionLost()
+        self._wrapped.connectionLost(Failure(exc))
+
+
+class _TwistedStyleServer(_TwistedStyle, WebSocketServerProtocol):
+    def __init__(self, wrapped: Any) -> None:
+        WebSocketServerProtocol.__init__(self)
+        self._wrapped = wrapped
+
+
+class _TwistedStyleClient(_TwistedStyle, WebSocketClientProtocol):
+    def __init__(self, wrapped: Any) -> None:
+        WebSocketClientProtocol.__init__(self)
+        self._wrapped = wrapped
+
+
+class WebSocketClientEndpoint:
+    """Twisted's client entry point: ``await WebSocketClientEndpoint.new(reactor, url)
+    .connect(factory)`` where ``factory.buildProtocol(url)`` makes a Twisted-style protocol.
+    """
+
+    def __init__(self, reactor: Any, url: str, contextFactory: Any = None) -> None:
+        self._reactor = reactor
+        self._url = url
+        self._contextFactory = contextFactory
+
+    @classmethod
+    def new(cls, reactor: Any, url: str, contextFactory: Any = None) -> WebSocketClientEndpoint:
+        """Make an endpoint for `url` (ws:// or wss://, verified with `contextFactory`)."""
+        return cls(reactor, url, contextFactory)
+
+    def connect(self, protocolFactory: Any) -> Deferred[Any]:
+        """Connect and fire with the factory's protocol once the handshake is done."""
+        try:
+            factory = WebSocketClientFactory(self._url, reactor=self._reactor)
+        except ValueError:
+            return fail()
+        url = self._url
+
+        class _Built(_TwistedStyleClient):
+            def __init__(self) -> None:
+                super().__init__(protocolFactory.buildProtocol(url))
+
+        factory.protocol = _Built
+        d = connectWebSocket(self._reactor, url, factory, self._contextFactory)
+        return d.addCallback(lambda adapter: adapter._wrapped)
