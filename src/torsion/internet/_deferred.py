@@ -99,13 +99,18 @@ class NotACoroutineError(TypeError):
 
 
 class _IDelayedCall(Protocol):
+    """What ``addTimeout`` needs from the delayed call a clock returns."""
+
     def active(self) -> bool: ...
 
     def cancel(self) -> None: ...
 
 
 class _IReactorTime(Protocol):
-    """What ``addTimeout`` needs from a clock: Twisted's IReactorTime.callLater."""
+    """What ``addTimeout`` needs from a clock: Twisted's IReactorTime.callLater.
+
+    Declared here (structurally) so that this core module imports no interfaces module.
+    """
 
     def callLater(self, delay: float, callable: Callable[..., Any], *args: Any,
                   **kw: Any) -> _IDelayedCall: ...
