@@ -304,3 +304,49 @@ def test_uidAndGidAreApplied(reactor: Reactor, run: Any) -> None:
                    env={"PATH": "/usr/bin:/bin"})
     run(proto.ended)
     assert proto.data[1] == b"65534 65534\n"
+
+
+def test_pauseProducingHoldsOutputUntilResumed(reactor: Reactor, run: Any) -> None:
+    """While paused, the child's output stays in the pipe; resumeProducing delivers it."""
+    proto, transport = _sh(reactor, "echo held")
+    transport.pauseProducing()
+    run(proto.exited)
+    assert proto.data == {}
+    transport.resumeProducing()
+    run(proto.ended)
+    assert proto.data == {1: b"held\n"}
+
+
+class Producer:
+    """A streaming producer that records pause/resume calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.resumed: Deferred[None] = Deferred()
+
+    def pauseProducing(self) -> None:
+        self.calls.append("pause")
+
+    def resumeProducing(self) -> None:
+        self.calls.append("resume")
+        if not self.resumed.called:
+            self.resumed.callback(None)
+
+    def stopProducing(self) -> None:
+        self.calls.append("stop")
+
+
+def test_stdinProducerIsPausedAndResumed(reactor: Reactor, run: Any) -> None:
+    """A streaming producer on stdin is paused when the buffer fills, resumed once drained."""
+    proto = Recorder()
+    transport = reactor.spawnProcess(
+        proto, PY, [PY, "-c", "import sys; sys.stdout.write(str(len(sys.stdin.buffer.read())))"])
+    producer = Producer()
+    transport.registerProducer(producer, True)
+    transport.write(b"x" * (1 << 20))
+    assert producer.calls == ["pause"]
+    run(producer.resumed)
+    transport.unregisterProducer()
+    transport.closeStdin()
+    run(proto.ended)
+    assert proto.data[1] == str(1 << 20).encode()

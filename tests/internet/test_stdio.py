@@ -201,3 +201,57 @@ def test_regularFileAsStdin(reactor: Reactor, run: Any, tmp_path: Any, pipes: An
         StandardIO(proto, stdin=f.fileno(), stdout=outW, reactor=reactor)
         run(proto.lost)
     assert proto.received == b"from a file" * 1000
+
+
+def test_producerIsPausedAndResumed(reactor: Reactor, run: Any, pipes: Any) -> None:
+    """A streaming producer on stdout is paused when the buffer fills, resumed when drained."""
+    inR, inW, outR, outW = pipes
+    transport = StandardIO(Collector(), stdin=inR, stdout=outW, reactor=reactor)
+    calls: list[str] = []
+    resumed: Deferred[None] = Deferred()
+
+    class Producer:
+        def pauseProducing(self) -> None:
+            calls.append("pause")
+
+        def resumeProducing(self) -> None:
+            calls.append("resume")
+            resumed.callback(None)
+
+        def stopProducing(self) -> None:
+            calls.append("stop")
+
+    transport.registerProducer(Producer(), True)
+    transport.write(b"y" * (1 << 20))
+    assert calls == ["pause"]
+
+    def drain() -> None:
+        try:
+            os.read(outR, 1 << 16)
+        except BlockingIOError:
+            pass
+
+    os.set_blocking(outR, False)
+    reactor._loop.add_reader(outR, drain)
+    try:
+        run(resumed)
+    finally:
+        reactor._loop.remove_reader(outR)
+    assert calls == ["pause", "resume"]
+
+
+def test_pauseProducingStopsReading(reactor: Reactor, run: Any, pipes: Any) -> None:
+    """pauseProducing stops delivering stdin; resumeProducing delivers what waited."""
+    inR, inW, outR, outW = pipes
+    proto = Collector()
+    transport = StandardIO(proto, stdin=inR, stdout=outW, reactor=reactor)
+    transport.pauseProducing()
+    os.write(inW, b"waiting")
+    os.close(inW)
+    settled: Deferred[None] = Deferred()
+    reactor.callLater(0.02, settled.callback, None)
+    run(settled)
+    assert proto.received == b""
+    transport.resumeProducing()
+    run(proto.lost)
+    assert proto.received == b"waiting"
