@@ -205,3 +205,29 @@ def test_blockingCallFromReactorThreadRaises(reactor: Reactor, run: Any) -> None
 
     reactor.callLater(0, inReactor)
     run(d)
+
+
+def test_callFromManyThreadsKeepsEachThreadsOrder(reactor: Reactor, run: Any) -> None:
+    """Calls from many threads at once all arrive, each thread's in the order it made them."""
+    threadCount, perThread = 8, 500
+    seen: dict[int, list[int]] = {t: [] for t in range(threadCount)}
+    d: Deferred[None] = Deferred()
+    total = [0]
+
+    def record(t: int, i: int) -> None:
+        seen[t].append(i)
+        total[0] += 1
+        if total[0] == threadCount * perThread:
+            d.callback(None)
+
+    def sender(t: int) -> None:
+        for i in range(perThread):
+            reactor.callFromThread(record, t, i)
+
+    workers = [threading.Thread(target=sender, args=(t,)) for t in range(threadCount)]
+    for w in workers:
+        w.start()
+    run(d)
+    for w in workers:
+        w.join()
+    assert all(calls == list(range(perThread)) for calls in seen.values())
