@@ -303,11 +303,8 @@ class _NoChannel:
     def _requestDone(self, request: Request) -> None:
         pass
 
-    def _requestWrite(self, request: Request, data: bytes) -> None:
-        pass
-
-
-_LAZY = frozenset(("args", "content", "received_cookies"))
+    def _switchTo(self, request: Request, protocol: Any) -> None:
+        raise RuntimeError("this request has no connection to hand over")
 
 
 class Request:
@@ -929,6 +926,36 @@ class Request:
             if pending[1]:
                 cast(interfaces.IPushProducer, pending[0]).resumeProducing()
 
+    def switchProtocol(self, protocol: Any) -> None:
+        """Answer 101 Switching Protocols and hand the connection to `protocol`.
+
+        A torsion addition (Twisted has no equivalent), for WebSocket and similar
+        upgrades. Set the Upgrade/Connection (and any handshake) headers first; then
+        `protocol.makeConnection(transport)` is called and every later byte, including
+        any that arrived right after the request, goes to `protocol.dataReceived`.
+        RFC 9110 §7.8: only a protocol the client offered in Upgrade may be switched to,
+        so a request without an Upgrade header raises RuntimeError, as does a request
+        whose response has started or that is not the connection's current one.
+        """
+        if self.startedWriting or self.finished or self._disconnected:
+            raise RuntimeError("switchProtocol after the response started or finished")
+        if not self._active:
+            raise RuntimeError("switchProtocol while earlier responses are pending")
+        if not self.requestHeaders.hasHeader(b"upgrade"):
+            raise RuntimeError("switchProtocol for a request that offered no Upgrade")
+        self.setResponseCode(_CONTINUE + 1)
+        self.startedWriting = True
+        head = self._headBytes(None)
+        if self.transport is not None:
+            self.transport.write(head)
+        self.finished = True
+        if self._notifications:
+            notifications = self._notifications
+            self._notifications = None
+            for d in notifications:
+                d.callback(None)
+        self.channel._switchTo(self, protocol)
+
     def process(self) -> None:
         """Handle the request (overridden by torsion.web.server.Request)."""
         self.setResponseCode(NOT_IMPLEMENTED)
@@ -986,6 +1013,8 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         self._closing = False
         self._closeAfter = False
         self._secure = False
+        self._upgradedTo: Any = None
+        self._held: list[bytes] | None = None
         self._callLater: Callable[..., IDelayedCall] | None = None
         self._seconds: Callable[[], float] = time.monotonic
 
@@ -1059,6 +1088,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         state = self.state
         if state is not State.BODY:
             if state is State.CLOSED:
+                self._dataWhileClosed(data)
                 return
             if state is not State.HEAD:
                 self._headStart = now
@@ -1071,10 +1101,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         except ParseError as e:
             self._reject(e.code, e.reason)
         except httptools.HttpParserUpgrade as e:
-            try:
-                self._upgrade(data, e)
-            except ParseError as e2:
-                self._reject(e2.code, e2.reason)
+            self._upgradeRequested(data, e)
         except httptools.HttpParserError as e:
             # httptools wraps an exception raised in a callback; ours carry the status.
             cause = e.__context__
@@ -1082,6 +1109,74 @@ class HTTPChannel(Protocol, _http1.RequestParser):
                 self._reject(cause.code, cause.reason)
             else:
                 self._reject(400, "Bad Request: %s" % (e,))
+
+    # -- protocol switching (RFC 9110 §7.8, §15.2.2) ----------------------------------------
+
+    def _dataWhileClosed(self, data: bytes) -> None:
+        """Route bytes arriving after HTTP parsing stopped: to the protocol switched to,
+        into the buffer held while an Upgrade request is answered, or nowhere."""
+        if self._upgradedTo is not None:
+            self._upgradedTo.dataReceived(data)
+        elif self._held is not None:
+            self._held.append(data)
+
+    def _upgradeRequested(self, data: bytes, e: httptools.HttpParserUpgrade) -> None:
+        """llhttp stopped after a request carrying Upgrade (or a CONNECT).
+
+        The bytes after it belong to whatever protocol the response decides on: if the
+        resource already switched (Request.switchProtocol), they go to the new protocol;
+        if the request is still being answered, they are held until it is; otherwise the
+        upgrade was declined and they are parsed as HTTP again.
+        """
+        offset = e.args[0] if e.args and isinstance(e.args[0], int) else len(data)
+        rest = data[offset:]
+        if self._upgradedTo is not None:
+            if rest:
+                self._upgradedTo.dataReceived(rest)
+            return
+        queue = self._queue
+        self._parser = httptools.HttpRequestParser(self)
+        if self.state is State.CLOSED:
+            return
+        if queue and not queue[-1].finished:
+            self.state = State.CLOSED
+            self._held = [rest] if rest else []
+            return
+        self.state = State.IDLE
+        if rest:
+            self.dataReceived(rest)
+
+    def _switchTo(self, request: Request, protocol: Any) -> None:
+        """Hand the connection to `protocol` after `request`'s 101 response."""
+        queue = self._queue
+        if queue and queue[0] is request:
+            queue.popleft()
+        for rest in queue:
+            rest._disconnected = True
+        queue.clear()
+        self.state = State.CLOSED
+        self._upgradedTo = protocol
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        factory = self.factory
+        if factory is not None and factory._accessLog:
+            factory.log(request)
+        protocol.makeConnection(self.transport)
+        held = self._held
+        self._held = None
+        if held:
+            protocol.dataReceived(b"".join(held))
+
+    def _resumeAfterUpgradeDeclined(self) -> None:
+        """The Upgrade request was answered normally: parse the held bytes as HTTP."""
+        held = self._held
+        self._held = None
+        if self._closing or self._upgradedTo is not None:
+            return
+        self.state = State.IDLE
+        if held:
+            self.dataReceived(b"".join(held))
 
     def _reject(self, code: int, reason: str) -> None:
         """Answer a request that cannot be handled with `code` and close the connection.
@@ -1220,6 +1315,9 @@ class HTTPChannel(Protocol, _http1.RequestParser):
                 return
         if queue:
             queue[0]._activate()
+        elif self._held is not None:
+            self._resumeAfterUpgradeDeclined()
+            return
         if self._paused and len(queue) < self.maxPipelined:
             self._paused = False
             transport.resumeProducing()
@@ -1227,6 +1325,8 @@ class HTTPChannel(Protocol, _http1.RequestParser):
     def connectionLost(self, reason: Failure | None = None) -> None:
         if reason is None:
             reason = Failure(_connectionLostError())
+        if self._upgradedTo is not None:
+            self._upgradedTo.connectionLost(reason)
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
