@@ -299,3 +299,9 @@ def test_strIsBriefTraceback() -> None:
     """str() of a Failure wraps its brief traceback, as Twisted's does."""
     f = _caught()
     assert str(f) == f"[Failure instance: {f.getBriefTraceback()}]"
+
+
+def test_exceptionClassIsInstantiated() -> None:
+    """Failure(SomeErrorClass) wraps an instance of it, as ``raise SomeErrorClass`` does."""
+    f = Failure(KeyError)
+    assert f.type is KeyError and isinstance(f.value, KeyError)

@@ -178,7 +178,9 @@ class Failure(BaseException):
             self._copyFrom(exc_value)
             return
         if not isinstance(exc_value, BaseException):
-            if exc_type is not None:
+            if isinstance(exc_value, type) and issubclass(exc_value, BaseException):
+                exc_value = exc_value()  # Failure(KeyError), as ``raise KeyError`` allows
+            elif exc_type is not None:
                 exc_value = exc_type(exc_value)
             else:
                 exc_value = DefaultException(exc_value)
