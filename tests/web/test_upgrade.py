@@ -135,3 +135,46 @@ def test_switchAfterResponseStartedRefused() -> None:
     request.startedWriting = True
     with pytest.raises(RuntimeError):
         request.switchProtocol(Recorder())
+
+
+@pytest.mark.integration
+def test_switchOverRealSocket(reactor: Any, run: Any) -> None:
+    """Over a real connection, an upgraded echo protocol answers after the 101."""
+    import socket
+
+    from torsion.internet.threads import deferToThreadPool
+
+    class Echo(Protocol):
+        def dataReceived(self, data: bytes) -> None:
+            self.transport.write(data.upper())
+            if data.endswith(b"!"):
+                self.transport.loseConnection()
+
+    class ToEcho(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request: server.Request) -> int:
+            request.setHeader(b"connection", b"Upgrade")
+            request.setHeader(b"upgrade", b"echo")
+            request.switchProtocol(Echo())
+            return server.NOT_DONE_YET
+
+    port = reactor.listenTCP(0, server.Site(ToEcho(), reactor=reactor),
+                             interface="127.0.0.1").getHost().port
+
+    def client() -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(UPGRADE + b"hello")
+            data = b""
+            while b"HELLO" not in data:
+                data += s.recv(4096)
+            s.sendall(b" bye!")
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return data
+                data += chunk
+
+    out = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
+    assert out.startswith(b"HTTP/1.1 101 Switching Protocols")
+    assert out.endswith(b"\r\n\r\nHELLO BYE!")
