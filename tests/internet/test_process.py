@@ -350,3 +350,22 @@ def test_stdinProducerIsPausedAndResumed(reactor: Reactor, run: Any) -> None:
     transport.closeStdin()
     run(proto.ended)
     assert proto.data[1] == str(1 << 20).encode()
+
+
+def test_childFDsMapsParentStandardDescriptorHigher(reactor: Reactor, run: Any) -> None:
+    """A parent descriptor 0-2 can be given to the child at a higher number."""
+    readEnd, writeEnd = os.pipe()
+    saved = os.dup(2)
+    try:
+        os.dup2(writeEnd, 2)  # the parent's stderr is now our pipe, for this spawn only
+        proto = Recorder()
+        reactor.spawnProcess(proto, SH, [SH, "-c", "echo via-five >&5"],
+                             childFDs={1: "r", 5: 2})
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(writeEnd)
+    run(proto.ended)
+    os.set_blocking(readEnd, False)
+    assert os.read(readEnd, 100) == b"via-five\n"
+    os.close(readEnd)

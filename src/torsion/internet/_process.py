@@ -501,7 +501,7 @@ class Process:
 # --- spawning ----------------------------------------------------------------------------------
 
 
-def _dupMapper(mapping: dict[int, int], closeStd: Sequence[int], ctty: bool) -> Any:
+def _dupMapper(mapping: dict[int, int], ctty: bool) -> Any:
     """Build the preexec function that places parent descriptors at child numbers.
 
     Every source is first duplicated above all targets, so a target that is also another
@@ -521,8 +521,6 @@ def _dupMapper(mapping: dict[int, int], closeStd: Sequence[int], ctty: bool) -> 
         for target, temp in staged.items():
             os.dup2(temp, target)
             os.close(temp)
-        for fd in closeStd:
-            os.close(fd)
 
     return preexec
 
@@ -560,7 +558,7 @@ def spawnProcess(
                 master, slave = pty.openpty()
                 closeAfter.append(slave)
             popenKw.update(stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                           preexec_fn=_dupMapper({}, (), ctty=True))
+                           preexec_fn=_dupMapper({}, ctty=True))
             process._isPTY = True
             process._ptyFD = master
             if not isinstance(usePTY, tuple):
@@ -586,7 +584,13 @@ def spawnProcess(
             for number in (0, 1, 2):
                 popenKw[std[number]] = childEnds.pop(number, subprocess.DEVNULL)
             if childEnds:
-                popenKw.update(preexec_fn=_dupMapper(dict(childEnds), (), ctty=False),
+                # By the time the mapper runs, the child's 0-2 are already replaced: a
+                # parent standard descriptor going to a higher number is duplicated first.
+                for childFD, source in list(childEnds.items()):
+                    if source <= 2:
+                        childEnds[childFD] = os.dup(source)
+                        closeAfter.append(childEnds[childFD])
+                popenKw.update(preexec_fn=_dupMapper(dict(childEnds), ctty=False),
                                close_fds=False)
         popen = subprocess.Popen(
             argv,
