@@ -355,14 +355,14 @@ def test_stdinProducerIsPausedAndResumed(reactor: Reactor, run: Any) -> None:
 def test_childFDsMapsParentStandardDescriptorHigher(reactor: Reactor, run: Any) -> None:
     """A parent descriptor 0-2 can be given to the child at a higher number."""
     readEnd, writeEnd = os.pipe()
-    saved = os.dup(2)
+    saved = os.dup(0)
     try:
-        os.dup2(writeEnd, 2)  # the parent's stderr is now our pipe, for this spawn only
+        os.dup2(writeEnd, 0)  # the parent's descriptor 0 is our pipe, for this spawn only
         proto = Recorder()
         reactor.spawnProcess(proto, SH, [SH, "-c", "echo via-five >&5"],
-                             childFDs={1: "r", 5: 2})
+                             childFDs={1: "r", 5: 0})
     finally:
-        os.dup2(saved, 2)
+        os.dup2(saved, 0)
         os.close(saved)
         os.close(writeEnd)
     run(proto.ended)
