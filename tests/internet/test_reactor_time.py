@@ -48,10 +48,11 @@ def test_callLaterReturnsActiveDelayedCall(reactor: Reactor) -> None:
     assert before + 5 <= call.getTime() <= reactor.seconds() + 5
 
 
-def test_negativeDelayIsRejected(reactor: Reactor) -> None:
-    """A negative delay is a ValueError, not a silent immediate call."""
+@pytest.mark.parametrize("delay", [-1, float("nan")])
+def test_invalidDelayIsRejected(reactor: Reactor, delay: float) -> None:
+    """A negative or NaN delay is a ValueError, not a silent immediate call."""
     with pytest.raises(ValueError):
-        reactor.callLater(-1, lambda: None)
+        reactor.callLater(delay, lambda: None)
 
 
 def test_cancelledCallDoesNotRun(reactor: Reactor, run: Any) -> None:

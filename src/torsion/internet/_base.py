@@ -656,7 +656,7 @@ class ReactorBase:
 
         An exception it raises is logged and never stops the reactor.
         """
-        if delay < 0:
+        if not delay >= 0:  # also rejects NaN
             raise ValueError(f"callLater delay must be >= 0, not {delay!r}")
         clock = self._clock
         call = DelayedCall(
