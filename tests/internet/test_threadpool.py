@@ -162,3 +162,17 @@ def test_invalidSizesAreRejected() -> None:
         ThreadPool(-1, 3)
     with pytest.raises(ValueError):
         ThreadPool(4, 3)
+
+
+def test_workSeesCallersContextVars(pool: ThreadPool) -> None:
+    """Work runs in a copy of the caller's contextvars, as asyncio.to_thread does."""
+    import contextvars
+
+    requestID: contextvars.ContextVar[str] = contextvars.ContextVar("requestID")
+    requestID.set("req-42")
+    seen: list[str] = []
+    done = threading.Event()
+    pool.start()
+    pool.callInThread(lambda: (seen.append(requestID.get("unset")), done.set()))
+    assert done.wait(WAIT)
+    assert seen == ["req-42"]

@@ -13,6 +13,7 @@ the reactor stops its own pool during shutdown, as Twisted's does.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable
@@ -36,7 +37,9 @@ class _WorkerStop:
 WorkerStop = _STOP = _WorkerStop()
 
 _OnResult = Callable[[bool, Any], object]
-_Work = tuple[_OnResult | None, Callable[..., object], tuple[Any, ...], dict[str, Any]]
+_Work = tuple[
+    contextvars.Context, _OnResult | None, Callable[..., object], tuple[Any, ...], dict[str, Any]
+]
 
 
 class ThreadPool:
@@ -148,14 +151,15 @@ class ThreadPool:
     ) -> None:
         """Run ``func`` in a worker, then ``onResult(True, result)`` or ``(False, Failure)``.
 
-        ``onResult`` runs in the worker thread too; after stop() new work is dropped,
-        as in Twisted.
+        ``func`` runs in a copy of the caller's contextvars context (as with
+        ``asyncio.to_thread``); ``onResult`` runs in the worker thread too.  After stop()
+        new work is dropped, as in Twisted.
         """
         if self.joined:
             return
         with self._lock:
             self._pending += 1
-            self._queue.put((onResult, func, args, kwargs))
+            self._queue.put((contextvars.copy_context(), onResult, func, args, kwargs))
             if self.started and self._idle < self._pending:
                 self._spawnNeeded()
 
@@ -205,10 +209,10 @@ class ThreadPool:
 
     @staticmethod
     def _runOne(item: _Work) -> None:
-        onResult, func, args, kwargs = item
+        context, onResult, func, args, kwargs = item
         outcome: object
         try:
-            result = func(*args, **kwargs)
+            result = context.run(func, *args, **kwargs)
         except BaseException:
             if onResult is None:
                 _log.failure("Unhandled error in thread pool call {func}", func=func)
