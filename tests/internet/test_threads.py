@@ -231,3 +231,22 @@ def test_callFromManyThreadsKeepsEachThreadsOrder(reactor: Reactor, run: Any) ->
     for w in workers:
         w.join()
     assert all(calls == list(range(perThread)) for calls in seen.values())
+
+
+def test_workerCanCallIntoReactorDuringShutdown(reactor: Reactor) -> None:
+    """A worker still running at shutdown may use blockingCallFromThread: no deadlock."""
+    inReactor: list[str] = []
+    started = threading.Event()
+
+    def job() -> None:
+        started.set()
+        inReactor.append(threads.blockingCallFromThread(reactor, lambda: "served"))
+
+    def begin() -> None:
+        reactor.callInThread(job)
+        assert started.wait(10)
+        reactor.stop()  # the job's call into the reactor is still to come
+
+    reactor.callWhenRunning(begin)
+    reactor.run(installSignalHandlers=False)
+    assert inReactor == ["served"]

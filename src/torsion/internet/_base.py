@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec
@@ -726,7 +727,13 @@ class ReactorBase:
             )
         return pool
 
-    def _stopThreadPool(self) -> None:
+    def _stopThreadPool(self) -> asyncio.Future[None] | None:
+        """Stop the pool at "during shutdown", joining its threads off the reactor thread.
+
+        Shutdown waits for the returned future, and meanwhile the loop keeps running, so
+        a worker finishing its job with callFromThread or blockingCallFromThread is still
+        served (Twisted joins in the reactor thread and would deadlock there).
+        """
         for triggerID in (self._threadpoolStartupID, self._threadpoolShutdownID):
             if triggerID is not None:
                 try:
@@ -735,8 +742,20 @@ class ReactorBase:
                     pass
         self._threadpoolStartupID = self._threadpoolShutdownID = None
         pool, self.threadpool = self.threadpool, None
-        if pool is not None:
-            pool.stop()
+        if pool is None:
+            return None
+        loop = self._loop
+        joined: asyncio.Future[None] = loop.create_future()
+
+        def stopAndJoin() -> None:
+            try:
+                pool.stop()
+            finally:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(_setIfPending, joined)
+
+        threading.Thread(target=stopAndJoin, name="torsion-threadpool-stop", daemon=True).start()
+        return joined
 
     def callInThread(
         self, callable: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs
