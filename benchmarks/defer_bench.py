@@ -1,8 +1,10 @@
 """Deferred micro-benchmarks: torsion against Twisted, measured in the same run.
 
-Runs ../shared/bench/defer_bench.py (the shared case definitions) once for Twisted in the
-peer environment (/tmp/peers, a subprocess: torsion never imports Twisted) and once for
-torsion, alternating ROUNDS times, and prints the best ops/s of each and their ratio.
+Runs ../shared/bench/defer_bench.py (the shared case definitions: chain, errchain,
+inlineCallbacks, coroutine, gatherResults) once for Twisted in the peer environment
+(/tmp/peers, a subprocess: torsion never imports Twisted) and once for torsion, alternating
+ROUNDS times.  Prints the best ops/s of each, the ratio of the bests, and the range of the
+per-round ratios (machines here are shared and noisy: a single round proves little).
 
 usage: python benchmarks/defer_bench.py [--rounds N] [--peer-python PATH]
 """
@@ -30,19 +32,26 @@ def measure(python: str, package: str) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--peer-python", default="/tmp/peers/bin/python")
     opts = parser.parse_args()
     best: dict[str, dict[str, float]] = {"twisted": {}, "torsion": {}}
+    ratios: dict[str, list[float]] = {}
     for _ in range(opts.rounds):
-        for package, python in (("twisted", opts.peer_python), ("torsion", sys.executable)):
-            for name, value in measure(python, package).items():
-                best[package][name] = max(best[package].get(name, 0.0), value)
-    print(f"{'case':<18}{'twisted ops/s':>16}{'torsion ops/s':>16}{'ratio':>8}")
-    for name, peer in best["twisted"].items():
-        mine = best["torsion"].get(name, 0.0)
-        print(f"{name:<18}{peer:>16,.0f}{mine:>16,.0f}{mine / peer:>7.2f}x")
+        peer = measure(opts.peer_python, "twisted")
+        mine = measure(sys.executable, "torsion")
+        for name, value in peer.items():
+            best["twisted"][name] = max(best["twisted"].get(name, 0.0), value)
+            best["torsion"][name] = max(best["torsion"].get(name, 0.0), mine[name])
+            ratios.setdefault(name, []).append(mine[name] / value)
+    print(f"{'case':<18}{'twisted ops/s':>15}{'torsion ops/s':>15}{'ratio':>8}"
+          f"{'per-round range':>20}")
+    for name, peerBest in best["twisted"].items():
+        mineBest = best["torsion"][name]
+        low, high = min(ratios[name]), max(ratios[name])
+        print(f"{name:<18}{peerBest:>15,.0f}{mineBest:>15,.0f}{mineBest / peerBest:>7.2f}x"
+              f"{low:>12.2f}x..{high:.2f}x")
 
 
 if __name__ == "__main__":
