@@ -24,7 +24,9 @@ runs (``asyncioreactor.install(loop)``) never stops that loop.
 
 Time: ``seconds()`` is the loop's monotonic clock (``loop.time()``), not the wall clock
 Twisted uses, so delayed calls are immune to clock changes; compare ``seconds()`` values
-only with each other.  A DelayedCall is one loop timer.  ``reset``/``delay`` to a later
+only with each other (on uvloop it has millisecond resolution and is cached per loop
+iteration, as libuv's clock is).  A DelayedCall is one loop callback: ``call_soon`` for a
+zero delay, ``call_later`` otherwise.  ``reset``/``delay`` to a later
 time do not touch the timer: when it fires early the call re-arms itself for its new
 time, so a timeout reset on every received chunk costs two attribute stores.
 """
