@@ -76,6 +76,13 @@ def closeReactor(r: Reactor) -> None:
     # Let the loop deliver connection_lost callbacks and finish closing sockets.
     for _ in range(3):
         loop.run_until_complete(asyncio.sleep(0))
+    # Tasks left pending would be reported ("Task was destroyed but it is pending!") when
+    # garbage collected, in the middle of some later test: cancel and finish them here.
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
     loop.run_until_complete(loop.shutdown_asyncgens())
     shutdownExecutor = getattr(loop, "shutdown_default_executor", None)
     if shutdownExecutor is not None:

@@ -93,3 +93,20 @@ def test_teardownClosesLeftovers(engine: str) -> None:
     assert call.cancelled
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", number), timeout=5).close()
+
+
+def test_teardownCancelsPendingTasks(engine: str) -> None:
+    """Closing a fixture reactor cancels asyncio tasks left pending on its loop."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "torsion_tests_conftest2", Path(__file__).resolve().parents[1] / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+
+    r = Reactor(engine=engine)
+    task = r._loop.create_task(asyncio.sleep(3600))
+    conftest.closeReactor(r)
+    assert task.cancelled()
