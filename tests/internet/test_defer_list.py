@@ -15,6 +15,7 @@ from torsion.internet.defer import (
     race,
     succeed,
 )
+from torsion.logger import globalLogPublisher
 from torsion.python.failure import Failure
 
 
@@ -205,3 +206,39 @@ def test_cancelOuterWaitingOnDeferredListCancelsInputs() -> None:
     outer.cancel()
     assert cancelled == [a]
     assert out[0][0][0] is False
+
+
+def test_cancelledDeferredListWaitsForInputsThatIgnoreCancel() -> None:
+    """A DeferredList whose input ignores cancel() keeps waiting for it, as in Twisted."""
+
+    class Stubborn(Deferred[int]):
+        def cancel(self) -> None:
+            pass
+
+    stubborn = Stubborn()
+    dl = DeferredList([stubborn])
+    out = _results(dl)
+    dl.cancel()
+    assert out == []
+    stubborn.callback(1)
+    assert out == [[(True, 1)]]
+
+
+def test_cancellerErrorIsLoggedAndOthersStillCancelled() -> None:
+    """A canceller that raises is logged; the other inputs are still cancelled."""
+    cancelled: list[Deferred[Any]] = []
+    events: list[dict[str, Any]] = []
+
+    def broken(d: Deferred[Any]) -> None:
+        raise RuntimeError("canceller broke")
+
+    a: Deferred[int] = Deferred(broken)
+    b: Deferred[int] = Deferred(cancelled.append)
+    dl = DeferredList([a, b], consumeErrors=True)
+    globalLogPublisher.addObserver(events.append)
+    try:
+        dl.cancel()
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    assert cancelled == [b]
+    assert [e["log_failure"].type for e in events if "log_failure" in e] == [RuntimeError]

@@ -60,7 +60,7 @@ def _cancelAll(deferreds: Iterable[Deferred[Any]]) -> None:
         try:
             d.cancel()
         except BaseException:
-            _logUnhandled(Failure(), message="Error while cancelling a Deferred:")
+            _logUnhandled(Failure(), message="Exception raised from user supplied canceller")
 
 
 class DeferredList(Deferred[Any]):
@@ -106,13 +106,9 @@ class DeferredList(Deferred[Any]):
         return result
 
     def cancel(self) -> None:
-        """Cancel every input Deferred that has no result yet (and so this one)."""
+        """Cancel every input Deferred (this one then fires as the inputs report back)."""
         if not self.called:
             _cancelAll(self._deferredList)
-            if not self.called:
-                Deferred.cancel(self)
-        else:
-            Deferred.cancel(self)
 
 
 class _Gathered(Deferred[list[Any]]):
@@ -139,13 +135,9 @@ class _Gathered(Deferred[list[Any]]):
         return None if self._consumeErrors else failure
 
     def cancel(self) -> None:
-        """Cancel every input Deferred that has no result yet (and so this one)."""
+        """Cancel every input Deferred (this one then fires as the inputs report back)."""
         if not self.called:
             _cancelAll(self._deferredList)
-            if not self.called:
-                Deferred.cancel(self)
-        else:
-            Deferred.cancel(self)
 
 
 def gatherResults(deferredList: Iterable[Deferred[_T]],
