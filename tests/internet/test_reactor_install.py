@@ -89,14 +89,17 @@ def test_secondInstallRaises() -> None:
     assert result.stdout.split() == ["refused", "refused"]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
-def test_signalStopsReactorCleanly(signame: str) -> None:
+def test_signalStopsReactorCleanly(signame: str, engine: str) -> None:
     """SIGTERM/SIGINT fire shutdown, log Twisted's lines, and let run() return."""
     child = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent("""
+        [sys.executable, "-c", textwrap.dedent(f"""
             import sys
             from torsion.logger import globalLogBeginner, textFileLogObserver
             globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
+            from torsion.internet import default
+            default.install({engine!r})
             from torsion.internet import reactor
             reactor.addSystemEventTrigger("after", "shutdown", print, "shutdown fired")
             reactor.callWhenRunning(print, "ready", flush=True)
