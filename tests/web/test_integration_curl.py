@@ -208,3 +208,29 @@ def test_clientDisconnectFailsNotifyFinish(reactor: Any, run: Any) -> None:
     run(arrived, timeout=10)
     sock.close()
     assert run(outcome, timeout=10).startswith("failed: Connection")
+
+
+def test_slowReaderPausesFileProducer(reactor: Any, run: Any, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that stops reading makes the transport pause the file producer."""
+
+    from torsion.internet.defer import Deferred
+
+    paused: Deferred[None] = Deferred()
+    original = static._StaticProducer.pauseProducing
+
+    def spy(self: Any) -> None:
+        if not paused.called:
+            paused.callback(None)
+        original(self)
+
+    monkeypatch.setattr(static._StaticProducer, "pauseProducing", spy)
+    (tmp_path / "huge.bin").write_bytes(b"\0" * (16 * 1024 * 1024))
+    port = listen(reactor, tmp_path)
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.sendall(b"GET /files/huge.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+    try:
+        run(paused, timeout=20)  # fails the test if the producer is never paused
+    finally:
+        sock.close()
