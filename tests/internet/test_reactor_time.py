@@ -171,3 +171,22 @@ def test_plainDelayedCallUsesItsCallbacks() -> None:
     call.cancel()
     assert resets == [102.0, 103.0]
     assert cancelled == [call]
+
+
+def test_cancelReleasesTheCallable(reactor: Reactor) -> None:
+    """A cancelled call drops its function and arguments, as in Twisted."""
+    import gc
+    import weakref
+
+    class Target:
+        def method(self) -> None:
+            pass
+
+    target = Target()
+    ref = weakref.ref(target)
+    call = reactor.callLater(10, target.method)
+    call.cancel()
+    del target
+    gc.collect()
+    assert ref() is None
+    assert "cancelled=1" in repr(call)

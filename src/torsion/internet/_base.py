@@ -155,6 +155,9 @@ class DelayedCall:
             self._handle = None
         self.canceller(self)
         self.cancelled = 1
+        # As Twisted does: drop the references (often a bound method of a protocol that
+        # still holds this call), so a cancelled timeout does not keep a cycle alive.
+        del self.func, self.args, self.kw
 
     def reset(self, secondsFromNow: float) -> None:
         """Reschedule the call for ``secondsFromNow`` seconds from now."""
@@ -188,17 +191,20 @@ class DelayedCall:
         return self.time < other.time
 
     def __repr__(self) -> str:
-        func = getattr(self.func, "__qualname__", None) or repr(self.func)
-        parts = [repr(a) for a in self.args]
-        parts.extend(f"{k}={v!r}" for k, v in self.kw.items())
-        return "<DelayedCall 0x%x [%ss] called=%s cancelled=%s %s(%s)>" % (
+        text = "<DelayedCall 0x%x [%ss] called=%s cancelled=%s" % (
             id(self),
             self.time - self.seconds(),
             self.called,
             self.cancelled,
-            func,
-            ", ".join(parts),
         )
+        try:
+            target, args, kw = self.func, self.args, self.kw
+        except AttributeError:  # cancelled: the call was forgotten
+            return text + ">"
+        func = getattr(target, "__qualname__", None) or repr(target)
+        parts = [repr(a) for a in args]
+        parts.extend(f"{k}={v!r}" for k, v in kw.items())
+        return f"{text} {func}({', '.join(parts)})>"
 
 
 def _monotonic() -> float:
