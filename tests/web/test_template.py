@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from typing import Any
@@ -327,13 +328,13 @@ def test_chromiumLoadsTemplatePage(reactor: Any, run: Any) -> None:
     if chromium is None:
         pytest.skip("chromium is not installed (CI installs it)")
     url = _serve(reactor, ListElement(reactor))
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
              "--dump-dom", url],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         done: Deferred[None] = Deferred()
 
@@ -347,9 +348,11 @@ def test_chromiumLoadsTemplatePage(reactor: Any, run: Any) -> None:
         try:
             run(done, timeout=60)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the browser's helper processes too
+            except ProcessLookupError:
+                pass
+            proc.wait()
         dom = proc.stdout.read() if proc.stdout is not None else b""
         if proc.stdout is not None:
             proc.stdout.close()

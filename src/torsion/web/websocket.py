@@ -8,10 +8,9 @@ frame is answered and the TCP connection closed, after which ``onClose(wasClean,
 reason)`` runs exactly once.
 
 - Server side: `WebSocketResource(factory)` is a torsion.web resource. Its render checks
-  the upgrade request (RFC 6455 §4.2.1), writes the 101 answer itself and takes the
-  connection away from the HTTP channel (the transport's protocol becomes the
-  WebSocket protocol; the channel is told its connection is gone), then returns
-  NOT_DONE_YET.
+  the upgrade request (RFC 6455 §4.2.1), sets the handshake headers and hands the
+  connection to the WebSocket protocol with ``Request.switchProtocol`` (101 Switching
+  Protocols), then returns NOT_DONE_YET.
 - Client side: ``connectWebSocket(reactor, url)`` connects (TLS for wss: with host name
   verification), runs the opening handshake with wsproto and fires with the protocol
   once it is open.
@@ -293,10 +292,9 @@ class WebSocketServerProtocol(WebSocketProtocol):
 
     request: Any = None
 
-    def _startServer(self, transport: Any, request: Any) -> None:
-        self.request = request
+    def connectionMade(self) -> None:
+        """The handshake has been answered: frames flow from now on."""
         self._ws = Connection(ConnectionType.SERVER)
-        self.makeConnection(transport)
         self._opened()
 
 
@@ -356,13 +354,9 @@ class WebSocketResource(resource.Resource):
                 raise ValueError(key)
         except (ValueError, binascii.Error):
             return self._refuse(request, 400, b"Bad Sec-WebSocket-Key\n")
-        channel = request.channel
-        transport = channel.transport if channel is not None else None
-        if transport is None:
-            return self._refuse(request, 500, b"No connection to upgrade\n")
         protocol: Any
         if isinstance(self._factory, Factory):
-            protocol = self._factory.buildProtocol(transport.getPeer())
+            protocol = self._factory.buildProtocol(request.getClientAddress())
         else:
             # Twisted's interface: buildProtocol(request) gives a WebSocketProtocol of
             # Twisted's shape (negotiationStarted, textMessageReceived, ...).
@@ -375,30 +369,19 @@ class WebSocketResource(resource.Resource):
             protocol._reactor = getattr(self._factory, "reactor", None) or getattr(
                 getattr(request, "site", None), "_reactor", None
             )
-        lines = [
-            b"HTTP/1.1 101 Switching Protocols\r\n",
-            b"Upgrade: websocket\r\n",
-            b"Connection: Upgrade\r\n",
-            b"Sec-WebSocket-Accept: " + generate_accept_token(key) + b"\r\n",
-        ]
+        request.setHeader(b"upgrade", b"websocket")
+        request.setHeader(b"connection", b"Upgrade")
+        request.setHeader(b"sec-websocket-accept", generate_accept_token(key))
         offered = [t.decode("ascii", "replace") for t in _tokens(
             b",".join(request.requestHeaders.getRawHeaders(b"sec-websocket-protocol", [])))]
         for name in getattr(self._factory, "subprotocols", []):
             if name.lower() in offered:
-                lines.append(b"Sec-WebSocket-Protocol: " + name.encode("ascii") + b"\r\n")
+                request.setHeader(b"sec-websocket-protocol", name.encode("ascii"))
                 protocol.subprotocol = name
                 break
-        lines.append(b"\r\n")
-        transport.write(b"".join(lines))
-        # Take the connection from the HTTP channel: further bytes go to the WebSocket.
-        setProtocol = getattr(transport, "_setProtocol", None)
-        if setProtocol is not None:
-            setProtocol(protocol)
-        else:
-            transport.protocol = protocol
-        channel.connectionLost(Failure(ConnectionDone("upgraded to WebSocket")))
-        channel.transport = None
-        protocol._startServer(transport, request)
+        protocol.request = request
+        # 101, then every later byte (and any sent early) goes to the WebSocket protocol.
+        request.switchProtocol(protocol)
         return NOT_DONE_YET
 
 
