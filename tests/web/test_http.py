@@ -500,3 +500,16 @@ def test_dateRoundTrip() -> None:
     assert stringToDatetime(b"Sunday, 06-Nov-94 08:49:37 GMT") == 784111777
     with pytest.raises(ValueError):
         stringToDatetime(b"yesterday")
+
+
+def test_finishTwiceWarns(connectSite: Any) -> None:
+    """A second finish() warns (as Twisted does) and writes nothing more."""
+    tree = Tree()
+    conn = connectSite(tree)
+    conn.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+    request = tree.later.pending[0]
+    request.finish()
+    conn.take()
+    with pytest.warns(UserWarning, match="finish called twice"):
+        request.finish()
+    assert conn.take() == b""

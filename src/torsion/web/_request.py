@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import warnings
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -591,12 +592,17 @@ class Request:
             self._buffer.append(data)
 
     def finish(self) -> None:
-        """End the response; the connection moves on to the next request."""
+        """End the response; the connection moves on to the next request.
+
+        After the client went away this does nothing (Twisted raises RuntimeError; use
+        notifyFinish to learn about it). A second call warns and does nothing, as in
+        Twisted.
+        """
         if self._disconnected:
             return
         if self.finished:
-            raise RuntimeError("Request.finish called on a request after its connection was "
-                               "lost or finish was already called.")
+            warnings.warn("Warning! request.finish called twice.", stacklevel=2)
+            return
         if not self.startedWriting:
             self.write(b"")
         if self.chunked:
