@@ -236,3 +236,9 @@ def test_contentTypesIncludeAdditions() -> None:
     """The type map has the standard types and torsion's additions."""
     types = static.loadMimeTypes()
     assert types[".html"] == "text/html" and types[".wasm"] == "application/wasm"
+
+
+def test_overlappingRangesServeWholeFile(connectSite: Any, parse: Any, root: Path) -> None:
+    """Ranges adding up to more than the file are ignored: 200 with the file once."""
+    r = get(connectSite, parse, root, b"/hello.txt", b"Range: bytes=0-,0-,0-\r\n")
+    assert (r.code, r.body) == (200, b"0123456789")

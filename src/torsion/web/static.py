@@ -277,8 +277,10 @@ def _parseRanges(value: bytes, size: int) -> list[tuple[int, int]] | None:
         if start >= size:
             continue
         ranges.append((start, min(end, size - 1)))
-    if len(ranges) > 64:
-        return None  # too many ranges is a denial-of-service smell: serve the whole file
+    if len(ranges) > 64 or sum(end - start + 1 for start, end in ranges) > size:
+        # RFC 9110 §14.2: many or overlapping ranges can multiply the response; a server
+        # may ignore such a Range and send the whole representation instead.
+        return None
     return ranges
 
 
