@@ -25,6 +25,7 @@ Errors::
     Exception
      ├─ ResponseDone                 the body was delivered completely (a connectionLost reason)
      ├─ PotentialDataLoss            a close-delimited body ended: it may be truncated
+ │                               (torsion.web.http's, as in Twisted)
      ├─ RequestNotSent               the connection was busy or closed; nothing was written
      ├─ ExcessWrite                  an IBodyProducer wrote after it was finished
      ├─ WrongBodyLength              an IBodyProducer wrote more or less than its length
@@ -51,6 +52,7 @@ from torsion.internet.error import ConnectionDone
 from torsion.internet.protocol import Protocol
 from torsion.logger import Logger
 from torsion.python.failure import Failure
+from torsion.web.http import PotentialDataLoss
 from torsion.web.http_headers import Headers
 from torsion.web.iweb import UNKNOWN_LENGTH
 
@@ -86,14 +88,6 @@ MAX_HEADER_COUNT = 200
 
 class ResponseDone(Exception):
     """The response body was delivered completely (the normal connectionLost reason)."""
-
-
-class PotentialDataLoss(Exception):
-    """The body was delimited by the connection closing, so it may be truncated.
-
-    Why: RFC 9112 §6.3 item 8: without Content-Length or chunked framing a close ends the
-    body, and a dropped connection looks exactly the same.
-    """
 
 
 class RequestNotSent(Exception):
