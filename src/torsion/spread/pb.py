@@ -141,21 +141,25 @@ portno = 8787
 _FAILURE_TAG = b"twisted.spread.pb.CopyableFailure"
 """The type tag of copied failures; Twisted's name, so the two interoperate."""
 
-_OUR_ERRORS = "torsion.spread.error."
-_TWISTED_ERRORS = "twisted.spread.pb."
-
-
 def _withAliases(names: list[str]) -> list[str]:
-    """Add Twisted's name for each of our PB error classes (and ours for Twisted's).
+    """Add Twisted's dotted name for each torsion class name (and ours for Twisted's).
 
-    So that `check(pb.Error)` matches across the two implementations.
+    torsion mirrors Twisted's module layout (torsion.cred.error.UnauthorizedLogin is
+    twisted.cred.error.UnauthorizedLogin; PB errors live in torsion.spread.error rather
+    than twisted.spread.pb), so `check(UnauthorizedLogin)` matches a failure copied from
+    either implementation.
     """
     result = list(names)
     for name in names:
-        if name.startswith(_OUR_ERRORS):
-            result.append(_TWISTED_ERRORS + name[len(_OUR_ERRORS):])
-        elif name.startswith(_TWISTED_ERRORS):
-            result.append(_OUR_ERRORS + name[len(_TWISTED_ERRORS):])
+        if name.startswith("torsion.spread.error."):
+            result.append("twisted.spread.pb." + name[len("torsion.spread.error."):])
+        elif name.startswith("torsion."):
+            result.append("twisted." + name[len("torsion."):])
+        elif name.startswith("twisted.spread.pb."):
+            result.append("torsion.spread.error." + name[len("twisted.spread.pb."):])
+            result.append("torsion.spread.pb." + name[len("twisted.spread.pb."):])
+        elif name.startswith("twisted."):
+            result.append("torsion." + name[len("twisted."):])
     return result
 
 
