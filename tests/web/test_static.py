@@ -242,3 +242,12 @@ def test_overlappingRangesServeWholeFile(connectSite: Any, parse: Any, root: Pat
     """Ranges adding up to more than the file are ignored: 200 with the file once."""
     r = get(connectSite, parse, root, b"/hello.txt", b"Range: bytes=0-,0-,0-\r\n")
     assert (r.code, r.body) == (200, b"0123456789")
+
+
+def test_nonUtf8NameListedAndServed(connectSite: Any, parse: Any, root: Path) -> None:
+    """A file whose name is not UTF-8 is listed (with a quoted link) and can be fetched."""
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.txt"), "wb") as f:
+        f.write(b"latin")
+    listing = get(connectSite, parse, root, b"/")
+    assert listing.code == 200 and b'href="caf%E9.txt"' in listing.body
+    assert get(connectSite, parse, root, b"/caf%E9.txt").body == b"latin"

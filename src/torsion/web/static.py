@@ -193,8 +193,11 @@ h1 { padding: 0.1em; background-color: #777; color: white; border-bottom: thin w
         files = []
         dirs = []
         for path in directory:
-            url = quote(path, safe="")
-            escapedPath = html.escape(path)
+            # Names that are not UTF-8 come back from listdir with surrogate escapes:
+            # link to their raw bytes, show them with replacement characters.
+            raw = path.encode("utf-8", "surrogateescape")
+            url = quote(raw, safe="")
+            escapedPath = html.escape(raw.decode("utf-8", "replace"))
             childPath = os.path.join(self.path, path)
             if os.path.isdir(childPath):
                 dirs.append({"text": escapedPath + "/", "href": url + "/", "size": "",
@@ -499,10 +502,7 @@ class File(resource.Resource):
             return self.directoryListing()
         if isDangerous(path):
             return dangerousPathError
-        try:
-            name = path.decode("utf-8")
-        except UnicodeDecodeError:
-            return self.childNotFound
+        name = os.fsdecode(path)  # surrogate escapes keep non-UTF-8 names reachable
         candidate = os.path.join(self.path, name)
         if not os.path.exists(candidate):
             for ext in self.ignoredExts:
