@@ -372,3 +372,31 @@ def test_invalidMethodRejected() -> None:
     """A method with whitespace cannot be sent (it would split the request line)."""
     with pytest.raises(ValueError):
         Request(b"GET /x", b"/", Headers(), None)
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n",
+    b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+], ids=["length-and-chunked", "two-lengths", "negative-length", "obs-fold", "nul", "http2"])
+def test_ambiguousOrInvalidHeadIsRefused(raw: bytes) -> None:
+    """A response head that could be framed two ways, or is invalid, is refused (RFC 9112 §6)."""
+    c = _Connection()
+    d = c.request()
+    c.protocol.dataReceived(raw)
+    assert _failureOf(d).value.reasons[0].check(ParseError)
+    assert c.transport.aborted
+
+
+def test_badChunkSizeFailsBody() -> None:
+    """A chunk-size line that is not hex fails the body with ResponseFailed."""
+    c = _Connection()
+    d = c.request()
+    c.protocol.dataReceived(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    body = _bodyOf(c.responseOf(d))
+    c.protocol.dataReceived(b"zz\r\nabc\r\n")
+    assert body.reason is not None and body.reason.check(ResponseFailed)
+    assert c.transport.aborted

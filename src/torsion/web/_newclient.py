@@ -106,6 +106,7 @@ class ParseError(Exception):
     """The response could not be parsed; `data` is the offending input."""
 
     def __init__(self, reason: str, data: bytes = b"") -> None:
+        data = data[:256]  # enough to see what went wrong; never a whole body
         super().__init__(reason, data)
         self.reason = reason
         self.data = data
