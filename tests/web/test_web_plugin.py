@@ -305,3 +305,26 @@ def test_isSecureOverRealTLS(reactor: Any, run: Any, tmp_path: Path) -> None:
 
     assert run(deferToThreadPool(reactor, reactor.getThreadPool(), fetch),
                timeout=20) == (b"secure", b"plain")
+
+
+@pytest.mark.integration
+def test_commandServesWsgiApplication(tmp_path: Path) -> None:
+    """`torsion web --wsgi module.app` serves a WSGI application."""
+    (tmp_path / "mywsgiapp.py").write_text(
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'wsgi says ' + environ['PATH_INFO'].encode()]\n"
+    )
+    port = freePort()
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "torsion", "web", "--wsgi", "mywsgiapp.app", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+    )
+    try:
+        waitForPort(port, proc)
+        with urllib.request.urlopen("http://127.0.0.1:%d/x/y" % port, timeout=10) as r:
+            assert r.read() == b"wsgi says /x/y"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
