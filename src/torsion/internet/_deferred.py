@@ -572,12 +572,14 @@ class Deferred(Generic[_T]):
                 for item in callbacks:
                     if failed:
                         fn = item[2]
+                        if fn is _passthru:
+                            continue
                         args = item[3]
                     else:
                         fn = item[0]
+                        if fn is _passthru:
+                            continue
                         args = item[1]
-                    if fn is _passthru:
-                        continue
                     if fn is _CONTINUE:
                         # The waiting Deferred takes our result and runs next; we resume
                         # our own remaining callbacks (with None) after it is done.
@@ -636,8 +638,9 @@ class Deferred(Generic[_T]):
                 else:
                     callbacks.clear()
                 current.result = result
-                current._ready = not failed and current.paused == 1
-                current.paused -= 1
+                paused = current.paused - 1
+                current.paused = paused
+                current._ready = not (failed or paused)
             elif not current.paused:
                 current._ready = not failed
             # Record (or clear) an error nobody has handled yet, for logging on GC.
