@@ -415,3 +415,21 @@ def test_getTextUsesCharset(reactor: Any, run: Any) -> None:
         return await response.text()
 
     assert run(go()) == "café"
+
+
+def test_pooledHTTPSRequestMakesNoNewTLSContext(reactor: Any, run: Any) -> None:
+    """A second HTTPS request on a pooled connection does not ask the policy again."""
+    cert = selfSignedPair("localhost")
+    url = listenSite(reactor, Page(), cert.options())
+    asked: list[bytes] = []
+
+    class CountingPolicy(BrowserLikePolicyForHTTPS):
+        def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+            asked.append(hostname)
+            return super().creatorForNetloc(hostname, port)
+
+    agent = Agent(reactor, contextFactory=CountingPolicy(trustRoot=cert),
+                  pool=HTTPConnectionPool(reactor))
+    run(fetch(agent, url))
+    run(fetch(agent, url))
+    assert asked == [b"localhost"]

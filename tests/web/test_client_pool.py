@@ -167,3 +167,22 @@ def test_unsupportedSchemeFails() -> None:
     with pytest.raises(SchemeNotSupported):
         result(w.get(b"ftp://127.0.0.1/"))
     assert w.reactor.tcpClients == []
+
+
+def test_hostnameCachingPolicyReusesCreators() -> None:
+    """HostnameCachingHTTPSPolicy asks the wrapped policy once per host, up to cacheSize."""
+    from torsion.web.client import HostnameCachingHTTPSPolicy
+
+    asked: list[tuple[bytes, int]] = []
+
+    class Policy:
+        def creatorForNetloc(self, hostname: bytes, port: int) -> object:
+            asked.append((hostname, port))
+            return object()
+
+    policy = HostnameCachingHTTPSPolicy(Policy(), cacheSize=1)
+    first = policy.creatorForNetloc(b"a", 443)
+    assert policy.creatorForNetloc(b"a", 443) is first
+    policy.creatorForNetloc(b"b", 443)
+    policy.creatorForNetloc(b"a", 443)
+    assert asked == [(b"a", 443), (b"b", 443), (b"a", 443)]

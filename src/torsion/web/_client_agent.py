@@ -14,6 +14,7 @@ connection before any response arrived (the server closed it while idle, RFC 911
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -42,6 +43,7 @@ __all__ = [
     "BrowserLikePolicyForHTTPS",
     "FileBodyProducer",
     "HTTPConnectionPool",
+    "HostnameCachingHTTPSPolicy",
     "PartialDownloadError",
     "ProxyAgent",
     "SchemeNotSupported",
@@ -151,6 +153,32 @@ class BrowserLikePolicyForHTTPS:
     def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
         """Return the client TLS options for connecting to `hostname`."""
         return optionsForClientTLS(hostname.decode("idna"), trustRoot=self._trustRoot)
+
+
+class HostnameCachingHTTPSPolicy:
+    """Wraps an HTTPS policy and keeps the creators it made for the last `cacheSize` hosts.
+
+    Why: building a verifying TLS context loads the trust store, which costs far more
+    than a request; clients talking to a few hosts make it once per host.
+    """
+
+    def __init__(self, policyforHTTPS: Any, cacheSize: int = 20) -> None:
+        self._policyForHTTPS = policyforHTTPS
+        self._cacheSize = cacheSize
+        self._cache: OrderedDict[tuple[bytes, int], Any] = OrderedDict()
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+        """Return the cached creator for (hostname, port), making it if needed."""
+        key = (hostname, port)
+        creator = self._cache.get(key)
+        if creator is not None:
+            self._cache.move_to_end(key)
+            return creator
+        creator = self._policyForHTTPS.creatorForNetloc(hostname, port)
+        self._cache[key] = creator
+        if len(self._cache) > self._cacheSize:
+            self._cache.popitem(last=False)
+        return creator
 
 
 # -- pool ----------------------------------------------------------------------------------------
@@ -313,6 +341,26 @@ class _StandardEndpointFactory:
         return endpoint
 
 
+class _LazyEndpoint:
+    """Asks the endpoint factory for the real endpoint only when a connection is needed.
+
+    Why: a request served from the pool needs no endpoint, and making one for https
+    builds a TLS context (trust store and all) for nothing.
+    """
+
+    def __init__(self, endpointFactory: Any, uri: URI) -> None:
+        self._endpointFactory = endpointFactory
+        self._uri = uri
+
+    def connect(self, protocolFactory: Any) -> Deferred[Any]:
+        try:
+            endpoint = self._endpointFactory.endpointForURI(self._uri)
+            d: Deferred[Any] = endpoint.connect(protocolFactory)
+        except Exception:
+            return fail()
+        return d
+
+
 class _AgentBase:
     """What Agent and ProxyAgent share: the pool and request construction."""
 
@@ -398,9 +446,9 @@ class Agent(_AgentBase):
         """Send a request for `uri`; fire with the Response once its head arrives."""
         try:
             parsedURI = URI.fromBytes(uri)
-            endpoint = self._endpointFactory.endpointForURI(parsedURI)
         except Exception:
             return fail()
+        endpoint = _LazyEndpoint(self._endpointFactory, parsedURI)
         key = (parsedURI.scheme, parsedURI.host, parsedURI.port)
         return self._requestWithEndpoint(
             key, endpoint, method, parsedURI, headers, bodyProducer, parsedURI.originForm
