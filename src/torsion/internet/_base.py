@@ -29,6 +29,8 @@ iteration, as libuv's clock is).  A DelayedCall is one loop callback: ``call_soo
 zero delay, ``call_later`` otherwise.  ``reset``/``delay`` to a later
 time do not touch the timer: when it fires early the call re-arms itself for its new
 time, so a timeout reset on every received chunk costs two attribute stores.
+``DelayedCall`` itself lives in the core module ``torsion.internet._delayedcall`` (so
+``task.Clock`` needs no reactor code) and is re-exported here.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec
 
 from torsion.internet import error
+from torsion.internet._delayedcall import DelayedCall as DelayedCall  # re-exported
 from torsion.internet._signals import SignalHandling
 from torsion.logger import Logger
 
@@ -88,129 +91,6 @@ def newLoop(engine: str = "auto") -> tuple[str, asyncio.AbstractEventLoop]:
 def engineOf(loop: asyncio.AbstractEventLoop) -> str:
     """Name the engine behind an existing loop: "uvloop" or "asyncio"."""
     return "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio"
-
-
-# --- delayed calls -------------------------------------------------------------------------------
-
-
-class DelayedCall:
-    """A call scheduled with ``callLater``: Twisted's DelayedCall, same constructor.
-
-    ``cancel`` and ``reset`` are callables the scheduler gives so it hears about
-    cancellation and rescheduling; ``seconds`` is the scheduler's clock.  The reactor uses
-    ``_handle`` (the loop timer) and ``_when`` (the time that timer is armed for).
-    """
-
-    __slots__ = (
-        "time",
-        "func",
-        "args",
-        "kw",
-        "resetter",
-        "canceller",
-        "seconds",
-        "cancelled",
-        "called",
-        "_handle",
-        "_when",
-    )
-
-    debug = False
-
-    def __init__(
-        self,
-        time: float,
-        func: Callable[..., object],
-        args: Sequence[object],
-        kw: dict[str, object],
-        cancel: Callable[[DelayedCall], None],
-        reset: Callable[[DelayedCall], None],
-        seconds: Callable[[], float] | None = None,
-    ) -> None:
-        self.time = time
-        self.func = func
-        self.args = args
-        self.kw = kw
-        self.canceller = cancel
-        self.resetter = reset
-        self.seconds: Callable[[], float] = seconds if seconds is not None else _monotonic
-        self.cancelled = 0
-        self.called = 0
-        self._handle: asyncio.Handle | None = None
-        self._when = time
-
-    def getTime(self) -> float:
-        """Return the time, in the scheduler's ``seconds()`` terms, the call will run at."""
-        return self.time
-
-    def cancel(self) -> None:
-        """Unschedule the call; AlreadyCancelled or AlreadyCalled if it is too late."""
-        if self.cancelled:
-            raise error.AlreadyCancelled()
-        if self.called:
-            raise error.AlreadyCalled()
-        handle = self._handle
-        if handle is not None:
-            handle.cancel()
-            self._handle = None
-        self.canceller(self)
-        self.cancelled = 1
-        # As Twisted does: drop the references (often a bound method of a protocol that
-        # still holds this call), so a cancelled timeout does not keep a cycle alive.
-        del self.func, self.args, self.kw
-
-    def reset(self, secondsFromNow: float) -> None:
-        """Reschedule the call for ``secondsFromNow`` seconds from now."""
-        if self.cancelled:
-            raise error.AlreadyCancelled()
-        if self.called:
-            raise error.AlreadyCalled()
-        self.time = time = self.seconds() + secondsFromNow
-        if self._handle is None or time < self._when:
-            self.resetter(self)
-        # else: a loop timer armed earlier re-arms itself for the new time when it fires.
-
-    def delay(self, secondsLater: float) -> None:
-        """Push the call back by ``secondsLater`` seconds (negative brings it forward)."""
-        if self.cancelled:
-            raise error.AlreadyCancelled()
-        if self.called:
-            raise error.AlreadyCalled()
-        self.time += secondsLater
-        if self._handle is None or self.time < self._when:
-            self.resetter(self)
-
-    def active(self) -> bool:
-        """Return True until the call has run or been cancelled."""
-        return not (self.cancelled or self.called)
-
-    def __le__(self, other: DelayedCall) -> bool:
-        return self.time <= other.time
-
-    def __lt__(self, other: DelayedCall) -> bool:
-        return self.time < other.time
-
-    def __repr__(self) -> str:
-        text = "<DelayedCall 0x%x [%ss] called=%s cancelled=%s" % (
-            id(self),
-            self.time - self.seconds(),
-            self.called,
-            self.cancelled,
-        )
-        try:
-            target, args, kw = self.func, self.args, self.kw
-        except AttributeError:  # cancelled: the call was forgotten
-            return text + ">"
-        func = getattr(target, "__qualname__", None) or repr(target)
-        parts = [repr(a) for a in args]
-        parts.extend(f"{k}={v!r}" for k, v in kw.items())
-        return f"{text} {func}({', '.join(parts)})>"
-
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
 
 
 # --- system events -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 
-from torsion.internet._base import DelayedCall
+from torsion.internet._delayedcall import DelayedCall
 from torsion.internet.defer import Deferred, ensureDeferred, fail, succeed
 from torsion.python.failure import Failure
 
