@@ -358,3 +358,51 @@ def test_chromiumLoadsTemplatePage(reactor: Any, run: Any) -> None:
             proc.stdout.close()
     assert b"<title>Items</title>" in dom
     assert b'<ul id="items"><li>alpha</li><li>&lt;beta&gt;</li><li>gamma</li></ul>' in dom
+
+
+# -- same bytes as Twisted ------------------------------------------------------------------
+
+_COMPAT_PROGRAM = '''
+import sys
+from {pkg}.web.template import Element, XMLString, flattenString, renderer, tags, slot
+NS = 'xmlns:t="http://twistedmatrix.com/ns/twisted.web.template/0.1"'
+class Page(Element):
+    loader = XMLString(
+        '<html xmlns="http://www.w3.org/1999/xhtml" %s><head><title>T &amp; Q</title></head>'
+        '<body t:render="body"><!-- a comment --><p class="c" t:render="para"><t:slot name="text" /></p>'
+        '<a><t:attr name="href">/x?a=<t:slot name="q" /></t:attr>link</a>'
+        '<t:transparent>plain &lt;text&gt;</t:transparent><br /><img src="i.png" />'
+        '<script><![CDATA[if (a < b) {{ run(); }}]]></script>'
+        '<ul t:render="items"><li><t:slot name="item" /></li></ul></body></html>' % NS)
+    @renderer
+    def body(self, request, tag):
+        return tag.fillSlots(q='1&b="2"')
+    @renderer
+    def para(self, request, tag):
+        return tag.fillSlots(text='quote " and <tag> & more')
+    @renderer
+    def items(self, request, tag):
+        for i in ["one", "tw\\u00f6", "<three>"]:
+            yield tag.clone().fillSlots(item=i)
+out = []
+flattenString(None, [Page(), tags.div(tags.span("x", class_="s"), id="d")]).addCallback(out.append)
+sys.stdout.buffer.write(out[0])
+'''
+
+
+def test_outputIsByteForByteTwisteds(tmp_path: Any) -> None:
+    """A template exercising every construct flattens to exactly the bytes Twisted gives."""
+    import sys
+
+    python = os.environ.get("TORSION_TWISTED_PYTHON")
+    if not python:
+        pytest.skip("$TORSION_TWISTED_PYTHON is not set: no Twisted to compare with")
+    outputs = []
+    for pkg, interpreter in (("torsion", sys.executable), ("twisted", python)):
+        script = tmp_path / ("%s_page.py" % (pkg,))
+        script.write_text(_COMPAT_PROGRAM.format(pkg=pkg))
+        done = subprocess.run([interpreter, str(script)], capture_output=True, timeout=60,
+                              check=True)
+        outputs.append(done.stdout)
+    assert b"<li>tw\xc3\xb6</li>" in outputs[0]
+    assert outputs[0] == outputs[1]

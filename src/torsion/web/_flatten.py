@@ -2,10 +2,11 @@
 
 Theory of operation: `_flattenTree` drives a stack of generators, one per element being
 flattened, so the depth of a document costs no Python recursion. Each generator writes
-its element's own markup and yields either a generator for a child (pushed on the stack)
-or a Deferred that fires with one (the drive waits, then goes on). Output is buffered and
-handed to ``write`` in pieces of about `BUFFER_SIZE` bytes, and whenever the drive has to
-wait, so a page that is all static costs a handful of writes.
+its element's own markup (and its text children, in place) and yields either a generator
+for a child (pushed on the stack) or a Deferred that fires with one (the drive waits, then
+goes on). Output is buffered and handed to ``write`` in pieces of roughly `BUFFER_SIZE`
+bytes, and whenever the drive has to wait, so a page that is all static costs a handful
+of writes.
 
 Escaping (HTML/XML, applied to text, never to markup): ``&``, ``<`` and ``>`` in text,
 and also ``"`` in attribute values. Inside an attribute value every byte written (text,
@@ -37,7 +38,10 @@ __all__ = ["BUFFER_SIZE", "CDATA", "CharRef", "Comment", "Tag", "slot", "flatten
            "flattenString", "escapeForContent", "attributeEscapingDoneOutside"]
 
 BUFFER_SIZE = 2**16
-"""How many bytes of output are collected before they are written."""
+"""Roughly how many bytes of output are collected before they are written."""
+
+_FLUSH_PIECES = BUFFER_SIZE // 64
+"""Pieces of output (~64 bytes each on a typical page) collected before a write."""
 
 _VOID_ELEMENTS = frozenset((
     "img", "br", "hr", "base", "meta", "link", "param", "area", "input", "col", "basefont",
@@ -247,21 +251,12 @@ def _flattenElement(
     renderFactory: Any,
     dataEscaper: Callable[[bytes], bytes],
 ) -> _Frame:
-    """Write `root`'s own markup; yield generators (children) and Deferreds (waits)."""
+    """Write `root`'s own markup; yield generators (children) and Deferreds (waits).
 
-    def keepGoing(
-        newRoot: Any,
-        dataEscaper: Callable[[bytes], bytes] = dataEscaper,
-        renderFactory: Any = renderFactory,
-        write: _Write = write,
-    ) -> _Frame:
-        return _flattenElement(request, newRoot, write, slotData, renderFactory, dataEscaper)
-
-    if isinstance(root, str):
-        write(dataEscaper(root.encode("utf-8")))
-    elif isinstance(root, bytes):
-        write(dataEscaper(root))
-    elif isinstance(root, Tag):
+    Text children are written in place rather than given a generator each: most of a
+    page is text, and this is the loop every element goes through.
+    """
+    if isinstance(root, Tag):
         if root.render is not None:
             if renderFactory is None:
                 raise MissingRenderMethod(renderFactory, root.render)
@@ -269,64 +264,86 @@ def _flattenElement(
             clone = root.clone(False)
             clone.render = None
             result = renderMethod(request, clone)
-            yield keepGoing(result)
+            yield _flattenElement(request, result, write, slotData, renderFactory, dataEscaper)
             return
         slotData.append(root.slotData)
         try:
             tagName = root.tagName
-            if not tagName:
-                # A transparent tag: only its children are written.
-                yield keepGoing(root.children)
-                return
-            name = tagName.encode("ascii")
-            write(b"<" + name)
-            for k, v in root.attributes.items():
-                key = k if isinstance(k, bytes) else k.encode("ascii")
-                write(b" " + key + b'="')
-                if isinstance(v, str):
-                    write(_escapeForAttribute(v.encode("utf-8")))
-                elif isinstance(v, bytes):
-                    write(_escapeForAttribute(v))
-                else:
-                    # Everything written for the value, markup included, is escaped.
-                    def attributeWrite(data: bytes, write: _Write = write) -> object:
-                        return write(_escapeForAttribute(data))
+            if tagName:
+                name = tagName.encode("ascii")
+                write(b"<" + name)
+                for k, v in root.attributes.items():
+                    key = k if isinstance(k, bytes) else k.encode("ascii")
+                    if isinstance(v, str):
+                        write(b" " + key + b'="' + _escapeForAttribute(v.encode("utf-8")) + b'"')
+                    elif isinstance(v, bytes):
+                        write(b" " + key + b'="' + _escapeForAttribute(v) + b'"')
+                    else:
+                        # Everything written for the value, markup included, is escaped.
+                        def attributeWrite(data: bytes, write: _Write = write) -> object:
+                            return write(_escapeForAttribute(data))
 
-                    yield keepGoing(
-                        v, dataEscaper=attributeEscapingDoneOutside, write=attributeWrite
-                    )
-                write(b'"')
-            if not root.children and tagName in _VOID_ELEMENTS:
-                write(b" />")
-                return
-            write(b">")
-            yield keepGoing(root.children)
-            write(b"</" + name + b">")
+                        write(b" " + key + b'="')
+                        yield _flattenElement(request, v, attributeWrite, slotData, renderFactory,
+                                              attributeEscapingDoneOutside)
+                        write(b'"')
+                if not root.children and tagName in _VOID_ELEMENTS:
+                    write(b" />")
+                    return
+                write(b">")
+            for child in root.children:
+                kind = type(child)
+                if kind is str:
+                    write(dataEscaper(child.encode("utf-8")))
+                elif kind is bytes:
+                    write(dataEscaper(child))
+                else:
+                    yield _flattenElement(request, child, write, slotData, renderFactory,
+                                          dataEscaper)
+            if tagName:
+                write(b"</" + name + b">")
         finally:
             slotData.pop()
+    elif isinstance(root, str):
+        write(dataEscaper(root.encode("utf-8")))
+    elif isinstance(root, bytes):
+        write(dataEscaper(root))
     elif isinstance(root, (list, tuple, GeneratorType)):
-        for element in root:
-            yield keepGoing(element)
+        for child in root:
+            kind = type(child)
+            if kind is str:
+                write(dataEscaper(child.encode("utf-8")))
+            elif kind is bytes:
+                write(dataEscaper(child))
+            else:
+                yield _flattenElement(request, child, write, slotData, renderFactory, dataEscaper)
     elif isinstance(root, slot):
         value = _slotValue(root.name, slotData, root.default)
-        yield keepGoing(value)
+        if type(value) is str:
+            write(dataEscaper(value.encode("utf-8")))
+        else:
+            yield _flattenElement(request, value, write, slotData, renderFactory, dataEscaper)
     elif isinstance(root, CDATA):
         write(b"<![CDATA[" + _escapedCDATA(_bytes(root.data)) + b"]]>")
     elif isinstance(root, Comment):
         write(b"<!--" + _escapedComment(_bytes(root.data)) + b"-->")
     elif isinstance(root, CharRef):
         write(b"&#%d;" % (root.ordinal,))
-    elif isinstance(root, Deferred):
-        yield root.addCallback(lambda result: (result, keepGoing(result)))
-    elif inspect.iscoroutine(root):
-        d = Deferred.fromCoroutine(root)
-        yield d.addCallback(lambda result: (result, keepGoing(result)))
+    elif isinstance(root, Deferred) or inspect.iscoroutine(root):
+        d = root if isinstance(root, Deferred) else Deferred.fromCoroutine(root)
+
+        def then(result: Any) -> tuple[Any, _Frame]:
+            return result, _flattenElement(request, result, write, slotData, renderFactory,
+                                           dataEscaper)
+
+        yield d.addCallback(then)
     elif hasattr(root, "lookupRenderMethod") and hasattr(root, "render"):
         result = root.render(request)
-        yield keepGoing(result, renderFactory=root)
+        yield _flattenElement(request, result, write, slotData, root, dataEscaper)
     elif hasattr(root, "load") and callable(root.load):
         # A template loader on its own: flatten what it loads (no renderers).
-        yield keepGoing(root.load())
+        yield _flattenElement(request, root.load(), write, slotData, renderFactory,
+                              dataEscaper)
     else:
         raise UnsupportedType(root)
 
@@ -354,36 +371,41 @@ def _rootOf(frame: _Frame) -> Any:
     return code.f_locals.get("root") if code is not None else None
 
 
+def _rootsOf(stack: list[_Frame], tb: Any) -> list[Any]:
+    """The elements being flattened when an error happened, outermost first.
+
+    Suspended generators still have their frames; the one that raised has lost its frame
+    but the traceback holds it.
+    """
+    roots = [_rootOf(frame) for frame in stack]
+    code = _flattenElement.__code__
+    failing = None
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            failing = tb.tb_frame.f_locals.get("root")
+        tb = tb.tb_next
+    if roots and roots[-1] is None and failing is not None:
+        roots[-1] = failing
+    return [r for r in roots if r is not None]
+
+
 def _flattenTree(request: Any, root: Any, write: _Write) -> Deferred[None]:
     """Drive the generators of `root`'s tree; fire when everything has been written."""
     buffer: list[bytes] = []
-    size = [0]
-
-    def bufferedWrite(data: bytes) -> None:
-        buffer.append(data)
-        size[0] += len(data)
-        if size[0] >= BUFFER_SIZE:
-            flush()
 
     def flush() -> None:
         if buffer:
             data = b"".join(buffer)
             buffer.clear()
-            size[0] = 0
             write(data)
 
-    stack: list[_Frame] = [_flattenElement(request, root, bufferedWrite, [], None,
+    stack: list[_Frame] = [_flattenElement(request, root, buffer.append, [], None,
                                            escapeForContent)]
-    roots: list[Any] = [root]
     done: Deferred[None] = Deferred()
     state: dict[str, Any] = {"running": False, "result": None, "ready": False}
 
-    def push(frame: _Frame) -> None:
-        roots.append(_rootOf(frame))
-        stack.append(frame)
-
     def failWith(exc: BaseException, tb: Any) -> None:
-        path = list(roots)
+        path = _rootsOf(stack, tb)
         stack.clear()
         if isinstance(exc, FlattenerError):
             error = exc
@@ -399,6 +421,7 @@ def _flattenTree(request: Any, root: Any, write: _Write) -> Deferred[None]:
 
     def drive() -> None:
         state["running"] = True
+        append = stack.append
         try:
             while stack:
                 if state["ready"]:
@@ -408,24 +431,25 @@ def _flattenTree(request: Any, root: Any, write: _Write) -> Deferred[None]:
                     if isinstance(value, Failure):
                         failWith(value.value, value.getTracebackObject())
                         return
-                    push(value[1])
+                    append(value[1])
                     continue
                 try:
                     element = next(stack[-1])
                 except StopIteration:
                     stack.pop()
-                    roots.pop()
+                    if len(buffer) >= _FLUSH_PIECES:
+                        flush()
                     continue
                 except Exception as e:
                     failWith(e, e.__traceback__)
                     return
-                if isinstance(element, Deferred):
-                    flush()
-                    element.addBoth(resumed)
-                    if not state["ready"]:
-                        return  # resumed() will call drive() when the Deferred fires
+                if type(element) is GeneratorType:
+                    append(element)
                     continue
-                push(element)
+                flush()
+                element.addBoth(resumed)
+                if not state["ready"]:
+                    return  # resumed() will call drive() when the Deferred fires
             try:
                 flush()
             except Exception as e:
