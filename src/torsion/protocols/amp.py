@@ -1,0 +1,1192 @@
+"""AMP, the Asynchronous Messaging Protocol: typed request/response boxes, Twisted-compatible.
+
+Wire format: a *box* is a sequence of key/value pairs, each a 2-byte big-endian length
+and that many bytes (keys 1-255 bytes, values up to 65535), ended by a zero-length
+key. A command box carries `_command` (the command name) and `_ask` (a tag); the
+answer carries `_answer` with that tag and the response values, or `_error`,
+`_error_code` and `_error_description`.
+
+Layers, each replaceable, as in Twisted:
+
+- BinaryBoxProtocol: bytes <-> AmpBox (a dict of bytes to bytes); enforces the
+  length limits (a too-long key closes the connection with TooLong).
+- BoxDispatcher: boxes <-> Deferreds: tags outgoing commands, fires the Deferred when
+  the answer or error comes back, hands incoming commands to a locator.
+- CommandLocator: finds the responder for a command name among methods decorated
+  with `SomeCommand.responder`; arguments are parsed and responses serialised by the
+  Command's schema (`arguments`, `response`, `errors`, `fatalErrors`).
+- AMP: all three in one protocol; `callRemote(Command, **kw)` returns a Deferred of the
+  response dict.
+
+Errors: a responder raising one of the Command's declared `errors` sends its code
+and message; the caller's Deferred fails with the same exception class. Any other
+exception is logged, answered with UNKNOWN and the connection is closed (as Twisted
+does, since the protocol state may be inconsistent); the caller sees
+UnknownRemoteError. An unknown command is answered with UNHANDLED (UnhandledCommand).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import pathlib
+import struct
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from torsion.internet import defer
+from torsion.internet.error import ConnectionClosed, ConnectionLost
+from torsion.internet.protocol import Protocol, connectionDone
+from torsion.logger import Logger
+from torsion.python.failure import Failure
+
+__all__ = [
+    "AMP",
+    "ANSWER",
+    "ASK",
+    "AmpBox",
+    "AmpError",
+    "AmpList",
+    "Argument",
+    "BadLocalReturn",
+    "BinaryBoxProtocol",
+    "Boolean",
+    "Box",
+    "BoxDispatcher",
+    "COMMAND",
+    "Command",
+    "CommandLocator",
+    "DateTime",
+    "Decimal",
+    "ERROR",
+    "ERROR_CODE",
+    "ERROR_DESCRIPTION",
+    "Float",
+    "IncompatibleVersions",
+    "Integer",
+    "InvalidSignature",
+    "ListOf",
+    "MAX_KEY_LENGTH",
+    "MAX_VALUE_LENGTH",
+    "MalformedAmpBox",
+    "NoEmptyBoxes",
+    "OnlyOneTLS",
+    "Path",
+    "PeerVerifyError",
+    "ProtocolSwitched",
+    "QuitBox",
+    "RemoteAmpError",
+    "SimpleStringLocator",
+    "StartTLS",
+    "String",
+    "TooLong",
+    "UNHANDLED_ERROR_CODE",
+    "UNKNOWN_ERROR_CODE",
+    "Unicode",
+    "UnhandledCommand",
+    "UnknownRemoteError",
+    "parseString",
+    "utc",
+]
+
+_log = Logger()
+
+ASK = b"_ask"
+ANSWER = b"_answer"
+COMMAND = b"_command"
+ERROR = b"_error"
+ERROR_CODE = b"_error_code"
+ERROR_DESCRIPTION = b"_error_description"
+UNKNOWN_ERROR_CODE = b"UNKNOWN"
+UNHANDLED_ERROR_CODE = b"UNHANDLED"
+
+MAX_KEY_LENGTH = 0xFF
+MAX_VALUE_LENGTH = 0xFFFF
+
+utc = datetime.UTC
+
+_U16 = struct.Struct("!H")
+
+
+# -- errors ------------------------------------------------------------------------------
+#
+#   Exception
+#    ├─ ProtocolSwitched        no AMP traffic after a protocol switch
+#    └─ AmpError
+#        ├─ TooLong             a key or value exceeds the wire limits
+#        ├─ InvalidSignature    callRemote arguments do not match the Command
+#        ├─ BadLocalReturn      a responder returned something its schema cannot send
+#        ├─ NoEmptyBoxes        a box that is neither a command nor an answer
+#        ├─ MalformedAmpBox     undecodable box data
+#        ├─ IncompatibleVersions
+#        ├─ OnlyOneTLS          TLS can only be started once per connection
+#        │   └─ PeerVerifyError the peer rejected our certificate
+#        ├─ UnhandledCommand    the peer has no responder for the command
+#        └─ RemoteAmpError      an error code and description from the peer
+#            └─ UnknownRemoteError  the peer failed in a way it did not declare
+
+
+class AmpError(Exception):
+    """Base class of AMP errors."""
+
+
+class ProtocolSwitched(Exception):
+    """The connection has switched to another protocol: no AMP traffic is allowed."""
+
+
+class OnlyOneTLS(AmpError):
+    """TLS was already started on this connection."""
+
+
+class PeerVerifyError(OnlyOneTLS):
+    """The peer rejected our certificate for an unknown reason."""
+
+
+class NoEmptyBoxes(AmpError):
+    """A box with no _command, _answer or _error key was received."""
+
+
+class InvalidSignature(AmpError):
+    """callRemote was given arguments that do not match the Command."""
+
+
+class TooLong(AmpError):
+    """A key or value is longer than the wire format allows.
+
+    `isKey` says which, `isLocal` whether we tried to send it (True) or received it.
+    """
+
+    def __init__(self, isKey: bool, isLocal: bool, keyName: bytes | None,
+                 value: bytes | None = None) -> None:
+        AmpError.__init__(self, isKey, isLocal, keyName, value)
+        self.isKey = isKey
+        self.isLocal = isLocal
+        self.keyName = keyName
+        self.value = value
+
+    def __str__(self) -> str:
+        what = "key" if self.isKey else "value"
+        where = "sent" if self.isLocal else "received"
+        limit = MAX_KEY_LENGTH if self.isKey else MAX_VALUE_LENGTH
+        name = f" for key {self.keyName!r}" if self.keyName and not self.isKey else ""
+        return f"{what}{name} {where} is longer than {limit} bytes"
+
+
+class BadLocalReturn(AmpError):
+    """A responder returned a value its Command's response schema cannot serialise."""
+
+    def __init__(self, message: str, enclosed: Failure) -> None:
+        AmpError.__init__(self, message)
+        self.message = message
+        self.enclosed = enclosed
+
+
+class MalformedAmpBox(AmpError):
+    """Box data could not be decoded."""
+
+
+class IncompatibleVersions(AmpError):
+    """The two sides speak incompatible AMP versions."""
+
+
+class UnhandledCommand(AmpError):
+    """The peer has no responder for a command we sent."""
+
+
+class RemoteAmpError(AmpError):
+    """An error the peer reported: a wire error code and a description.
+
+    `fatal` errors close the connection after being sent.
+    """
+
+    def __init__(self, errorCode: bytes, description: str | bytes, fatal: bool = False,
+                 local: Failure | None = None) -> None:
+        if isinstance(description, bytes):
+            description = description.decode("utf-8", "replace")
+        if local is not None:
+            message = (f"Code<{errorCode.decode('ascii', 'replace')}> (local): {description}")
+        else:
+            message = f"Code<{errorCode.decode('ascii', 'replace')}>: {description}"
+        AmpError.__init__(self, message)
+        self.errorCode = errorCode
+        self.description = description
+        self.fatal = fatal
+        self.local = local
+
+
+class UnknownRemoteError(RemoteAmpError):
+    """The peer failed with an error the Command does not declare."""
+
+    def __init__(self, description: str | bytes) -> None:
+        RemoteAmpError.__init__(self, UNKNOWN_ERROR_CODE, description)
+
+
+PROTOCOL_ERRORS: dict[bytes, type[Exception]] = {UNHANDLED_ERROR_CODE: UnhandledCommand}
+
+
+# -- boxes -------------------------------------------------------------------------------
+
+
+class AmpBox(dict[bytes, bytes]):
+    """A box: a dict of byte keys to byte values, serialisable in AMP's wire format."""
+
+    __slots__: list[str] = []
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        dict.__init__(self, *args)
+        for key, value in kw.items():
+            self[key.encode("ascii")] = value
+
+    def copy(self) -> AmpBox:
+        """Return a shallow copy of the same box type."""
+        new = type(self).__new__(type(self))
+        new.update(self)
+        return new
+
+    def serialize(self) -> bytes:
+        """Return the wire form of this box.
+
+        Raises TooLong for a key over 255 bytes or a value over 65535, and TypeError for
+        keys or values that are not bytes.
+        """
+        parts: list[bytes] = []
+        for key, value in sorted(self.items()):
+            if type(key) is not bytes or type(value) is not bytes:
+                raise TypeError(f"AMP box keys and values must be bytes: {key!r}: {value!r}")
+            if not key or len(key) > MAX_KEY_LENGTH:
+                raise TooLong(True, True, key, None)
+            if len(value) > MAX_VALUE_LENGTH:
+                raise TooLong(False, True, value, key)
+            parts.append(_U16.pack(len(key)))
+            parts.append(key)
+            parts.append(_U16.pack(len(value)))
+            parts.append(value)
+        parts.append(b"\x00\x00")
+        return b"".join(parts)
+
+    def _sendTo(self, proto: Any) -> None:
+        """Send this box through a box sender (subclasses add side effects)."""
+        proto.sendBox(self)
+
+    def __repr__(self) -> str:
+        return f"AmpBox({dict.__repr__(self)})"
+
+
+Box = AmpBox
+
+
+class QuitBox(AmpBox):
+    """A box that closes the connection once sent."""
+
+    __slots__: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"QuitBox(**{dict.__repr__(self)})"
+
+    def _sendTo(self, proto: Any) -> None:
+        AmpBox._sendTo(self, proto)
+        proto.transport.loseConnection()
+
+
+class _BoxParser:
+    """Incremental box parser: feed bytes, get complete boxes.
+
+    State is the offset into `_buffer`; a partial pair stays buffered until complete.
+    """
+
+    def __init__(self, deliver: Callable[[AmpBox], None]) -> None:
+        self.deliver = deliver
+        self._buffer = b""
+        self._box = AmpBox()
+
+    def feed(self, data: bytes) -> None:
+        """Parse `data`; raise TooLong for an oversized key (the caller closes)."""
+        buf = self._buffer + data if self._buffer else data
+        end = len(buf)
+        pos = 0
+        unpack = _U16.unpack_from
+        box = self._box
+        while end - pos >= 2:
+            (keyLength,) = unpack(buf, pos)
+            if keyLength == 0:
+                pos += 2
+                self._box = AmpBox()
+                self.deliver(box)
+                box = self._box
+                continue
+            if keyLength > MAX_KEY_LENGTH:
+                raise TooLong(True, False, None, None)
+            keyStart = pos + 2
+            valueLengthAt = keyStart + keyLength
+            if valueLengthAt + 2 > end:
+                break
+            (valueLength,) = unpack(buf, valueLengthAt)
+            valueStart = valueLengthAt + 2
+            if valueStart + valueLength > end:
+                break
+            box[buf[keyStart:valueLengthAt]] = buf[valueStart : valueStart + valueLength]
+            pos = valueStart + valueLength
+        self._buffer = buf[pos:] if pos < end else b""
+
+    @property
+    def pending(self) -> bool:
+        """Whether a partial box is buffered."""
+        return bool(self._buffer) or bool(self._box)
+
+
+def parseString(data: bytes) -> list[AmpBox]:
+    """Parse complete boxes from `data`; raise MalformedAmpBox if data is left over."""
+    boxes: list[AmpBox] = []
+    parser = _BoxParser(boxes.append)
+    try:
+        parser.feed(data)
+    except TooLong as e:
+        raise MalformedAmpBox(str(e)) from e
+    if parser.pending:
+        raise MalformedAmpBox("trailing partial box")
+    return boxes
+
+
+# -- argument types ------------------------------------------------------------------------
+
+
+_PYTHON_KEYWORDS = frozenset(
+    "and del for is raise assert elif from lambda return break else global not try class "
+    "except if or while continue exec import pass yield def finally in print".split()
+)
+
+
+def _wireNameToPythonIdentifier(key: bytes) -> str:
+    """The Python keyword name of a wire argument name (dashes to underscores)."""
+    name = key.replace(b"-", b"_").decode("ascii")
+    if name in _PYTHON_KEYWORDS:
+        return name.title()
+    return name
+
+
+class Argument:
+    """Converts one named value between an AmpBox (bytes) and Python objects.
+
+    Subclasses implement `toString` and `fromString`; `optional` arguments may be
+    missing (they come out as None).
+    """
+
+    optional = False
+
+    def __init__(self, optional: bool = False) -> None:
+        self.optional = optional
+
+    def retrieve(self, d: dict[Any, Any], name: Any, proto: Any) -> Any:
+        """Remove and return `d[name]` (None if optional and absent, else KeyError)."""
+        if self.optional:
+            value = d.get(name)
+            if value is not None:
+                del d[name]
+            return value
+        return d.pop(name)
+
+    def fromBox(self, name: bytes, strings: dict[bytes, bytes], objects: dict[str, Any],
+                proto: Any) -> None:
+        """Decode `name` from the box `strings` into `objects`."""
+        st = self.retrieve(strings, name, proto)
+        pythonName = _wireNameToPythonIdentifier(name)
+        if self.optional and st is None:
+            objects[pythonName] = None
+        else:
+            objects[pythonName] = self.fromStringProto(st, proto)
+
+    def toBox(self, name: bytes, strings: dict[bytes, bytes], objects: dict[str, Any],
+              proto: Any) -> None:
+        """Encode `objects[name]` into the box `strings`."""
+        obj = self.retrieve(objects, _wireNameToPythonIdentifier(name), proto)
+        if self.optional and obj is None:
+            return
+        strings[name] = self.toStringProto(obj, proto)
+
+    def fromStringProto(self, inString: bytes, proto: Any) -> Any:
+        """Decode one value (with access to the protocol)."""
+        return self.fromString(inString)
+
+    def toStringProto(self, inObject: Any, proto: Any) -> bytes:
+        """Encode one value (with access to the protocol)."""
+        return self.toString(inObject)
+
+    def fromString(self, inString: bytes) -> Any:
+        """Decode one value."""
+        raise NotImplementedError()
+
+    def toString(self, inObject: Any) -> bytes:
+        """Encode one value."""
+        raise NotImplementedError()
+
+
+class Integer(Argument):
+    """An int of any size, as its decimal digits."""
+
+    def fromString(self, inString: bytes) -> int:
+        if len(inString) > 4300 or not inString.strip():
+            raise ValueError(f"bad integer {inString[:40]!r}")
+        return int(inString)
+
+    def toString(self, inObject: Any) -> bytes:
+        return b"%d" % (inObject,)
+
+
+class String(Argument):
+    """Bytes, unchanged."""
+
+    def fromString(self, inString: bytes) -> bytes:
+        return inString
+
+    def toString(self, inObject: Any) -> bytes:
+        if not isinstance(inObject, bytes):
+            raise TypeError(f"amp.String needs bytes, not {type(inObject).__name__}")
+        return inObject
+
+
+class Float(Argument):
+    """A float, as its repr ("nan", "inf" and "-inf" included)."""
+
+    def fromString(self, inString: bytes) -> float:
+        return float(inString)
+
+    def toString(self, inObject: Any) -> bytes:
+        if not isinstance(inObject, float):
+            raise ValueError(f"Bad float value {inObject!r}")
+        return repr(inObject).encode("ascii")
+
+
+class Boolean(Argument):
+    """True or False, as b"True" or b"False"."""
+
+    def fromString(self, inString: bytes) -> bool:
+        if inString == b"True":
+            return True
+        if inString == b"False":
+            return False
+        raise TypeError(f"Bad boolean value: {inString!r}")
+
+    def toString(self, inObject: Any) -> bytes:
+        return b"True" if inObject else b"False"
+
+
+class Unicode(String):
+    """Text, as UTF-8."""
+
+    def fromString(self, inString: bytes) -> str:  # type: ignore[override]
+        return inString.decode("utf-8")
+
+    def toString(self, inObject: Any) -> bytes:
+        if not isinstance(inObject, str):
+            raise TypeError(f"amp.Unicode needs str, not {type(inObject).__name__}")
+        return inObject.encode("utf-8")
+
+
+class Path(Unicode):
+    """A filesystem path (pathlib.Path), as UTF-8 text.
+
+    Twisted uses FilePath here; torsion uses the standard library's pathlib.
+    """
+
+    def fromString(self, inString: bytes) -> pathlib.Path:  # type: ignore[override]
+        return pathlib.Path(inString.decode("utf-8"))
+
+    def toString(self, inObject: Any) -> bytes:
+        path = getattr(inObject, "path", inObject)
+        return str(path).encode("utf-8")
+
+
+class ListOf(Argument):
+    """A list of values of one (toString/fromString) type, each 16-bit length-prefixed."""
+
+    def __init__(self, elementType: Argument, optional: bool = False) -> None:
+        self.elementType = elementType
+        Argument.__init__(self, optional)
+
+    def fromString(self, inString: bytes) -> list[Any]:
+        strings: list[bytes] = []
+        pos = 0
+        end = len(inString)
+        while pos < end:
+            if end - pos < 2:
+                raise MalformedAmpBox("truncated ListOf element length")
+            (length,) = _U16.unpack_from(inString, pos)
+            pos += 2
+            if pos + length > end:
+                raise MalformedAmpBox("truncated ListOf element")
+            strings.append(inString[pos : pos + length])
+            pos += length
+        fromString = self.elementType.fromString
+        return [fromString(s) for s in strings]
+
+    def toString(self, inObject: Any) -> bytes:
+        parts: list[bytes] = []
+        for obj in inObject:
+            serialized = self.elementType.toString(obj)
+            if len(serialized) > MAX_VALUE_LENGTH:
+                raise TooLong(False, True, serialized, None)
+            parts.append(_U16.pack(len(serialized)))
+            parts.append(serialized)
+        return b"".join(parts)
+
+
+class AmpList(Argument):
+    """A list of dicts, each sent as a nested box with the given (name, Argument) schema."""
+
+    def __init__(self, subargs: list[tuple[bytes, Argument]], optional: bool = False) -> None:
+        if not all(isinstance(name, bytes) for name, _ in subargs):
+            raise TypeError(f"AmpList names must be bytes, got: {subargs!r}")
+        self.subargs = subargs
+        Argument.__init__(self, optional)
+
+    def fromStringProto(self, inString: bytes, proto: Any) -> list[dict[str, Any]]:
+        return [_stringsToObjects(box, self.subargs, proto) for box in parseString(inString)]
+
+    def toStringProto(self, inObject: Any, proto: Any) -> bytes:
+        return b"".join(
+            _objectsToStrings(objects, self.subargs, AmpBox(), proto).serialize()
+            for objects in inObject
+        )
+
+
+class Decimal(Argument):
+    """A decimal.Decimal, as its string form (Infinity, NaN, sNaN included)."""
+
+    def fromString(self, inString: bytes) -> decimal.Decimal:
+        if len(inString) > 1000:
+            raise ValueError("decimal text too long")
+        try:
+            return decimal.Decimal(inString.decode("ascii"))
+        except decimal.InvalidOperation:
+            raise ValueError(f"bad decimal {inString!r}") from None
+
+    def toString(self, inObject: Any) -> bytes:
+        if isinstance(inObject, decimal.Decimal):
+            return str(inObject).encode("ascii")
+        raise ValueError("amp.Decimal can only encode instances of decimal.Decimal")
+
+
+class DateTime(Argument):
+    """An aware datetime, as "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM" (always 32 characters)."""
+
+    _positions = [slice(0, 4), slice(5, 7), slice(8, 10), slice(11, 13), slice(14, 16),
+                  slice(17, 19), slice(20, 26), slice(27, 29), slice(30, 32)]
+
+    def fromString(self, inString: bytes) -> datetime.datetime:
+        s = inString.decode("ascii")
+        if len(s) != 32:
+            raise ValueError(f"invalid date format {s!r}")
+        values = [int(s[p]) for p in self._positions]
+        sign = s[26]
+        if sign not in "+-":
+            raise ValueError(f"invalid timezone sign in {s!r}")
+        offset = datetime.timedelta(hours=values[7], minutes=values[8])
+        tz = datetime.timezone(-offset if sign == "-" else offset)
+        year, month, day, hour, minute, second, micro = values[:7]
+        return datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+
+    def toString(self, inObject: Any) -> bytes:
+        offset = inObject.utcoffset()
+        if offset is None:
+            raise ValueError(
+                "amp.DateTime cannot serialize naive datetime instances.  "
+                "You may find amp.utc useful."
+            )
+        minutes = (offset.days * 86400 + offset.seconds) // 60
+        sign = "+" if minutes > 0 else "-"
+        return (
+            f"{inObject.year:04d}-{inObject.month:02d}-{inObject.day:02d}T"
+            f"{inObject.hour:02d}:{inObject.minute:02d}:{inObject.second:02d}."
+            f"{inObject.microsecond:06d}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        ).encode("ascii")
+
+
+def _stringsToObjects(strings: dict[bytes, bytes], arglist: list[tuple[bytes, Argument]],
+                      proto: Any) -> dict[str, Any]:
+    """Decode a box into a dict of Python values through a schema."""
+    objects: dict[str, Any] = {}
+    myStrings = dict(strings)
+    for name, argument in arglist:
+        argument.fromBox(name, myStrings, objects, proto)
+    return objects
+
+
+def _objectsToStrings(objects: dict[str, Any], arglist: list[tuple[bytes, Argument]],
+                      strings: AmpBox, proto: Any) -> AmpBox:
+    """Encode a dict of Python values into the box `strings` through a schema."""
+    myObjects = dict(objects)
+    for name, argument in arglist:
+        argument.toBox(name, strings, myObjects, proto)
+    return strings
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+class Command:
+    """Subclass to declare an AMP command: its name, argument and response schemas, errors.
+
+    `errors` maps exception classes to wire codes (inherited and merged down the class
+    tree); `fatalErrors` likewise, but the connection closes after sending them. With
+    `requiresAnswer = False`, callRemote returns None and no answer is sent.
+    """
+
+    commandName: ClassVar[bytes] = b"Command"
+    arguments: ClassVar[list[tuple[bytes, Argument]]] = []
+    response: ClassVar[list[tuple[bytes, Argument]]] = []
+    errors: ClassVar[dict[type[BaseException], bytes]] = {}
+    fatalErrors: ClassVar[dict[type[BaseException], bytes]] = {}
+    allErrors: ClassVar[dict[type[BaseException], bytes]] = {}
+    reverseErrors: ClassVar[dict[bytes, type[BaseException]]] = {}
+    commandType: ClassVar[type[AmpBox]] = AmpBox
+    responseType: ClassVar[type[AmpBox]] = AmpBox
+    requiresAnswer: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "commandName" not in cls.__dict__:
+            cls.commandName = cls.__name__.encode("ascii")
+        if not isinstance(cls.commandName, bytes):
+            raise TypeError(f"Command names must be byte strings, got: {cls.commandName!r}")
+        for kind, schema in (("Argument", cls.arguments), ("Response", cls.response)):
+            for name, _ in schema:
+                if not isinstance(name, bytes):
+                    raise TypeError(f"{kind} names must be byte strings, got: {name!r}")
+        errors: dict[type[BaseException], bytes] = {}
+        fatalErrors: dict[type[BaseException], bytes] = {}
+        for klass in reversed(cls.__mro__):
+            errors.update(dict(klass.__dict__.get("errors", {})))
+            fatalErrors.update(dict(klass.__dict__.get("fatalErrors", {})))
+        cls.errors = errors
+        cls.fatalErrors = fatalErrors
+        for name in [*errors.values(), *fatalErrors.values()]:
+            if not isinstance(name, bytes):
+                raise TypeError(f"Error names must be byte strings, got: {name!r}")
+        cls.allErrors = {**errors, **fatalErrors}
+        cls.reverseErrors = {code: exc for exc, code in cls.allErrors.items()}
+
+    def __init__(self, **kw: Any) -> None:
+        """Hold the keyword arguments for one invocation; raise InvalidSignature if some
+        required argument is missing."""
+        self.structured = kw
+        forgotten = [
+            _wireNameToPythonIdentifier(name)
+            for name, arg in self.arguments
+            if _wireNameToPythonIdentifier(name) not in kw and not arg.optional
+        ]
+        if forgotten:
+            raise InvalidSignature(f"forgot {', '.join(forgotten)} for {self.commandName!r}")
+
+    @classmethod
+    def makeResponse(cls, objects: dict[str, Any], proto: Any) -> AmpBox:
+        """Serialise a responder's result dict through the response schema."""
+        return _objectsToStrings(objects, cls.response, cls.responseType(), proto)
+
+    @classmethod
+    def makeArguments(cls, objects: dict[str, Any], proto: Any) -> AmpBox:
+        """Serialise callRemote's keyword arguments through the argument schema."""
+        allowed = {_wireNameToPythonIdentifier(name) for name, _ in cls.arguments}
+        for intended in objects:
+            if intended not in allowed:
+                raise InvalidSignature(f"{intended} is not a valid argument")
+        return _objectsToStrings(objects, cls.arguments, cls.commandType(), proto)
+
+    @classmethod
+    def parseResponse(cls, box: dict[bytes, bytes], protocol: Any) -> dict[str, Any]:
+        """Decode an answer box through the response schema."""
+        return _stringsToObjects(box, cls.response, protocol)
+
+    @classmethod
+    def parseArguments(cls, box: dict[bytes, bytes], protocol: Any) -> dict[str, Any]:
+        """Decode a command box through the argument schema."""
+        return _stringsToObjects(box, cls.arguments, protocol)
+
+    @classmethod
+    def responder(cls, methodfunc: Callable[..., Any]) -> Callable[..., Any]:
+        """Declare `methodfunc` (in a CommandLocator subclass body) the responder for me."""
+        commands = methodfunc.__dict__.setdefault("_ampResponderFor", [])
+        commands.append(cls)
+        return methodfunc
+
+    def _doCommand(self, proto: Any) -> defer.Deferred[Any] | None:
+        """Send this command through `proto`; return a Deferred of the parsed response."""
+        reverseErrors = self.reverseErrors
+
+        def massageError(error: Failure) -> Failure:
+            error.trap(RemoteAmpError)
+            remote = error.value
+            assert isinstance(remote, RemoteAmpError)
+            errorType = reverseErrors.get(remote.errorCode)
+            if errorType is None:
+                return Failure(UnknownRemoteError(remote.description))
+            return Failure(errorType(remote.description))
+
+        d = proto._sendBoxCommand(
+            self.commandName, self.makeArguments(self.structured, proto), self.requiresAnswer
+        )
+        if self.requiresAnswer:
+            d.addCallback(self.parseResponse, proto)
+            d.addErrback(massageError)
+        return d  # type: ignore[no-any-return]
+
+
+# -- dispatching ---------------------------------------------------------------------------
+
+
+class BoxDispatcher:
+    """Turn outgoing commands into tagged boxes and Deferreds, and incoming boxes into
+    answers, errors and calls to the locator's responders."""
+
+    _failAllReason: Failure | None = None
+    _counter = 0
+    boxSender: Any = None
+
+    def __init__(self, locator: Any) -> None:
+        self._outstandingRequests: dict[bytes, defer.Deferred[Any]] | None = {}
+        self.locator = locator
+
+    def startReceivingBoxes(self, boxSender: Any) -> None:
+        """Boxes will now arrive from (and answers go to) `boxSender`."""
+        self.boxSender = boxSender
+
+    def stopReceivingBoxes(self, reason: Failure) -> None:
+        """No more boxes will arrive: fail every outstanding request with `reason`."""
+        self.failAllOutgoing(reason)
+
+    def failAllOutgoing(self, reason: Failure) -> None:
+        """Errback every request still waiting for an answer."""
+        self._failAllReason = reason
+        outstanding = self._outstandingRequests or {}
+        self._outstandingRequests = None
+        for d in outstanding.values():
+            d.errback(reason)
+
+    def _nextTag(self) -> bytes:
+        self._counter += 1
+        return b"%x" % (self._counter,)
+
+    def _sendBoxCommand(self, command: bytes, box: AmpBox,
+                        requiresAnswer: bool = True) -> defer.Deferred[Any] | None:
+        """Send a command box; return a Deferred of the answer box (or None)."""
+        if self._failAllReason is not None:
+            return defer.fail(self._failAllReason) if requiresAnswer else None
+        box[COMMAND] = command
+        tag = self._nextTag()
+        if requiresAnswer:
+            box[ASK] = tag
+        box._sendTo(self.boxSender)
+        if not requiresAnswer:
+            return None
+        d: defer.Deferred[Any] = defer.Deferred()
+        assert self._outstandingRequests is not None
+        self._outstandingRequests[tag] = d
+        return d
+
+    def callRemoteString(self, command: bytes, requiresAnswer: bool = True,
+                         **kw: bytes) -> defer.Deferred[Any] | None:
+        """Send a command with raw bytes arguments; fire with the raw answer box."""
+        return self._sendBoxCommand(command, AmpBox(**kw), requiresAnswer)
+
+    def callRemote(self, commandType: type[Command], *a: Any,
+                   **kw: Any) -> defer.Deferred[Any] | None:
+        """Invoke `commandType` on the peer; return a Deferred of the response dict.
+
+        Returns None if the command does not require an answer. The Deferred fails
+        with one of the command's declared errors, UnknownRemoteError or the
+        connection's failure.
+        """
+        try:
+            co = commandType(*a, **kw)
+            return co._doCommand(self)
+        except Exception:
+            # One error path for callers: a failed Deferred (a command needing no answer
+            # has no Deferred, so the error is raised).
+            if not commandType.requiresAnswer:
+                raise
+            return defer.fail()
+
+    def unhandledError(self, failure: Failure) -> None:
+        """An error nobody handled: the box sender logs it and drops the connection."""
+        self.boxSender.unhandledError(failure)
+
+    def _answerReceived(self, box: AmpBox) -> None:
+        question = self._popRequest(box[ANSWER])
+        question.addErrback(self.unhandledError)
+        question.callback(box)
+
+    def _errorReceived(self, box: AmpBox) -> None:
+        question = self._popRequest(box[ERROR])
+        question.addErrback(self.unhandledError)
+        errorCode = box.get(ERROR_CODE, UNKNOWN_ERROR_CODE)
+        description = box.get(ERROR_DESCRIPTION, b"").decode("utf-8", "replace")
+        exc: Exception
+        if errorCode in PROTOCOL_ERRORS:
+            exc = PROTOCOL_ERRORS[errorCode](errorCode, description)
+        else:
+            exc = RemoteAmpError(errorCode, description)
+        question.errback(Failure(exc))
+
+    def _popRequest(self, tag: bytes) -> defer.Deferred[Any]:
+        requests = self._outstandingRequests
+        if requests is None or tag not in requests:
+            raise MalformedAmpBox(f"answer for unknown request {tag[:20]!r}")
+        return requests.pop(tag)
+
+    def _commandReceived(self, box: AmpBox) -> None:
+        ask = box.get(ASK)
+
+        def formatAnswer(answerBox: AmpBox) -> AmpBox:
+            answerBox[ANSWER] = ask  # type: ignore[assignment]
+            return answerBox
+
+        def formatError(error: Failure) -> AmpBox:
+            if error.check(RemoteAmpError):
+                value = error.value
+                assert isinstance(value, RemoteAmpError)
+                code = value.errorCode
+                desc = value.description.encode("utf-8", "replace")
+                errorBox: AmpBox = QuitBox() if value.fatal else AmpBox()
+            else:
+                errorBox = QuitBox()
+                _log.failure("Unhandled error in an AMP responder", error)
+                code = UNKNOWN_ERROR_CODE
+                desc = b"Unknown Error"
+            errorBox[ERROR] = ask  # type: ignore[assignment]
+            errorBox[ERROR_DESCRIPTION] = desc
+            errorBox[ERROR_CODE] = code
+            return errorBox
+
+        deferred = self.dispatchCommand(box)
+        if ask is not None:
+            deferred.addCallbacks(formatAnswer, formatError)
+            deferred.addCallback(self._safeEmit)
+        deferred.addErrback(self.unhandledError)
+
+    def ampBoxReceived(self, box: AmpBox) -> None:
+        """Route one box: an answer, an error, or a command (else NoEmptyBoxes)."""
+        if ANSWER in box:
+            self._answerReceived(box)
+        elif ERROR in box:
+            self._errorReceived(box)
+        elif COMMAND in box:
+            self._commandReceived(box)
+        else:
+            raise NoEmptyBoxes(box)
+
+    def _safeEmit(self, aBox: AmpBox) -> None:
+        try:
+            aBox._sendTo(self.boxSender)
+        except (ProtocolSwitched, ConnectionLost):
+            pass
+
+    def dispatchCommand(self, box: AmpBox) -> defer.Deferred[Any]:
+        """Call the responder for a command box; fail UNHANDLED if there is none."""
+        cmd = box[COMMAND]
+        responder = self.locator.locateResponder(cmd)
+        if responder is None:
+            return defer.fail(
+                RemoteAmpError(UNHANDLED_ERROR_CODE, f"Unhandled Command: {cmd!r}", False,
+                               local=Failure(UnhandledCommand()))
+            )
+        return defer.maybeDeferred(responder, box)
+
+
+class CommandLocator:
+    """Finds responders among methods declared with `SomeCommand.responder`.
+
+    Responders of subclasses take precedence over inherited ones.
+    """
+
+    _commandDispatch: ClassVar[dict[bytes, tuple[type[Command], Callable[..., Any]]]] = {}
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        dispatch: dict[bytes, tuple[type[Command], Callable[..., Any]]] = {}
+        for ancestor in reversed(cls.__mro__[1:]):
+            dispatch.update(ancestor.__dict__.get("_commandDispatch", {}))
+        for value in list(cls.__dict__.values()):
+            for commandClass in getattr(value, "_ampResponderFor", ()):
+                dispatch[commandClass.commandName] = (commandClass, value)
+        cls._commandDispatch = dispatch
+
+    def _wrapWithSerialization(self, aCallable: Callable[..., Any],
+                               command: type[Command]) -> Callable[[AmpBox], Any]:
+        """Wrap a responder so it takes and returns boxes, translating declared errors."""
+
+        def doit(box: AmpBox) -> defer.Deferred[Any]:
+            kw = command.parseArguments(box, self)
+
+            def checkKnownErrors(error: Failure) -> Failure:
+                key = error.trap(*command.allErrors)
+                code = command.allErrors[key]
+                desc = str(error.value)
+                return Failure(
+                    RemoteAmpError(code, desc, key in command.fatalErrors, local=error)
+                )
+
+            def makeResponseFor(objects: Any) -> AmpBox:
+                try:
+                    return command.makeResponse(objects, self)
+                except Exception as e:
+                    original = Failure()
+                    raise BadLocalReturn(
+                        f"{aCallable!r} returned {objects!r} and {command!r} could not "
+                        f"serialize it: {e}",
+                        original,
+                    ) from e
+
+            d = defer.maybeDeferred(aCallable, **kw).addCallback(makeResponseFor)
+            if command.allErrors:
+                d.addErrback(checkKnownErrors)
+            return d
+
+        return doit
+
+    def locateResponder(self, name: bytes) -> Callable[[AmpBox], Any] | None:
+        """Return a box-taking callable for the command `name`, or None."""
+        entry = self._commandDispatch.get(name)
+        if entry is None:
+            return None
+        commandClass, responderFunc = entry
+        return self._wrapWithSerialization(responderFunc.__get__(self), commandClass)
+
+
+class SimpleStringLocator:
+    """Dispatch command NAME to a method `amp_NAME(box)` taking and returning raw boxes."""
+
+    baseDispatchPrefix = b"amp_"
+
+    def locateResponder(self, name: bytes) -> Callable[[AmpBox], Any] | None:
+        """Return the method `amp_<NAME>` or None."""
+        try:
+            methodName = (self.baseDispatchPrefix + name.upper()).decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        return getattr(self, methodName, None)
+
+
+# -- the byte layer --------------------------------------------------------------------------
+
+
+class BinaryBoxProtocol(Protocol):
+    """Parses bytes into AmpBoxes for a box receiver and writes boxes it is asked to send."""
+
+    _justStartedTLS = False
+    _startingTLSBuffer: list[AmpBox] | None = None
+    _locked = False
+    _keyLengthLimitExceeded = False
+    hostCertificate: Any = None
+    noPeerCertificate = False
+    innerProtocol: Any = None
+    innerProtocolClientFactory: Any = None
+
+    def __init__(self, boxReceiver: Any) -> None:
+        self.boxReceiver = boxReceiver
+        self._parser = _BoxParser(self._boxReceived)
+        self._parseFailed = False
+
+    def _boxReceived(self, box: AmpBox) -> None:
+        self.boxReceiver.ampBoxReceived(box)
+
+    def sendBox(self, box: AmpBox) -> None:
+        """Send a box to the peer (buffered while TLS is being started)."""
+        if self._locked:
+            raise ProtocolSwitched("This connection has switched: no AMP traffic allowed.")
+        if self.transport is None:
+            raise ConnectionLost()
+        if self._startingTLSBuffer is not None:
+            self._startingTLSBuffer.append(box)
+        else:
+            self.transport.write(box.serialize())
+
+    def makeConnection(self, transport: Any) -> None:
+        """Tell the box receiver that boxes are coming, then connect."""
+        self.transport = transport
+        self.boxReceiver.startReceivingBoxes(self)
+        self.connectionMade()
+
+    def dataReceived(self, data: bytes) -> None:
+        """Parse boxes (or hand data to a protocol switched to)."""
+        self._justStartedTLS = False
+        if self.innerProtocol is not None:
+            self.innerProtocol.dataReceived(data)
+            return
+        if self._parseFailed:
+            return
+        try:
+            self._parser.feed(data)
+        except TooLong:
+            self._keyLengthLimitExceeded = True
+            self._parseFailed = True
+            self.transport.loseConnection()
+        except (NoEmptyBoxes, MalformedAmpBox) as e:
+            self._parseFailed = True
+            _log.warn("AMP protocol error, disconnecting: {error}", error=str(e))
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Tell the box receiver (and any inner protocol) the connection is gone."""
+        if self.innerProtocol is not None:
+            self.innerProtocol.connectionLost(reason)
+            if self.innerProtocolClientFactory is not None:
+                self.innerProtocolClientFactory.clientConnectionLost(None, reason)
+        if self._keyLengthLimitExceeded:
+            failReason = Failure(TooLong(True, False, None, None))
+        elif reason.check(ConnectionClosed) and self._justStartedTLS:
+            failReason = Failure(
+                PeerVerifyError("Peer rejected our certificate for an unknown reason.")
+            )
+        else:
+            failReason = reason
+        self.boxReceiver.stopReceivingBoxes(failReason)
+
+    def _prepareTLS(self, certificate: Any, verifyAuthorities: Any) -> None:
+        """Buffer outgoing boxes until the TLS handshake is started."""
+        if self.hostCertificate is not None:
+            raise OnlyOneTLS("TLS was already started on this connection")
+        self._startingTLSBuffer = []
+
+    def _startTLS(self, certificate: Any, verifyAuthorities: Any) -> None:
+        """Start TLS on the transport, then flush the buffered boxes."""
+        self.hostCertificate = certificate
+        self._justStartedTLS = True
+        self.transport.startTLS(certificate.options(*(verifyAuthorities or ())))
+        buffered, self._startingTLSBuffer = self._startingTLSBuffer, None
+        for box in buffered or ():
+            self.sendBox(box)
+
+    def unhandledError(self, failure: Failure) -> None:
+        """An error no application code handled: log it and drop the connection."""
+        _log.failure(
+            "Amp server or network failure unhandled by client application.  Dropping "
+            "connection!  To avoid, add errbacks to ALL remote commands!",
+            failure,
+        )
+        if self.transport is not None:
+            self.transport.loseConnection()
+
+
+# -- TLS -------------------------------------------------------------------------------------
+
+
+class _NoCertificate:
+    """Stand-in when a side gives no certificate: anonymous client, throwaway server cert."""
+
+    def __init__(self, client: bool) -> None:
+        self.client = client
+
+    def options(self, *authorities: Any) -> Any:
+        from torsion.internet import ssl
+
+        if not self.client:
+            return ssl.selfSignedPair("TEMPORARY CERTIFICATE").options(*authorities)
+        if authorities:
+            return ssl.CertificateOptions(verify=True, requireCertificate=True,
+                                          caCerts=list(authorities))
+        return ssl.CertificateOptions()
+
+
+class _TLSBox(AmpBox):
+    """The answer to StartTLS: once sent, TLS starts on our side."""
+
+    __slots__: list[str] = []
+
+    @property
+    def certificate(self) -> Any:
+        return self.get(b"tls_localCertificate", _NoCertificate(False))
+
+    @property
+    def verify(self) -> Any:
+        return self.get(b"tls_verifyAuthorities", None)
+
+    def _sendTo(self, proto: Any) -> None:
+        box = AmpBox(self)
+        for key in (b"tls_localCertificate", b"tls_verifyAuthorities"):
+            box.pop(key, None)
+        box._sendTo(proto)
+        proto._startTLS(self.certificate, self.verify)
+
+
+class _LocalArgument(String):
+    """An argument never sent on the wire (StartTLS's certificate parameters)."""
+
+    def fromBox(self, name: bytes, strings: dict[bytes, bytes], objects: dict[str, Any],
+                proto: Any) -> None:
+        pass
+
+    def toBox(self, name: bytes, strings: dict[bytes, bytes], objects: dict[str, Any],
+              proto: Any) -> None:
+        value = objects.pop(_wireNameToPythonIdentifier(name), None)
+        if value is not None:
+            strings[name] = value
+
+
+class StartTLS(Command):
+    """Start TLS on the connection; both sides switch after the answer.
+
+    Special arguments (never sent): tls_localCertificate (a PrivateCertificate) and
+    tls_verifyAuthorities (Certificates to verify the peer with); a responder may
+    return the same keys.
+    """
+
+    arguments = [
+        (b"tls_localCertificate", _LocalArgument(optional=True)),
+        (b"tls_verifyAuthorities", _LocalArgument(optional=True)),
+    ]
+    response = [
+        (b"tls_localCertificate", _LocalArgument(optional=True)),
+        (b"tls_verifyAuthorities", _LocalArgument(optional=True)),
+    ]
+    responseType = _TLSBox
+
+    def __init__(self, **kw: Any) -> None:
+        self.certificate = kw.pop("tls_localCertificate", None) or _NoCertificate(True)
+        self.authorities = kw.pop("tls_verifyAuthorities", None)
+        Command.__init__(self, **kw)
+
+    def _doCommand(self, proto: Any) -> defer.Deferred[Any] | None:
+        d = Command._doCommand(self, proto)
+        proto._prepareTLS(self.certificate, self.authorities)
+        assert d is not None
+
+        def start(response: Any) -> Any:
+            proto._startTLS(self.certificate, self.authorities)
+            return response
+
+        return d.addCallback(start)
+
+
+# -- the protocol ----------------------------------------------------------------------------
+
+
+class AMP(BinaryBoxProtocol, BoxDispatcher, CommandLocator, SimpleStringLocator):
+    """An AMP connection: parse boxes, dispatch commands to responders, send commands."""
+
+    def __init__(self, boxReceiver: Any = None, locator: Any = None) -> None:
+        if boxReceiver is None:
+            boxReceiver = self
+        if locator is None:
+            locator = self
+        BoxDispatcher.__init__(self, locator)
+        BinaryBoxProtocol.__init__(self, boxReceiver)
+
+    def locateResponder(self, name: bytes) -> Callable[[AmpBox], Any] | None:
+        """Prefer Command responders, then amp_NAME methods."""
+        first = CommandLocator.locateResponder(self, name)
+        if first is not None:
+            return first
+        return SimpleStringLocator.locateResponder(self, name)
+
+    def __repr__(self) -> str:
+        inner = f" inner {self.innerProtocol!r}" if self.innerProtocol is not None else ""
+        return f"<{type(self).__name__}{inner} at 0x{id(self):x}>"
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Fail outstanding commands and forget the transport."""
+        BinaryBoxProtocol.connectionLost(self, reason)
+        self.transport = None
+
+    @StartTLS.responder
+    def _defaultStartTLSResponder(self) -> dict[str, Any]:
+        """Accept StartTLS with no certificate (a throwaway self-signed one is made)."""
+        return {}
