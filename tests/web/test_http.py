@@ -513,3 +513,24 @@ def test_finishTwiceWarns(connectSite: Any) -> None:
     with pytest.warns(UserWarning, match="finish called twice"):
         request.finish()
     assert conn.take() == b""
+
+
+def test_subclassMakingHeadersInInitStillGetsThem(connectSite: Any) -> None:
+    """A Request subclass that builds requestHeaders in __init__ still sees the request's."""
+    from torsion.web.http_headers import Headers
+
+    seen: list[bytes | None] = []
+
+    class Mine(server.Request):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.requestHeaders = Headers()
+
+        def process(self) -> None:
+            seen.append(self.requestHeaders._getOne(b"x-probe"))
+            self.finish()
+
+    conn = connectSite(Echo(), requestFactory=Mine)
+    conn.channel.requestFactory = Mine
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Probe: here\r\n\r\n")
+    assert seen == [b"here"]

@@ -285,7 +285,10 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         method = request.method = parser.get_method()
         request.uri = self.uri
         request.clientproto = version
-        request.requestHeaders = Headers._fromWire(headers)
+        if "requestHeaders" in request.__dict__:  # a subclass made its own in __init__
+            request.requestHeaders = Headers._fromWire(headers)
+        else:
+            request._wireHeaders = headers  # becomes request.requestHeaders on first use
         if not parser.should_keep_alive() or method == b"CONNECT":
             request._persistent = False
             self._closeAfter = True

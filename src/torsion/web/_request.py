@@ -101,6 +101,7 @@ class Request:
     """Bodies larger than this many bytes are spooled to a temporary file."""
 
     if TYPE_CHECKING:
+        _wireHeaders: list[tuple[bytes, bytes]]
         requestHeaders: Headers
         responseHeaders: Headers
         args: dict[bytes, list[bytes]]
@@ -123,9 +124,15 @@ class Request:
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes not yet set: compute the lazy ones.
-        if name == "responseHeaders" or name == "requestHeaders":
+        if name == "requestHeaders":
+            # The channel leaves the parsed pairs in _wireHeaders; fold them on demand.
+            wire = self.__dict__.pop("_wireHeaders", None)
+            headers = Headers._fromWire(wire) if wire is not None else Headers()
+            self.requestHeaders = headers
+            return headers
+        if name == "responseHeaders":
             headers = Headers()
-            setattr(self, name, headers)
+            self.responseHeaders = headers
             return headers
         if name == "content":
             content: IO[bytes] = io.BytesIO()
