@@ -433,3 +433,17 @@ def test_pooledHTTPSRequestMakesNoNewTLSContext(reactor: Any, run: Any) -> None:
     run(fetch(agent, url))
     run(fetch(agent, url))
     assert asked == [b"localhost"]
+
+
+def test_backToBackRequestsReuseConnection(reactor: Any, run: Any) -> None:
+    """Requests made as soon as the previous body is read reuse the pooled connection."""
+    page = Page()
+    url = listenSite(reactor, page)
+    agent = Agent(reactor, pool=HTTPConnectionPool(reactor))
+
+    async def go() -> None:
+        for _ in range(5):
+            await readBody(await agent.request(b"GET", url.encode()))
+
+    run(go())
+    assert len(set(page.channels)) == 1

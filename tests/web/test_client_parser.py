@@ -400,3 +400,45 @@ def test_badChunkSizeFailsBody() -> None:
     c.protocol.dataReceived(b"zz\r\nabc\r\n")
     assert body.reason is not None and body.reason.check(ResponseFailed)
     assert c.transport.aborted
+
+
+def test_bytesAfterHeadResponseCloseConnection() -> None:
+    """Bytes after a HEAD response's head make the connection unusable, not a response."""
+    c = _Connection()
+    d = c.request(b"HEAD")
+    c.protocol.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    assert _bodyOf(c.responseOf(d)).reason is not None
+    assert c.quiescent == []
+    assert c.transport.disconnecting
+
+
+def test_requestMadeWhenBodyEndsGetsConnection() -> None:
+    """A request made by the code reading the end of a body can use the same connection."""
+    c = _Connection()
+    d = c.request()
+    second: list[Deferred[Response]] = []
+
+    class Reader(_Body):
+        def connectionLost(self, reason: Failure | None = None) -> None:
+            second.append(c.request())
+
+    d.addCallback(lambda r: r.deliverBody(Reader()))
+    c.protocol.dataReceived(RESPONSE)
+    c.protocol.dataReceived(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+    assert c.responseOf(second[0]).code == 201
+
+
+def test_bytesAfterResponseInSameReadAreNotNextResponse() -> None:
+    """Bytes that followed a response in one read never answer a request sent afterwards."""
+    c = _Connection()
+    d = c.request()
+    second: list[Deferred[Response]] = []
+
+    class Reader(_Body):
+        def connectionLost(self, reason: Failure | None = None) -> None:
+            second.append(c.request())
+
+    d.addCallback(lambda r: r.deliverBody(Reader()))
+    c.protocol.dataReceived(RESPONSE + b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
+    assert _failureOf(second[0]).check(ResponseNeverReceived)
+    assert c.transport.aborted

@@ -495,6 +495,8 @@ class HTTP11ClientProtocol(Protocol):
         self._headDone = False
         self._headBuffer = b""
         self._abortReason: Failure | None = None
+        self._generation = 0  # which parser is current (a new one per response)
+        self._feeding = 0  # the parser generation the bytes being fed belong to
 
     # -- requests -------------------------------------------------------------------------
 
@@ -560,6 +562,7 @@ class HTTP11ClientProtocol(Protocol):
     # -- parsing --------------------------------------------------------------------------
 
     def _resetParser(self) -> None:
+        self._generation += 1
         self._parser = httptools.HttpResponseParser(self)
         self._phrase = b""
         self._headers = []
@@ -605,11 +608,17 @@ class HTTP11ClientProtocol(Protocol):
                 break
             # A 1xx interim response: go on with the rest.
         if self.state == WAITING_BODY:
+            if buffered:
+                # Bytes after the head of a HEAD response: nobody asked for them, so
+                # the connection cannot be trusted with another request.
+                self._keepAlive = False
             self._messageComplete()
+            return
         if buffered and self.state != CONNECTION_LOST:
             self.dataReceived(buffered)
 
     def _feed(self, data: bytes) -> None:
+        self._feeding = self._generation
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -622,7 +631,9 @@ class HTTP11ClientProtocol(Protocol):
                 self._protocolError(ParseError(str(e), data))
 
     def on_message_begin(self) -> None:
-        if self.state != TRANSMITTING:
+        if self.state != TRANSMITTING or self._feeding != self._generation:
+            # The second test catches bytes that followed a complete response in the
+            # same read: they arrived before any new request was sent.
             # RFC 9112 §9.3: a response nobody asked for: the connection is unusable.
             raise ParseError("unexpected response on an idle connection")
         self._phrase = b""
@@ -689,16 +700,19 @@ class HTTP11ClientProtocol(Protocol):
     def _messageComplete(self) -> None:
         response = self._response
         self._response = None
-        self.state = QUIESCENT if self._keepAlive else CONNECTION_LOST
-        if response is not None:
-            response._bodyDataFinished()
-        if self.state == CONNECTION_LOST:
+        if self._keepAlive:
+            # Free the connection first, so a request made by whoever reads the end of
+            # this body (synchronously) can have it.
+            self.state = QUIESCENT
+            self._resetParser()
+            self._maybeDone()
+        else:
+            self.state = CONNECTION_LOST
             if self.transport is not None:
                 self.transport.resumeProducing()
                 self.transport.loseConnection()
-            return
-        self._resetParser()
-        self._maybeDone()
+        if response is not None:
+            response._bodyDataFinished()
 
     def _maybeDone(self) -> None:
         """Report the connection quiescent once the body is sent and the response read."""
