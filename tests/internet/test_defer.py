@@ -740,3 +740,13 @@ def test_deferredAcceptsExtraAttributes() -> None:
     d: Deferred[int] = Deferred()
     d.request = "r"  # type: ignore[attr-defined]
     assert d.request == "r"  # type: ignore[attr-defined]
+
+
+def test_resultInsideCallbackIsTheValuePassed() -> None:
+    """While a callback runs, ``d.result`` is the value it was given (as in Twisted)."""
+    d: Deferred[int] = Deferred()
+    seen: list[int] = []
+    d.addCallback(lambda x: x + 1)
+    d.addCallback(lambda x: seen.append(d.result) or x)
+    d.callback(1)
+    assert seen == [2]

@@ -591,6 +591,7 @@ class Deferred(Generic[_T]):
                         failed = False
                         _dropThrough(callbacks, item)
                         break
+                    current.result = result  # what Twisted code sees while fn runs
                     try:
                         if args is None:
                             result = fn(result)
