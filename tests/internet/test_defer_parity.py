@@ -135,6 +135,13 @@ def _():
     inner.callback(9)
     out.append((outer.result, outer.paused, inner.result))
 
+@scen("result-inside-callback")
+def _():
+    d = D()
+    d.addCallback(lambda x: x + 1)
+    d.addCallback(lambda x: out.append(("seen", d.result)) or x)
+    d.callback(1)
+
 @scen("dlist-fireOnOneCallback-all-fail")
 def _():
     a, b = D(), D()
