@@ -369,7 +369,8 @@ NS = 'xmlns:t="http://twistedmatrix.com/ns/twisted.web.template/0.1"'
 class Page(Element):
     loader = XMLString(
         '<html xmlns="http://www.w3.org/1999/xhtml" %s><head><title>T &amp; Q</title></head>'
-        '<body t:render="body"><!-- a comment --><p class="c" t:render="para"><t:slot name="text" /></p>'
+        '<body t:render="body"><!-- a comment -->'
+        '<p class="c" t:render="para"><t:slot name="text" /></p>'
         '<a><t:attr name="href">/x?a=<t:slot name="q" /></t:attr>link</a>'
         '<t:transparent>plain &lt;text&gt;</t:transparent><br /><img src="i.png" />'
         '<script><![CDATA[if (a < b) {{ run(); }}]]></script>'
