@@ -3,7 +3,8 @@
 - ``engine``: "uvloop" or "asyncio"; tests using ``reactor`` run once per engine.
 - ``reactor``: a fresh ``torsion.internet._reactor.Reactor`` on a loop of its own; at teardown
   whatever the test left is closed (listening ports, connections, delayed calls, the thread
-  pool) and the loop is closed.  The global reactor is never installed by these fixtures.
+  pool, asyncio tasks) and the loop is closed, by ``Reactor.closeAll(closeLoop=True)``.
+  The global reactor is never installed by these fixtures.
 - ``run``: ``run(deferredOrCoroutineOrFuture, timeout=10)`` runs that reactor until the result
   is ready and returns it (or raises its exception); a result not ready within ``timeout``
   seconds fails the test.
@@ -43,55 +44,7 @@ def reactor(engine: str) -> Iterator[Reactor]:
 
 def closeReactor(r: Reactor) -> None:
     """Close everything a test left on reactor ``r`` and then its loop."""
-    loop = r._loop
-    if loop.is_closed():
-        return
-    if r._runsLoop:
-        r.crash()
-    r._started = False
-    r._running = False
-    waits: list[Any] = []
-    for port in list(r._openPorts):
-        try:
-            result = port.stopListening()
-        except Exception:
-            continue
-        if result is not None:
-            waits.append(result)
-    for transport in list(r._openTransports):
-        try:
-            transport.abortConnection()
-        except Exception:
-            pass
-    for call in r.getDelayedCalls():
-        if call.active():
-            call.cancel()
-    pool = r.threadpool
-    if pool is not None:
-        pool.stop()
-        r.threadpool = None
-    for wait in waits:
-        if hasattr(wait, "addErrback"):
-            wait.addErrback(lambda _f: None)
-    # Let the loop deliver connection_lost callbacks and finish closing sockets.
-    for _ in range(3):
-        loop.run_until_complete(asyncio.sleep(0))
-    # Tasks left pending would be reported ("Task was destroyed but it is pending!") when
-    # garbage collected, in the middle of some later test: cancel and finish them here.
-    tasks = asyncio.all_tasks(loop)
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    shutdownExecutor = getattr(loop, "shutdown_default_executor", None)
-    if shutdownExecutor is not None:
-        loop.run_until_complete(shutdownExecutor())
-    loop.close()
-
-
-class _Timeout(Exception):
-    pass
+    r.closeAll(closeLoop=True)
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ Life cycle, as data::
     stopped ──run()/startRunning()──▶ starting ──"startup" event──▶ running
     running ──stop()──▶ stopping ──"shutdown" event, then crash()──▶ stopped
     any ──crash()──▶ stopped           (no shutdown event; what tests use)
+    stopped ──closeAll()──▶ stopped, nothing left open (ports, connections, calls,
+                            thread pool, asyncio tasks; with closeLoop=True, the loop)
 
 ``_started`` is True from run() until crash(); ``_stopped`` is True from stop() until the
 next run(); ``running`` is True between the "during startup" phase and crash().  Unlike
@@ -421,6 +423,69 @@ class ReactorBase:
         if not waits:
             return drained
         return _gather(self._loop, [*waits, drained])
+
+    def closeAll(self, closeLoop: bool = False) -> list[Any]:
+        """Close everything still open on the reactor, without the shutdown event; return it.
+
+        What test teardown (the ``reactor`` fixtures, trial's dirty-reactor check) and a
+        program embedding a private reactor need, and what Twisted's trial janitor does by
+        hand: after ``crash()`` and a few loop turns (so closes already under way finish),
+        the delayed calls still active, listening ports, connections, processes' pipes and
+        watched descriptors are what was left open; they are returned (calls first, soonest
+        first) and closed as at shutdown (``disconnectAll``), the calls cancelled, the
+        thread pool stopped (its threads joined while the loop serves their
+        ``callFromThread``), and the loop's pending asyncio tasks cancelled and finished.
+        With ``closeLoop`` the loop's async generators and default executor are shut down
+        and the loop is closed: the reactor cannot run again.  A reactor whose loop is
+        closed already returns ``[]``.
+
+        The loop must not be running (this method runs it): RuntimeError otherwise, for
+        instance when called from a callback; call ``crash()`` and let ``run()`` return.
+        """
+        loop = self._loop
+        if loop.is_closed():
+            return []
+        if loop.is_running():
+            raise RuntimeError("closeAll() runs the loop itself: call it when the loop is stopped")
+        self.crash()
+        self._turnLoop()
+        calls = sorted((c for c in self._delayedCalls if c.active()), key=DelayedCall.getTime)
+        left: list[Any] = [*calls, *self._openPorts, *self._openTransports]
+        left.extend(s for s in dict.fromkeys([*self._readers, *self._writers]) if s not in left)
+        self._runUntilDone(self.disconnectAll())
+        # connectionLost handlers may have scheduled more: none of it is to run now.
+        for call in list(self._delayedCalls):
+            if call.active():
+                call.cancel()
+        joined = self._stopThreadPool()
+        if joined is not None:
+            self._runUntilDone(joined, timeout=None)
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        if closeLoop:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+        return left
+
+    def _turnLoop(self, turns: int = 3) -> None:
+        """Run the loop's ready callbacks ``turns`` times (the loop must be stopped)."""
+        for _ in range(turns):
+            self._loop.run_until_complete(asyncio.sleep(0))
+
+    def _runUntilDone(self, future: asyncio.Future[None], timeout: float | None = 10.0) -> None:
+        """Run the stopped loop until ``future`` is done, or at most ``timeout`` seconds."""
+        if timeout is not None and not future.done():
+            timer = self._loop.call_later(timeout, _setIfPending, future)
+            try:
+                self._loop.run_until_complete(future)
+            finally:
+                timer.cancel()
+        else:
+            self._loop.run_until_complete(future)
 
     # --- IReactorFDSet: Twisted-style file descriptors on the loop ------------------------
 

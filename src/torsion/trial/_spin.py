@@ -4,12 +4,10 @@ Theory of operation: `runUntilDone` starts the work *inside* the running reactor
 coroutine is wrapped with `Deferred.fromCoroutine` from a callWhenRunning hook, so it may
 await asyncio futures of the reactor's loop), and the Deferred's first outcome crashes the
 reactor, which makes `run()` return without firing "shutdown" — ports and connections the
-test opened stay open, so the caller can look for them (`findDirt`) and close them
-(`cleanDirt`). A timer on the loop crashes the reactor after `timeout` seconds and cancels the
-Deferred. The reactor is restartable, so a test can spin it several times.
-
-These helpers reach into the reactor's registry of open ports and transports (`_openPorts`,
-`_openTransports`) because the public reactor interfaces have no "what is still open?" query.
+test opened stay open, so the caller can close them and say what they were (`cleanDirt`,
+through the reactor's public `closeAll()`). A timer on the loop crashes the reactor after
+`timeout` seconds and cancels the Deferred. The reactor is restartable, so a test can spin it
+several times.
 """
 
 from __future__ import annotations
@@ -19,11 +17,11 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from torsion.internet._delayedcall import DelayedCall
 from torsion.internet.defer import Deferred, ensureDeferred
 from torsion.python.failure import Failure
 
-__all__ = ["TestTimeoutError", "asDeferred", "cleanDirt", "closeReactor", "findDirt",
-           "runUntilDone"]
+__all__ = ["TestTimeoutError", "asDeferred", "cleanDirt", "closeReactor", "runUntilDone"]
 
 
 class TestTimeoutError(Exception):
@@ -98,63 +96,26 @@ def runUntilDone(reactor: Any, start: Callable[[], Any], timeout: float,
     raise failure.value.with_traceback(failure.getTracebackObject())
 
 
-def _settle(reactor: Any) -> None:
-    """Let the loop run its ready callbacks a few times (closing sockets, losing connections)."""
-    loop = reactor._loop
-    if loop.is_closed() or loop.is_running():
-        return
-    for _ in range(3):
-        loop.run_until_complete(asyncio.sleep(0))
+def cleanDirt(reactor: Any) -> list[str]:
+    """Close what the test left on `reactor` and describe it (empty if it left nothing).
 
-
-def findDirt(reactor: Any) -> list[str]:
-    """What the test left on `reactor`: active delayed calls, listening ports, connections."""
-    _settle(reactor)
+    Active delayed calls are reported and cancelled; listening ports, connections and
+    watched descriptors are reported and closed; the thread pool and asyncio tasks left on
+    the loop are stopped without being reported (Twisted's trial does the same).
+    """
+    left = reactor.closeAll()
+    calls = [thing for thing in left if isinstance(thing, DelayedCall)]
+    selectables = [thing for thing in left if not isinstance(thing, DelayedCall)]
     dirt: list[str] = []
-    calls = [c for c in reactor.getDelayedCalls() if c.active()]
     if calls:
         dirt.append("DelayedCalls: (cancel them, or wait for them, before the test ends)")
         dirt.extend(f"  {c!r}" for c in calls)
-    selectables = list(getattr(reactor, "_openPorts", ())) + list(
-        getattr(reactor, "_openTransports", ()))
     if selectables:
         dirt.append("Selectables: (stopListening / loseConnection, and wait for them)")
         dirt.extend(f"  {s!r}" for s in selectables)
     return dirt
 
 
-def cleanDirt(reactor: Any) -> None:
-    """Cancel pending delayed calls, stop ports and abort connections left on `reactor`."""
-    for call in reactor.getDelayedCalls():
-        if call.active():
-            call.cancel()
-    for port in list(getattr(reactor, "_openPorts", ())):
-        try:
-            result = port.stopListening()
-        except Exception:
-            continue
-        if isinstance(result, Deferred):
-            result.addErrback(lambda f: None)
-    for transport in list(getattr(reactor, "_openTransports", ())):
-        try:
-            transport.abortConnection()
-        except Exception:
-            pass
-    _settle(reactor)
-
-
 def closeReactor(reactor: Any) -> None:
     """Clean `reactor` up and close its loop (for private per-test reactors)."""
-    loop = reactor._loop
-    if loop.is_closed():
-        return
-    if reactor.running:
-        reactor.crash()
-    cleanDirt(reactor)
-    pool = getattr(reactor, "threadpool", None)
-    if pool is not None:
-        pool.stop()
-        reactor.threadpool = None
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    loop.run_until_complete(loop.shutdown_default_executor())
-    loop.close()
+    reactor.closeAll(closeLoop=True)

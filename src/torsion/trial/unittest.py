@@ -29,7 +29,7 @@ from typing import Any, NoReturn, TypeVar
 from torsion.internet.defer import Deferred
 from torsion.logger import LogEvent, globalLogPublisher
 from torsion.python.failure import Failure
-from torsion.trial._spin import TestTimeoutError, asDeferred, cleanDirt, findDirt, runUntilDone
+from torsion.trial._spin import TestTimeoutError, asDeferred, cleanDirt, runUntilDone
 
 __all__ = [
     "DEFAULT_TIMEOUT_DURATION",
@@ -306,9 +306,8 @@ class TestCase(SynchronousTestCase):
         reactor = _reactorIfInstalled()
         if reactor is None:
             return  # the test never touched the global reactor
-        dirt = findDirt(reactor)
+        dirt = cleanDirt(reactor)
         if dirt:
-            cleanDirt(reactor)
             raise DirtyReactorAggregateError("Reactor was unclean.\n" + "\n".join(dirt))
 
 
