@@ -534,3 +534,22 @@ def test_subclassMakingHeadersInInitStillGetsThem(connectSite: Any) -> None:
     conn.channel.requestFactory = Mine
     conn.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Probe: here\r\n\r\n")
     assert seen == [b"here"]
+
+
+@pytest.mark.parametrize("raw", [
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\na",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nq\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;\x01\r\na\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\rY: z\r\n\r\n",
+    b"GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GE\nT / HTTP/1.1\r\nHost: x\r\n\r\n",
+], ids=["signed-cl", "cl-and-te", "bad-chunk-size", "bad-chunk-ext", "bare-cr", "cr-in-uri",
+        "lf-in-method"])
+def test_smugglingVectorsAnswered400OnTheWire(connectSite: Any, parse: Any, raw: bytes) -> None:
+    """Each framing attack is answered 400, nothing is rendered, and the connection closes."""
+    echo = Echo()
+    conn = connectSite(echo)
+    out = conn.send(raw + GET)
+    assert [r.code for r in parse(out)] == [400]
+    assert echo.requests == [] and conn.transport.disconnecting
