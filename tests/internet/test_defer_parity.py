@@ -142,6 +142,13 @@ def _():
     d.addCallback(lambda x: out.append(("seen", d.result)) or x)
     d.callback(1)
 
+@scen("paused-seen-inside-callback")
+def _():
+    d = D()
+    d.addCallback(lambda x: out.append(("paused", d.paused, d.called)) or x)
+    d.callback(1)
+    out.append(("after", d.paused))
+
 @scen("dlist-fireOnOneCallback-all-fail")
 def _():
     a, b = D(), D()

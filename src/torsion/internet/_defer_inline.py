@@ -146,7 +146,7 @@ class _Driven(Deferred[Any]):
                     result.result = None
                     isFailure = False
                     continue
-                if result.called and not result.paused:
+                if result.called and not result.paused and result._ready is not None:
                     value = result.result
                     result.result = None
                     isFailure = isinstance(value, Failure)

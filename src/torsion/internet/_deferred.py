@@ -9,10 +9,10 @@ so adding a callback allocates nothing but that tuple.  When the Deferred is fir
 ``_runCallbacks`` walks the entries in order, calling the callback half while the result
 is a value and the errback half while it is a ``Failure``; an exception raised by either
 becomes the new result as a Failure, an errback returning a value switches back to the
-callback side.  Entries whose half is ``_passthru`` are skipped without a call.  While
-the loop runs, the Deferred counts as paused once more: that is the re-entrancy guard.
-The ``_ready`` slot caches "fired, not paused, not a Failure" for the await/yield fast
-paths, which then cost one attribute read.
+callback side.  Entries whose half is ``_passthru`` are skipped without a call.  The
+``_ready`` slot caches "fired, not paused, not a Failure" for the await/yield fast
+paths, which then cost one attribute read; while the loop runs it holds None, which is
+also the re-entrancy guard.
 
 Chaining: when a callback returns a Deferred that has no result yet, the outer Deferred
 pauses and a *continuation* entry ``_CONTINUE`` is appended to the inner one.  When the
@@ -236,16 +236,16 @@ class Deferred(Generic[_T]):
     Twisted's Deferred: callbacks run synchronously when the Deferred is fired, in order,
     each receiving the previous one's result; see the module docstring for how.
 
-    While its callbacks run, a Deferred counts as paused once more (``paused`` is also the
-    re-entrancy guard), so a callback added from inside a callback is run by the loop
-    already running, and awaiting it from inside its own callbacks waits for the end.
+    A callback added from inside a running callback is run by the loop already running,
+    and awaiting a Deferred from inside its own callbacks waits for the end of the chain.
     """
 
     # Unset slots are meaningful and cheap: ``result`` exists once fired (Twisted raises
     # AttributeError before too); ``_callbacks`` is unset on succeed()'s Deferreds until a
     # callback is added; ``_debugInfo`` exists only on failed or debugged Deferreds.
     # ``_ready`` is a hint for the fast paths: True only while fired, not paused and the
-    # result is not a Failure (False means "look closer", never "not ready").
+    # result is not a Failure (False means "look closer", never "not ready"); None while
+    # the callbacks run.
     # ``__dict__`` stays available (created only when used): Twisted code attaches its own
     # attributes to Deferreds.
     __slots__ = ("_callbacks", "called", "paused", "result", "_ready", "_canceller",
@@ -256,7 +256,7 @@ class Deferred(Generic[_T]):
         called: bool
         paused: int
         result: Any
-        _ready: bool
+        _ready: bool | None
         _callbacks: list[tuple[Any, Any, Any, Any]]
         _canceller: Callable[[Deferred[Any]], None] | None
         _chainedTo: Deferred[Any] | None
@@ -555,7 +555,7 @@ class Deferred(Generic[_T]):
 
     def _runCallbacks(self) -> None:
         """Run pending callbacks, following chained Deferreds iteratively (see module doc)."""
-        if self.paused:
+        if self.paused or self._ready is None:
             # Paused, waiting on another Deferred, or already running its callbacks (then
             # the running loop will get to a callback just added).
             return
@@ -567,8 +567,7 @@ class Deferred(Generic[_T]):
             failed = startFailed = isinstance(result, Failure)
             nxt: Deferred[Any] | None = None
             if callbacks:
-                current.paused = 1
-                current._ready = False
+                current._ready = None  # running: the re-entrancy guard
                 for item in callbacks:
                     if failed:
                         fn = item[2]
@@ -615,7 +614,7 @@ class Deferred(Generic[_T]):
                             result = Failure(TypeError(
                                 f"callback {fn!r} returned the Deferred it was attached to"))
                             failed = True
-                        elif inner.called and not inner.paused:
+                        elif inner.called and not inner.paused and inner._ready is not None:
                             # Already failed: take the failure and go on.
                             result = inner.result
                             inner.result = None
@@ -639,9 +638,7 @@ class Deferred(Generic[_T]):
                 else:
                     callbacks.clear()
                 current.result = result
-                paused = current.paused - 1
-                current.paused = paused
-                current._ready = not (failed or paused)
+                current._ready = not (failed or current.paused)
             elif not current.paused:
                 current._ready = not failed
             # Record (or clear) an error nobody has handled yet, for logging on GC.
@@ -697,7 +694,7 @@ class Deferred(Generic[_T]):
 
     def _awaitSlowly(self) -> Generator[Any, Any, _T]:
         """The rest of ``__await__``, kept out of it so that its fast path stays small."""
-        if self.called and not self.paused:
+        if self.called and not self.paused and self._ready is not None:
             result = self.result
             if isinstance(result, Failure):
                 _consumeFailure(self)
