@@ -443,3 +443,13 @@ def test_chromiumWebSocketEcho(reactor: Any, run: Any) -> None:
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # the browser and its helper processes
             proc.wait()
+
+
+def test_silentServerFailsHandshakeAfterTimeout(reactor: Any, run: Any) -> None:
+    """A server that accepts the connection but never answers fails the handshake in time."""
+    from torsion.internet.protocol import Factory, Protocol
+
+    port = reactor.listenTCP(0, Factory.forProtocol(Protocol), interface="127.0.0.1")
+    url = "ws://127.0.0.1:%d/" % (port.getHost().port,)
+    with pytest.raises(HandshakeError):
+        run(connectWebSocket(reactor, url, _clientFactory(url, reactor), timeout=0.2))

@@ -402,8 +402,27 @@ class WebSocketClientProtocol(WebSocketProtocol):
             host=factory.hostHeader, target=factory.target,
             subprotocols=list(factory.subprotocols), extra_headers=extra,
         )))
+        timeout = getattr(factory, "handshakeTimeout", None)
+        if self._reactor is not None and timeout is not None:
+            self._handshakeTimer = self._reactor.callLater(timeout, self._handshakeTimedOut)
+
+    _handshakeTimer: Any = None
+
+    def _handshakeTimedOut(self) -> None:
+        """The server accepted the connection but never answered the handshake."""
+        self._handshakeTimer = None
+        self._fail(HandshakeError("no answer to the WebSocket handshake in time"))
+        self._closed = True
+        self.transport.abortConnection()
+
+    def _stopHandshakeTimer(self) -> None:
+        timer = self._handshakeTimer
+        self._handshakeTimer = None
+        if timer is not None and timer.active():
+            timer.cancel()
 
     def _accepted(self, event: AcceptConnection) -> None:
+        self._stopHandshakeTimer()
         self.subprotocol = event.subprotocol
         self._opened()
         d = self.factory._opened
@@ -435,6 +454,7 @@ class WebSocketClientProtocol(WebSocketProtocol):
         WebSocketProtocol.dataReceived(self, data)
 
     def connectionLost(self, reason: Failure | None = None) -> None:
+        self._stopHandshakeTimer()
         if not self._open:
             self._fail(HandshakeError("connection closed during the handshake"))
         WebSocketProtocol.connectionLost(self, reason)
@@ -465,6 +485,7 @@ class WebSocketClientFactory(ClientFactory):
         self.headers = headers
         self.subprotocols = list(subprotocols)
         self.reactor = reactor
+        self.handshakeTimeout: float | None = None  # None: connectWebSocket's timeout
         self._opened: Deferred[Any] | None = None
 
 
@@ -479,7 +500,8 @@ def connectWebSocket(
 
     `factory` (default: a WebSocketClientFactory for `url`) chooses the protocol class;
     for wss the server's certificate and host name are verified with `contextFactory`
-    (default BrowserLikePolicyForHTTPS).
+    (default BrowserLikePolicyForHTTPS). `timeout` bounds the connection attempt and,
+    unless the factory sets its own ``handshakeTimeout``, the opening handshake.
     """
     from torsion.internet.endpoints import HostnameEndpoint, wrapClientTLS
 
@@ -488,6 +510,8 @@ def connectWebSocket(
             factory = WebSocketClientFactory(url, reactor=reactor)
         if factory.reactor is None:
             factory.reactor = reactor
+        if factory.handshakeTimeout is None:
+            factory.handshakeTimeout = timeout
     except ValueError:
         return fail()
     endpoint: Any = HostnameEndpoint(reactor, factory.host, factory.port, timeout=timeout)
