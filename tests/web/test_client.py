@@ -447,3 +447,20 @@ def test_backToBackRequestsReuseConnection(reactor: Any, run: Any) -> None:
 
     run(go())
     assert len(set(page.channels)) == 1
+
+
+def test_cookieSetByRedirectIsSentToTarget(reactor: Any, run: Any) -> None:
+    """RedirectAgent(CookieAgent(...)): a cookie set by a redirect goes with the next hop."""
+
+    def answer(request: Any) -> bytes:
+        if request.path == b"/login":
+            request.addCookie(b"session", b"abc", path=b"/")
+            return redirectTo("/home", 303)(request)
+        return b"home"
+
+    page = Page(answer)
+    url = listenSite(reactor, page)
+    agent = RedirectAgent(CookieAgent(Agent(reactor), CookieJar()))
+    _, body = run(fetch(agent, url + "/login", b"POST"))
+    assert body == b"home"
+    assert page.requests[1].getCookie(b"session") == b"abc"
