@@ -149,6 +149,53 @@ def _():
     d.callback(1)
     out.append(("after", d.paused))
 
+@scen("callback-with-failure-value")
+def _():
+    d = D()
+    d.addCallbacks(rec("cb"), rec("eb"))
+    d.callback(F(KeyError()))
+
+@scen("errback-returns-deferred")
+def _():
+    inner = D()
+    d = D()
+    d.addErrback(lambda f: inner)
+    d.addCallback(rec("after"))
+    d.errback(KeyError())
+    out.append("mid")
+    inner.callback("recovered")
+
+@scen("addBoth-args-kwargs")
+def _():
+    d = D()
+    d.addBoth(lambda r, a, k=None: out.append((name(r), a, k)), 1, k=2)
+    d.errback(ValueError())
+    d2 = D()
+    d2.addBoth(lambda r, a, k=None: out.append((name(r), a, k)), 3, k=4)
+    d2.callback("v")
+
+@scen("chainDeferred-failure")
+def _():
+    a, b = D(), D()
+    a.chainDeferred(b)
+    b.addErrback(rec("b-eb"))
+    a.errback(KeyError())
+    a.addBoth(rec("a-after"))
+
+@scen("timeout-custom-and-early")
+def _():
+    task = importlib.import_module(pkg + ".internet.task")
+    clock = task.Clock()
+    d = D()
+    d.addTimeout(2, clock, onTimeoutCancel=lambda r, t: ("custom", t))
+    d.addBoth(rec("d"))
+    clock.advance(2)
+    e = D()
+    e.addTimeout(2, clock)
+    e.callback("early")
+    e.addBoth(rec("e"))
+    out.append(("pending", len(clock.getDelayedCalls())))
+
 @scen("dlist-fireOnOneCallback-all-fail")
 def _():
     a, b = D(), D()
