@@ -8,6 +8,17 @@ The implementation lives in private modules, one per idea:
 - ``_defer_list``: DeferredList, gatherResults, race;
 - ``_defer_sync``: DeferredLock, DeferredSemaphore, DeferredQueue.
 
+Behaviour is Twisted's, checked scenario by scenario against Twisted itself
+(tests/internet/test_defer_parity.py).  Deliberate differences:
+
+- a Failure made from an exception raised in a callback keeps its live traceback until
+  someone asks for text (Twisted formats the frames eagerly, which is what makes its errback
+  path slow); ``raiseException()`` therefore re-raises with the original traceback, and the
+  traceback starts at the callback (the framework's own loop frame is left out);
+- ``returnValue`` still works without a deprecation warning (plain ``return`` is preferred);
+- a Deferred is awaitable from plain asyncio code too, and coroutines run by
+  ``ensureDeferred`` may await asyncio futures and tasks.
+
 Errors::
 
     Exception
