@@ -5,9 +5,14 @@ and receives its callbacks directly. It enforces the server's limits, tracks whe
 connection is in the message cycle as explicit state (`State`, changed only through
 `TRANSITIONS`), and reports each request to three hooks a subclass implements:
 
-    _headReceived(head)    request line and headers are complete (a `RequestHead`)
+    _headReceived()        request line and headers are complete: they are in the
+                           parser's attributes (or `currentHead()` as a `RequestHead`)
     _bodyReceived(data)    a piece of the decoded body (chunked framing already removed)
     _messageComplete()     the whole request, body included, has been read
+
+The server's HTTPChannel (torsion.web._channel) is a RequestParser that overrides the
+httptools callbacks on_headers_complete and on_message_complete themselves, running the
+same checks, to save a Python frame per request on the hot path.
 
 Bad input raises `ParseError(code, reason)` out of `feed()`; the caller answers with that
 status and closes, since the framing can no longer be trusted. llhttp itself already
@@ -18,7 +23,7 @@ On top of that this module bounds the header block (bytes and count), the target
 and the body, and requires exactly one Host header in HTTP/1.1 (RFC 9112 §3.2).
 
 Response framing helpers (`statusLine`, `chunk`, `LAST_CHUNK`) live here too, so the wire
-format is in one place; the glue that owns a transport is torsion.web.http.
+format is in one place; the glue that owns a transport is torsion.web._channel.
 """
 
 from __future__ import annotations
