@@ -14,7 +14,9 @@ block cannot leak into another.  A block's first line may carry a marker,
   cleanly.  A block calling ``reactor.run()`` outside ``task.react`` is a server
   block even without the marker (the README's tour has no markers);
 - ``tac``: the block is an application file: it is written to ``app.tac`` and run by
-  ``python -m torsion -y app.tac`` until its first port reports that it is listening.
+  ``python -m torsion -y app.tac`` until its first port reports that it is listening;
+- ``pytest``: the block is a test module: it is written to ``test_block.py`` and run by
+  pytest (with torsion's plugin), which must pass every test in it.
 
 Port numbers the guides use (8000, 8080, 8443, 9000, 9999) are replaced by free ports before
 a block runs, so that examples may read like Twisted's documentation and still never
@@ -46,7 +48,7 @@ DOC_FILES = [ROOT / "README.md"] + sorted(
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 MARKER = re.compile(r"^#\s*doctest:\s*(.*)$")
 PORTS = re.compile(r"\b(8000|8080|8443|9000|9999)\b")
-WORDS = {"compile", "continue", "server", "tac"}
+WORDS = {"compile", "continue", "server", "tac", "pytest"}
 TIMEOUT = 15.0
 STOP_AFTER = 0.5
 
@@ -258,15 +260,33 @@ def runTacIn(block: Block, scratch: str, env: dict[str, str]) -> tuple[int, str,
     return proc.returncode, "".join(lines), err
 
 
+def runPytest(block: Block) -> tuple[int, str, str]:
+    """Run a test-module block with pytest in a scratch directory."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    with tempfile.TemporaryDirectory() as scratch:
+        Path(scratch, "test_block.py").write_text(substitutePorts(block.code, {}),
+                                                   encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_block.py"],
+            cwd=scratch, env=env, capture_output=True, text=True, timeout=TIMEOUT * 2)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+def runSeparately(block: Block) -> tuple[int, str, str]:
+    """Run a block that needs its own program (the runner, pytest)."""
+    return runTac(block) if "tac" in block.words else runPytest(block)
+
+
 @pytest.fixture(scope="module")
 def results() -> Iterator[dict[str, tuple[int, str, str]]]:
     """Run every block that is to be run, four at a time, once for the whole module."""
-    toRun = [b for b in BLOCKS if not b.words & {"compile", "tac"}]
-    tacs = [b for b in BLOCKS if "tac" in b.words]
+    separate = {"compile", "tac", "pytest"}
+    toRun = [b for b in BLOCKS if not b.words & separate]
+    apart = [b for b in BLOCKS if b.words & {"tac", "pytest"}]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        tacResults = pool.map(runTac, tacs)
+        apartResults = pool.map(runSeparately, apart)
         outcomes = runBlocks(toRun)
-        outcomes.update(zip([b.id for b in tacs], tacResults, strict=True))
+        outcomes.update(zip([b.id for b in apart], apartResults, strict=True))
     yield outcomes
 
 
