@@ -135,82 +135,105 @@ def b1282int(st: bytes) -> int:
     return value
 
 
+_INT_TOKENS = [int2b128(n) + bytes((INT,)) for n in range(1024)]
+_STRING_HEADERS = [bytes((n, STRING)) for n in range(128)]
+_LIST_HEADERS = [bytes((n, LIST)) for n in range(128)]
+
+
 class _Encoder:
     """Serialise s-expressions into banana bytes for one dialect.
 
-    Kept separate from the protocol so `encode` can be used without a connection.
+    Kept separate from the protocol so `encode` can be used without a connection. Hot
+    path: small ints, short strings and vocabulary symbols are precomputed tokens, and
+    list elements that are such scalars are written without a recursive call.
     """
 
     def __init__(self, prefixLimit: int = 64, vocabulary: dict[bytes, int] | None = None):
         self.largestLongInt = 2 ** (prefixLimit * 7) - 1
         self.vocabulary = vocabulary
 
+    @property
+    def vocabulary(self) -> dict[bytes, int] | None:
+        """The symbol table in use (None outside the "pb" dialect)."""
+        return self._vocabulary
+
+    @vocabulary.setter
+    def vocabulary(self, vocabulary: dict[bytes, int] | None) -> None:
+        self._vocabulary = vocabulary
+        self._symbols: dict[bytes, bytes] = {
+            symbol: int2b128(index) + bytes((VOCAB,))
+            for symbol, index in (vocabulary or {}).items()
+        }
+
     def encode(self, obj: object) -> bytes:
         """Return the banana encoding of `obj`."""
-        out = bytearray()
-        self._encode(obj, out, 0)
-        return bytes(out)
+        parts: list[bytes] = []
+        self._encode(obj, parts.append, 0)
+        return b"".join(parts)
 
-    def _encode(self, obj: Any, out: bytearray, depth: int) -> None:
+    def _encode(self, obj: Any, write: Callable[[bytes], object], depth: int) -> None:
         kind = type(obj)
-        if kind is bytes:
-            vocabulary = self.vocabulary
-            if vocabulary is not None:
-                symbol = vocabulary.get(obj)
-                if symbol is not None:
-                    out += _SMALL[symbol]
-                    out.append(VOCAB)
-                    return
+        if kind is list or kind is tuple:
             size = len(obj)
-            if size > SIZE_LIMIT:
-                raise BananaError(f"byte string is too long to send ({size})")
-            out += int2b128(size)
-            out.append(STRING)
-            out += obj
-        elif kind is list or kind is tuple:
-            size = len(obj)
-            if size > SIZE_LIMIT:
+            if size < 128:
+                write(_LIST_HEADERS[size])
+            elif size > SIZE_LIMIT:
                 raise BananaError(f"list/tuple is too long to send ({size})")
+            else:
+                write(int2b128(size) + b"\x80")
             if depth >= DEPTH_LIMIT:
                 raise BananaError("list nesting is too deep to send")
-            out += int2b128(size)
-            out.append(LIST)
+            symbols = self._symbols
             for element in obj:
-                self._encode(element, out, depth + 1)
+                elementKind = type(element)
+                if elementKind is int and 0 <= element < 1024:
+                    write(_INT_TOKENS[element])
+                elif elementKind is bytes and element in symbols:
+                    write(symbols[element])
+                else:
+                    self._encode(element, write, depth + 1)
+        elif kind is bytes:
+            token = self._symbols.get(obj)
+            if token is not None:
+                write(token)
+                return
+            size = len(obj)
+            if size < 128:
+                write(_STRING_HEADERS[size])
+            elif size > SIZE_LIMIT:
+                raise BananaError(f"byte string is too long to send ({size})")
+            else:
+                write(int2b128(size) + b"\x82")
+            write(obj)
         elif kind is int or kind is bool:
-            self._encodeInt(obj, out)
+            if 0 <= obj < 1024:
+                write(_INT_TOKENS[obj])
+            else:
+                write(self._encodeInt(obj))
         elif kind is float:
-            out.append(FLOAT)
-            out += _FLOAT.pack(obj)
+            write(b"\x84" + _FLOAT.pack(obj))
         elif isinstance(obj, (list, tuple)):
-            self._encode(list(obj), out, depth)
+            self._encode(list(obj), write, depth)
         elif isinstance(obj, bytes):
-            self._encode(bytes(obj), out, depth)
+            self._encode(bytes(obj), write, depth)
         elif isinstance(obj, int):
-            self._encodeInt(int(obj), out)
+            self._encode(int(obj), write, depth)
         elif isinstance(obj, float):
-            self._encode(float(obj), out, depth)
+            self._encode(float(obj), write, depth)
         else:
             raise BananaError(f"Banana cannot send {kind.__qualname__} objects: {obj!r}")
 
-    def _encodeInt(self, obj: int, out: bytearray) -> None:
+    def _encodeInt(self, obj: int) -> bytes:
         if obj >= 0:
             if obj <= _LARGEST_INT:
-                out += int2b128(obj)
-                out.append(INT)
-            elif obj <= self.largestLongInt:
-                out += int2b128(obj)
-                out.append(LONGINT)
-            else:
-                raise BananaError(f"int is too large to send ({obj})")
+                return int2b128(obj) + b"\x81"
+            if obj <= self.largestLongInt:
+                return int2b128(obj) + b"\x85"
         elif obj >= _SMALLEST_INT:
-            out += int2b128(-obj)
-            out.append(NEG)
+            return int2b128(-obj) + b"\x83"
         elif -obj <= self.largestLongInt:
-            out += int2b128(-obj)
-            out.append(LONGNEG)
-        else:
-            raise BananaError(f"int is too large to send ({obj})")
+            return int2b128(-obj) + b"\x86"
+        raise BananaError(f"int is too large to send ({obj})")
 
 
 class _Decoder:
@@ -240,28 +263,35 @@ class _Decoder:
         search = _HIGH_BIT.search
         prefixLimit = self.prefixLimit
         while pos < end:
-            match = search(buf, pos)
-            if match is None:
-                if end - pos > prefixLimit:
-                    raise BananaError(
-                        f"Security precaution: more than {prefixLimit} bytes of prefix"
-                    )
-                break
-            typePos = match.start()
-            prefixLength = typePos - pos
-            if prefixLength == 0:
+            first = buf[pos]
+            if first >= 0x80:
                 num = 0
-            elif prefixLength == 1:
-                num = buf[pos]
-            elif prefixLength > prefixLimit:
-                raise BananaError(
-                    f"Security precaution: longer than {prefixLimit} bytes worth of prefix"
-                )
+                typePos = pos
+                typeByte = first
+            elif pos + 1 < end and buf[pos + 1] >= 0x80:
+                num = first
+                typePos = pos + 1
+                typeByte = buf[typePos]
             else:
+                match = search(buf, pos)
+                if match is None:
+                    if end - pos > prefixLimit:
+                        raise BananaError(
+                            f"Security precaution: more than {prefixLimit} bytes of prefix"
+                        )
+                    break
+                typePos = match.start()
+                if typePos - pos > prefixLimit:
+                    raise BananaError(
+                        f"Security precaution: longer than {prefixLimit} bytes worth of prefix"
+                    )
                 num = b1282int(buf[pos:typePos])
-            typeByte = buf[typePos]
+                typeByte = buf[typePos]
             item: Any
-            if typeByte == STRING:
+            if typeByte == INT:
+                item = num
+                pos = typePos + 1
+            elif typeByte == STRING:
                 if num > SIZE_LIMIT:
                     raise BananaError("Security precaution: String too long.")
                 start = typePos + 1
@@ -269,7 +299,7 @@ class _Decoder:
                     break
                 item = buf[start : start + num]
                 pos = start + num
-            elif typeByte == INT or typeByte == LONGINT:
+            elif typeByte == LONGINT:
                 item = num
                 pos = typePos + 1
             elif typeByte == LIST:
@@ -334,6 +364,7 @@ class Banana(Protocol):
         self.isClient = bool(isClient)
         self._decoder = _Decoder(self._expressionArrived)
         self._failed = False
+        self._pending: list[bytes] | None = None
         self._encoder = _Encoder()
 
     def setPrefixLimit(self, limit: int) -> None:
@@ -387,6 +418,11 @@ class Banana(Protocol):
         """Feed bytes to the decoder; malformed input closes the connection."""
         if self._failed:
             return
+        if self._pending is not None:
+            # Re-entered from within a callback: the outer call flushes.
+            self._feedNested(data)
+            return
+        pending = self._pending = []
         try:
             self._decoder.feed(data)
         except BananaError as e:
@@ -395,6 +431,19 @@ class Banana(Protocol):
             transport = self.transport
             if transport is not None:
                 transport.loseConnection()
+        finally:
+            self._pending = None
+            if pending and self.transport is not None:
+                self.transport.write(b"".join(pending) if len(pending) > 1 else pending[0])
+
+    def _feedNested(self, data: bytes) -> None:
+        try:
+            self._decoder.feed(data)
+        except BananaError as e:
+            self._failed = True
+            _log.warn("Banana protocol error, disconnecting: {error}", error=str(e))
+            if self.transport is not None:
+                self.transport.loseConnection()
 
     def expressionReceived(self, obj: Any) -> None:
         """Handle one complete expression (a list, bytes, int or float)."""
@@ -403,9 +452,17 @@ class Banana(Protocol):
     def sendEncoded(self, obj: object) -> None:
         """Encode `obj` and write it to the transport.
 
+        While incoming data is being handled, writes are collected and sent as one at
+        the end of dataReceived: answers to a burst of calls then cost one system call.
+
         Raises BananaError if `obj` holds something banana cannot carry.
         """
-        self.transport.write(self._encoder.encode(obj))
+        data = self._encoder.encode(obj)
+        pending = self._pending
+        if pending is not None:
+            pending.append(data)
+        else:
+            self.transport.write(data)
 
 
 _plainEncoder = _Encoder()

@@ -138,6 +138,8 @@ MAX_BROKER_REFS = 1024
 
 portno = 8787
 
+_SCALARS = frozenset([int, bytes, float])
+
 _FAILURE_TAG = b"twisted.spread.pb.CopyableFailure"
 """The type tag of copied failures; Twisted's name, so the two interoperate."""
 
@@ -736,6 +738,14 @@ class Broker(banana.Banana):
         kind = type(object)
         if kind is int or kind is bytes or kind is float:
             return object
+        if kind is tuple or kind is dict:
+            # Fast paths for call arguments: a tuple of plain scalars or no keywords
+            # jelly to exactly this, with no references to track.
+            if kind is dict:
+                if not object:
+                    return [b"dictionary"]
+            elif all(type(item) in _SCALARS for item in object):
+                return [b"tuple", *object]
         self.serializingPerspective = perspective
         self.jellyMethod = method
         self.jellyArgs = args
@@ -752,6 +762,18 @@ class Broker(banana.Banana):
         """Unjelly `sexp` from the peer under this broker's security options."""
         if type(sexp) is not list:
             return sexp
+        if sexp:
+            atom = sexp[0]
+            if atom == b"tuple":
+                # Fast path: a tuple of scalars (no nested expression) needs no unjellier.
+                for item in sexp:
+                    if type(item) is list:
+                        break
+                else:
+                    if self.security.isTypeAllowed(atom):
+                        return tuple(sexp[1:])
+            elif atom == b"dictionary" and len(sexp) == 1 and self.security.isTypeAllowed(atom):
+                return {}
         self.unserializingPerspective = perspective
         try:
             return unjelly(sexp, self.security, None, self)
