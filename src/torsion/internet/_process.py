@@ -33,7 +33,7 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
@@ -342,10 +342,10 @@ class Process:
         """Write ``data`` to the child's standard input (or its pty)."""
         self.writeToChild(0, data)
 
-    def writeSequence(self, seq: Sequence[bytes]) -> None:
-        """Write every chunk of ``seq`` to the child's standard input."""
-        for data in seq:
-            self.writeToChild(0, data)
+    def writeSequence(self, data: Iterable[bytes]) -> None:
+        """Write every chunk of ``data`` to the child's standard input."""
+        for chunk in data:
+            self.writeToChild(0, chunk)
 
     def writeToChild(self, childFD: int, data: bytes) -> None:
         """Write ``data`` to the child's descriptor ``childFD`` (opened with ``'w'``)."""
@@ -624,6 +624,6 @@ def spawnProcess(
         fd for fd, pipe in process.pipes.items() if isinstance(pipe, _WritePipe)
     )
     reactor._openTransports.add(process)
-    processProtocol.makeConnection(process)  # type: ignore[arg-type]
+    processProtocol.makeConnection(process)
     process._watcher = _ExitWatcher(process, popen.pid)
     return process
