@@ -60,7 +60,7 @@ def _globalCallLater(delay: float, func: Callable[[], object]) -> IDelayedCall:
     """Schedule on the global reactor, imported only now (importing must not install one)."""
     from torsion.internet import reactor
 
-    return reactor.callLater(delay, func)  # type: ignore[no-any-return]
+    return reactor.callLater(delay, func)
 
 
 def _prefixOf(obj: object) -> str:
