@@ -213,3 +213,43 @@ def test_decodeRefusesTrailingData() -> None:
     """The module-level decode wants exactly one expression."""
     with pytest.raises(BananaError):
         decode(encode(1) + encode(2))
+
+
+class Replier(Recorder):
+    """Answers every expression it receives with an echo."""
+
+    def expressionReceived(self, obj: Any) -> None:
+        super().expressionReceived(obj)
+        self.sendEncoded(obj)
+
+
+class CountingTransport(StringTransport):
+    """Counts write calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data: bytes) -> None:
+        self.writes += 1
+        super().write(data)
+
+
+def test_repliesToOneChunkAreWrittenOnce() -> None:
+    """Everything sent while one chunk is handled goes out in a single write, in order."""
+    proto = Replier()
+    transport = CountingTransport()
+    proto.makeConnection(transport)
+    proto.dataReceived(encode([b"none"]))
+    transport.clear()
+    transport.writes = 0
+    proto.dataReceived(encode(1) + encode(b"two") + encode([3]))
+    assert transport.writes == 1
+    assert transport.value() == encode(1) + encode(b"two") + encode([3])
+
+
+def test_sendOutsideDataReceivedWritesAtOnce() -> None:
+    """sendEncoded outside dataReceived writes immediately."""
+    proto, transport = readyRecorder()
+    proto.sendEncoded(b"now")
+    assert transport.value() == encode(b"now")

@@ -115,3 +115,25 @@ def test_brokerSurvivesArbitraryBytes(data: bytes) -> None:
     broker.makeConnection(transport)
     broker.dataReceived(banana.encode(b"pb"))
     broker.dataReceived(data)
+
+
+def values() -> st.SearchStrategy[Any]:
+    scalars = st.one_of(st.integers(min_value=-(2**40), max_value=2**40), st.binary(max_size=8),
+                        st.floats(allow_nan=False), st.text(max_size=5), st.booleans(),
+                        st.none())
+    return st.recursive(scalars, lambda c: st.one_of(st.lists(c, max_size=4),
+                                                      st.tuples(c, c),
+                                                      st.dictionaries(st.text(max_size=3), c,
+                                                                      max_size=3)),
+                        max_leaves=12)
+
+
+@SETTINGS
+@given(values())
+def test_brokerFastPathsMatchJelly(value: Any) -> None:
+    """Broker.serialize/unserialize fast paths give exactly what jelly gives."""
+    broker = pb.Broker()
+    for obj in (value, (value,), (1, b"x", 2.5), {}):
+        assert broker.serialize(obj) == jelly.jelly(obj, jelly.globalSecurity, None, broker)
+        sexp = jelly.jelly(obj, jelly.globalSecurity, None, broker)
+        assert broker.unserialize(sexp) == jelly.unjelly(sexp, jelly.globalSecurity, None, broker)

@@ -36,6 +36,22 @@ class Echo(pb.Referenceable):
     def remote_echo(self, value):
         return value
 
+class Counter(pb.Cacheable):
+    def __init__(self):
+        self.value = 0
+        self.observers = []
+    def getStateToCacheAndObserveFor(self, perspective, observer):
+        self.observers.append(observer)
+        return {"value": self.value}
+    def stoppedObserving(self, perspective, observer):
+        self.observers.remove(observer)
+    def bump(self):
+        self.value += 1
+        for o in self.observers:
+            o.callRemote("setValue", self.value)
+
+counter = Counter()
+
 class Root(pb.Root):
     def remote_add(self, a, b=0):
         return a + b
@@ -55,6 +71,11 @@ class Root(pb.Root):
         return d
     def remote_callMe(self, ref, value):
         return ref.callRemote("got", value)
+    def remote_counter(self):
+        return counter
+    def remote_bump(self):
+        counter.bump()
+        return counter.value
 
 class User(pb.Avatar):
     def __init__(self, name):
@@ -81,6 +102,16 @@ class RemotePoint(pb.RemoteCopy):
 
 
 pb.setUnjellyableForClass(b"__main__.Point", RemotePoint)
+
+
+class RemoteCounter(pb.RemoteCache):
+    """Our cache of the Twisted server's Counter."""
+
+    def observe_setValue(self, value: int) -> None:
+        self.value = value
+
+
+pb.setUnjellyableForClass(b"__main__.Counter", RemoteCounter)
 
 
 class Callback(pb.Referenceable):
@@ -121,6 +152,11 @@ def test_torsionClientCallsTwistedServer(reactor: Any, run: Any,
         assert await child.callRemote("echo", "hi") == "hi"
         assert await root.callRemote("later", 21) == 42
         assert await root.callRemote("callMe", Callback(), 7) == ["got", 7]
+        cache = await root.callRemote("counter")
+        assert isinstance(cache, RemoteCounter)
+        start = cache.value
+        assert await root.callRemote("bump") == start + 1
+        assert cache.value == start + 1
         factory.disconnect()
 
     run(session())
@@ -184,6 +220,12 @@ class Callback(pb.Referenceable):
     def remote_got(self, value):
         return value + 1
 
+class CounterCache(pb.RemoteCache):
+    def observe_setValue(self, value):
+        self.value = value
+
+pb.setUnjellyableForClass("interop.Counter", CounterCache)
+
 out = []
 
 @defer.inlineCallbacks
@@ -209,6 +251,12 @@ def main():
     reactor.connectTCP("127.0.0.1", portalPort, g)
     avatar = yield g.login(credentials.UsernamePassword(b"alice", b"wonderland"))
     out.append(("whoami", (yield avatar.callRemote("whoami")).decode()))
+    board = yield avatar.callRemote("board")
+    out.append(("view", (yield board.callRemote("whoCalls")).decode()))
+    cache = yield avatar.callRemote("counter")
+    before = cache.value
+    yield avatar.callRemote("bump")
+    out.append(("cache", before, cache.value))
     g.disconnect()
     h = pb.PBClientFactory()
     reactor.connectTCP("127.0.0.1", portalPort, h)
@@ -253,21 +301,62 @@ class Root(pb.Root):
         return ref.callRemote("got", value)
 
 
+class Board(pb.Viewable):
+    def view_whoCalls(self, perspective: User) -> bytes:
+        return perspective.name
+
+
+class Counter(pb.Cacheable):
+    def __init__(self) -> None:
+        self.value = 10
+        self.observers: list[Any] = []
+
+    def getTypeToCopy(self) -> bytes:
+        return b"interop.Counter"
+
+    def getStateToCacheAndObserveFor(self, perspective: Any, observer: Any) -> Any:
+        self.observers.append(observer)
+        return {"value": self.value}
+
+    def stoppedObserving(self, perspective: Any, observer: Any) -> None:
+        self.observers.remove(observer)
+
+    def bump(self) -> None:
+        self.value += 1
+        for observer in self.observers:
+            observer.callRemote("setValue", self.value)
+
+
 class User(pb.Avatar):
-    def __init__(self, name: bytes) -> None:
+    def __init__(self, name: bytes, realm: Realm) -> None:
         self.name = name
+        self.realm = realm
 
     def perspective_whoami(self) -> bytes:
         return self.name
 
+    def perspective_board(self) -> Board:
+        return self.realm.board
+
+    def perspective_counter(self) -> Counter:
+        return self.realm.counter
+
+    def perspective_bump(self) -> None:
+        self.realm.counter.bump()
+
 
 class Realm:
+    def __init__(self) -> None:
+        self.board = Board()
+        self.counter = Counter()
+
     def requestAvatar(self, avatarId: Any, mind: Any, *interfaces: type) -> Any:
-        return pb.IPerspective, User(avatarId), lambda: None
+        return pb.IPerspective, User(avatarId, self), lambda: None
 
 
 def test_twistedClientCallsTorsionServer(reactor: Any, run: Any, tmp_path: Path) -> None:
-    """A Twisted PB client calls, gets errors and logs in against a torsion server."""
+    """A Twisted PB client calls, gets errors, logs in, uses a Viewable and observes a
+    Cacheable against a torsion server."""
     twistedPython()
     passwords = tmp_path / "passwd"
     passwords.write_bytes(b"alice:wonderland\n")
@@ -285,4 +374,6 @@ def test_twistedClientCallsTorsionServer(reactor: Any, run: Any, tmp_path: Path)
     assert results["boom"][1] == "kaboom"
     assert results["expected"] == [True, "you asked for it"]
     assert results["whoami"] == ["alice"]
+    assert results["view"] == ["alice"]
+    assert results["cache"] == [10, 11]
     assert results["badlogin"] == [True]
