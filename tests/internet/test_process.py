@@ -170,6 +170,17 @@ def test_defaultEnvironmentIsEmpty(reactor: Reactor, run: Any) -> None:
     assert "HOME" not in names and "PATH" not in names
 
 
+def test_defaultEnvIsEmptyInInterfaceAndReactor() -> None:
+    """IReactorProcess and the Reactor both document an empty mapping as env's default."""
+    import inspect
+
+    from torsion.internet.interfaces import IReactorProcess
+
+    for spawn in (IReactorProcess.spawnProcess, Reactor.spawnProcess):
+        default = inspect.signature(spawn).parameters["env"].default
+        assert default is not None and dict(default) == {}
+
+
 def test_envNoneInheritsEnvironment(reactor: Reactor, run: Any,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """env=None passes the parent's os.environ."""

@@ -183,3 +183,30 @@ def test_secondSignalStopsAHungShutdown() -> None:
     assert child.returncode == 0, err
     assert "Received SIGTERM again, stopping at once." in out
     assert "Main loop terminated." in out
+
+
+def test_mainInstallReactorInstallsTheGivenReactor() -> None:
+    """``torsion.internet.main.installReactor`` (Twisted's name) makes a reactor the global one."""
+    result = _python("""
+        from torsion.internet import main
+        from torsion.internet._reactor import Reactor
+        from torsion.internet.error import ReactorAlreadyInstalledError
+        mine = Reactor(engine="asyncio")
+        main.installReactor(mine)
+        from torsion.internet import reactor
+        assert reactor is mine
+        try:
+            main.installReactor(Reactor(engine="asyncio"))
+        except ReactorAlreadyInstalledError:
+            print("refused")
+    """)
+    assert result.stdout == "refused\n", result.stderr
+
+
+def test_mainConnectionReasonsAreTwisteds() -> None:
+    """main.CONNECTION_DONE / CONNECTION_LOST carry ConnectionDone / ConnectionLost."""
+    from torsion.internet import error, main
+
+    assert main.CONNECTION_DONE.check(error.ConnectionDone)
+    assert main.CONNECTION_LOST.check(error.ConnectionLost)
+    assert not main.CONNECTION_LOST.check(error.ConnectionDone)

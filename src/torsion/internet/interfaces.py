@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from torsion.internet.defer import Deferred
     from torsion.python.failure import Failure
     from torsion.python.threadpool import ThreadPool
+
+# spawnProcess's default environment: empty, as Twisted's ``env={}``, and read-only.
+_EMPTY_ENV: Mapping[bytes | str, bytes | str] = MappingProxyType({})
 
 __all__ = [
     "IAddress",
@@ -684,7 +688,7 @@ class IReactorProcess(Protocol):
         processProtocol: IProcessProtocol,
         executable: bytes | str,
         args: Sequence[bytes | str] = (),
-        env: Mapping[bytes | str, bytes | str] | None = None,
+        env: Mapping[bytes | str, bytes | str] | None = _EMPTY_ENV,
         path: bytes | str | None = None,
         uid: int | None = None,
         gid: int | None = None,
@@ -693,8 +697,10 @@ class IReactorProcess(Protocol):
     ) -> IProcessTransport:
         """Spawn ``executable`` with ``args`` (``args[0]`` is the program name).
 
-        ``env`` None means an empty environment in Twisted's tradition: pass
-        ``os.environ`` to inherit it.
+        ``env`` is the child's whole environment: the default ``{}`` is an empty one and
+        ``None`` inherits ``os.environ``, as in Twisted on POSIX; to add to the parent's
+        environment, pass ``{**os.environ, "NAME": "value"}``.  ``path`` is the child's
+        working directory (default: the parent's).
         """
 
 
