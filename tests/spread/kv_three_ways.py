@@ -103,8 +103,12 @@ class KVPage(resource.Resource):
             request.setResponseCode(400)
             return b"missing ?key=\n"
         key = keys[0]
+        gone: list[Failure] = []
+        request.notifyFinish().addErrback(gone.append)
 
         def found(value: bytes | None) -> None:
+            if gone:
+                return  # the browser went away before the store answered
             if value is None:
                 request.setResponseCode(404)
                 request.write(b"<p>not found</p>\n")
@@ -114,6 +118,8 @@ class KVPage(resource.Resource):
             request.finish()
 
         def failed(failure: Failure) -> None:
+            if gone:
+                return
             request.setResponseCode(502)
             request.write(b"<p>store unavailable</p>\n")
             request.finish()

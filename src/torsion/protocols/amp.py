@@ -1001,6 +1001,7 @@ class BinaryBoxProtocol(Protocol):
 
     def makeConnection(self, transport: Any) -> None:
         """Tell the box receiver that boxes are coming, then connect."""
+        self.connected = True
         self.transport = transport
         self.boxReceiver.startReceivingBoxes(self)
         self.connectionMade()

@@ -547,7 +547,9 @@ class Broker(banana.Banana):
         return luid
 
     def cacheLocally(self, cid: Any, instance: Any) -> None:
-        """Store a cache the peer sent, under its id."""
+        """Store a cache the peer sent, under its id (at most MAX_BROKER_REFS of them)."""
+        if len(self.locallyCachedObjects) >= MAX_BROKER_REFS:
+            raise InsecureJelly("Maximum PB cache count exceeded.")
         self.locallyCachedObjects[cid] = instance
 
     def cachedLocallyAs(self, cid: Any) -> Any:
