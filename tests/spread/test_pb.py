@@ -324,3 +324,17 @@ def test_answerForUnknownRequestDisconnects() -> None:
     broker.dataReceived(banana.encode([b"pb"]))
     broker.dataReceived(banana.encode([b"answer", 99, 1]))
     assert transport.disconnecting
+
+
+def test_callThenDisconnectInCallbackIsDelivered(conn: Connection) -> None:
+    """A call made in a callback just before disconnect() still reaches the server."""
+    root = conn.root()
+
+    def thenLeave(result: int) -> None:
+        root.callRemote("take", result, pbanswer=False)
+        conn.clientFactory.disconnect()
+
+    root.callRemote("add", 1, 2).addCallback(thenLeave)
+    conn.pump.flush()
+    assert conn.serverFactory.root.received == [3]  # type: ignore[attr-defined]
+    assert conn.client.disconnected

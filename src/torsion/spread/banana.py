@@ -412,7 +412,7 @@ class Banana(Protocol):
                 "The client selected a protocol the server didn't suggest and doesn't "
                 "know: disconnecting."
             )
-        self.transport.loseConnection()
+        self._closeAfterWrites()
 
     def dataReceived(self, data: bytes) -> None:
         """Feed bytes to the decoder; malformed input closes the connection."""
@@ -420,30 +420,37 @@ class Banana(Protocol):
             return
         if self._pending is not None:
             # Re-entered from within a callback: the outer call flushes.
-            self._feedNested(data)
+            self._feed(data)
             return
-        pending = self._pending = []
+        self._pending = []
         try:
-            self._decoder.feed(data)
-        except BananaError as e:
-            self._failed = True
-            _log.warn("Banana protocol error, disconnecting: {error}", error=str(e))
-            transport = self.transport
-            if transport is not None:
-                transport.loseConnection()
+            self._feed(data)
         finally:
+            self._flushWrites()
             self._pending = None
-            if pending and self.transport is not None:
-                self.transport.write(b"".join(pending) if len(pending) > 1 else pending[0])
 
-    def _feedNested(self, data: bytes) -> None:
+    def _feed(self, data: bytes) -> None:
         try:
             self._decoder.feed(data)
         except BananaError as e:
             self._failed = True
             _log.warn("Banana protocol error, disconnecting: {error}", error=str(e))
+            self._closeAfterWrites()
+
+    def _flushWrites(self) -> None:
+        """Write everything collected so far (see sendEncoded)."""
+        pending = self._pending
+        if pending:
+            data = b"".join(pending) if len(pending) > 1 else pending[0]
+            pending.clear()
             if self.transport is not None:
-                self.transport.loseConnection()
+                self.transport.write(data)
+
+    def _closeAfterWrites(self) -> None:
+        """Close the connection after the collected writes: nothing sent is lost."""
+        self._flushWrites()
+        if self.transport is not None:
+            self.transport.loseConnection()
 
     def expressionReceived(self, obj: Any) -> None:
         """Handle one complete expression (a list, bytes, int or float)."""
@@ -454,6 +461,8 @@ class Banana(Protocol):
 
         While incoming data is being handled, writes are collected and sent as one at
         the end of dataReceived: answers to a burst of calls then cost one system call.
+        (Close through PBClientFactory.disconnect or `_closeAfterWrites`, which send
+        them first; a bare transport.loseConnection() inside a callback would drop them.)
 
         Raises BananaError if `obj` holds something banana cannot carry.
         """

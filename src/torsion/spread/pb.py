@@ -379,8 +379,7 @@ class Broker(banana.Banana):
         _log.failure(
             "PB protocol error from peer, disconnecting", Failure(exc, type(exc), exc.__traceback__)
         )
-        if self.transport is not None:
-            self.transport.loseConnection()
+        self._closeAfterWrites()
 
     def proto_version(self, vnum: Any) -> None:
         """Check that the peer speaks PB version 6."""
@@ -498,7 +497,7 @@ class Broker(banana.Banana):
             if len(self.localObjects) > MAX_BROKER_REFS:
                 self.maxBrokerRefsViolations += 1
                 if self.maxBrokerRefsViolations > 3:
-                    self.transport.loseConnection()
+                    self._closeAfterWrites()
                     raise Error("Maximum PB reference count exceeded.  Goodbye.")
                 raise Error("Maximum PB reference count exceeded.")
             luid = self.newLocalID()
@@ -538,7 +537,7 @@ class Broker(banana.Banana):
         if len(self.remotelyCachedObjects) > MAX_BROKER_REFS:
             self.maxBrokerRefsViolations += 1
             if self.maxBrokerRefsViolations > 3:
-                self.transport.loseConnection()
+                self._closeAfterWrites()
                 raise Error("Maximum PB cache count exceeded.  Goodbye.")
             raise Error("Maximum PB cache count exceeded.")
         luid = self.newLocalID()
@@ -868,8 +867,8 @@ class PBClientFactory(protocol.ClientFactory):
 
     def disconnect(self) -> None:
         """Close the connection, if any."""
-        if self._broker is not None and self._broker.transport is not None:
-            self._broker.transport.loseConnection()
+        if self._broker is not None:
+            self._broker._closeAfterWrites()
 
     def _cbSendUsername(self, root: RemoteReference, username: bytes, password: bytes,
                         client: Any) -> defer.Deferred[Any]:
