@@ -301,7 +301,9 @@ def test_exceptionInProtocolIsLogged(reactor: Reactor, run: Any) -> None:
 
 def test_processExitedBeforeGrandchildClosesPipe(reactor: Reactor, run: Any) -> None:
     """processExited fires when the child exits even while a grandchild holds its stdout."""
-    proto, transport = _sh(reactor, "sleep 5 & echo started")
+    # The grandchild keeps the stdout pipe until its stdin (ours, saved as fd 3) is closed
+    # by loseConnection: no timing involved, and no orphan left behind.
+    proto, transport = _sh(reactor, "exec 3<&0; read line <&3 & echo started")
     run(proto.exited)
     assert not proto.ended.called
     transport.loseConnection()

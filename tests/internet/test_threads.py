@@ -12,7 +12,7 @@ import torsion.internet
 from torsion.internet import threads
 from torsion.internet._reactor import Reactor
 from torsion.internet.defer import Deferred, succeed
-from torsion.logger import capturedLogs
+from torsion.logger import capturedLogs, globalLogPublisher
 from torsion.python.threadpool import ThreadPool
 
 
@@ -31,8 +31,12 @@ def test_deferToThreadPoolFiresInReactorThread(reactor: Reactor, run: Any) -> No
     try:
         where: list[threading.Thread] = []
         d = threads.deferToThreadPool(reactor, pool, lambda: threading.current_thread())
-        d.addCallback(lambda worker: (where.append(threading.current_thread()), worker)[1])
-        worker = run(d)
+
+        def noteThread(worker: threading.Thread) -> threading.Thread:
+            where.append(threading.current_thread())
+            return worker
+
+        worker = run(d.addCallback(noteThread))
     finally:
         pool.stop()
     assert worker is not threading.current_thread()
@@ -84,13 +88,24 @@ def test_callInThreadExceptionIsLoggedAndPoolGoesOn(reactor: Reactor, run: Any) 
     def broken() -> None:
         raise LookupError("thread work broke")
 
-    d: Deferred[None] = Deferred()
-    reactor.suggestThreadPoolSize(1)  # one worker: the second call runs after the first
+    logged: Deferred[None] = Deferred()
+
+    def watch(event: dict[str, Any]) -> None:
+        # Called in the worker thread that logs: hand the news to the reactor thread.
+        if "thread work broke" in str(event.get("log_failure")):
+            reactor.callFromThread(logged.callback, None)
+
     with capturedLogs() as events:
-        reactor.callInThread(broken)
-        reactor.callInThread(reactor.callFromThread, d.callback, None)
-        run(d)
-    assert any("thread work broke" in str(e.get("log_failure")) for e in events)
+        globalLogPublisher.addObserver(watch)
+        try:
+            reactor.callInThread(broken)
+            run(logged, timeout=30)
+        finally:
+            globalLogPublisher.removeObserver(watch)
+    assert [e for e in events if "thread work broke" in str(e.get("log_failure"))]
+    after: Deferred[str] = Deferred()
+    reactor.callInThread(reactor.callFromThread, after.callback, "pool still works")
+    assert run(after, timeout=30) == "pool still works"
 
 
 def test_exceptionInThreadCallbackDoesNotKillReactor(reactor: Reactor, run: Any) -> None:
