@@ -253,3 +253,13 @@ def test_sendOutsideDataReceivedWritesAtOnce() -> None:
     proto, transport = readyRecorder()
     proto.sendEncoded(b"now")
     assert transport.value() == encode(b"now")
+
+
+def test_tooManyItemsInOneExpressionRefused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An expression with more items in total than EXPRESSION_ITEM_LIMIT is refused."""
+    monkeypatch.setattr(banana, "EXPRESSION_ITEM_LIMIT", 10)
+    proto, transport = readyRecorder()
+    proto.dataReceived(encode([[1, 2]] * 3))
+    assert proto.received and not transport.disconnecting
+    proto.dataReceived(encode([[1, 2, 3]] * 3))
+    assert transport.disconnecting

@@ -13,8 +13,8 @@ Theory of operation: every element is a base-128 little-endian *prefix* (bytes b
 The decoder keeps only an incomplete token in `_buffer`; lists being filled sit on
 `_listStack` as [expected count, items], so a chunk is never parsed twice. Complete
 top-level expressions go to `expressionReceived`. Everything is bounded: the prefix
-length, list and string sizes (SIZE_LIMIT) and list nesting (DEPTH_LIMIT); anything
-else raises BananaError, which closes the connection.
+length, list and string sizes (SIZE_LIMIT), list nesting (DEPTH_LIMIT) and the items
+in one expression (EXPRESSION_ITEM_LIMIT); anything else raises BananaError, which closes the connection.
 
 Dialect negotiation (Twisted-compatible): the server sends the list of dialects it
 knows ([b"pb", b"none"]); the client answers with the first one it knows as a string;
@@ -36,6 +36,7 @@ __all__ = [
     "Banana",
     "BananaError",
     "DEPTH_LIMIT",
+    "EXPRESSION_ITEM_LIMIT",
     "SIZE_LIMIT",
     "decode",
     "encode",
@@ -58,6 +59,10 @@ SIZE_LIMIT = 640 * 1024
 
 DEPTH_LIMIT = 200
 """Deepest list nesting accepted or sent; deeper input would exhaust the stack later."""
+
+EXPRESSION_ITEM_LIMIT = 2 * SIZE_LIMIT
+"""Most items (at all depths) one received expression may hold: bounds the memory a
+peer can make us allocate for one message, whatever its shape."""
 
 _PREFIX_LIMIT = 64
 
@@ -248,6 +253,7 @@ class _Decoder:
         self.vocabulary: dict[int, bytes] | None = None
         self.buffer = b""
         self.listStack: list[list[Any]] = []
+        self.itemsInExpression = 0
 
     def feed(self, chunk: bytes) -> None:
         """Parse `chunk`, delivering every expression it completes.
@@ -262,6 +268,7 @@ class _Decoder:
         stack = self.listStack
         search = _HIGH_BIT.search
         prefixLimit = self.prefixLimit
+        itemCount = self.itemsInExpression
         while pos < end:
             first = buf[pos]
             if first >= 0x80:
@@ -309,6 +316,7 @@ class _Decoder:
                 if num:
                     if len(stack) >= DEPTH_LIMIT:
                         raise BananaError("Security precaution: lists nested too deeply.")
+                    itemCount += 1
                     stack.append([num, []])
                     continue
                 item = []
@@ -332,6 +340,10 @@ class _Decoder:
                 pos = start + 8
             else:
                 raise BananaError(f"Invalid type byte {typeByte:#x}")
+            if stack:
+                itemCount += 1
+                if itemCount > EXPRESSION_ITEM_LIMIT:
+                    raise BananaError("Security precaution: expression has too many items.")
             while stack:
                 top = stack[-1]
                 items = top[1]
@@ -341,7 +353,9 @@ class _Decoder:
                 stack.pop()
                 item = items
             else:
+                itemCount = 0
                 self.deliver(item)
+        self.itemsInExpression = itemCount
         if pos < end:
             self.buffer = buf[pos:]
 
