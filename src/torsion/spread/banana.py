@@ -14,7 +14,8 @@ The decoder keeps only an incomplete token in `_buffer`; lists being filled sit 
 `_listStack` as [expected count, items], so a chunk is never parsed twice. Complete
 top-level expressions go to `expressionReceived`. Everything is bounded: the prefix
 length, list and string sizes (SIZE_LIMIT), list nesting (DEPTH_LIMIT) and the items
-in one expression (EXPRESSION_ITEM_LIMIT); anything else raises BananaError, which closes the connection.
+in one expression (EXPRESSION_ITEM_LIMIT); anything else raises BananaError, which
+closes the connection.
 
 Dialect negotiation (Twisted-compatible): the server sends the list of dialects it
 knows ([b"pb", b"none"]); the client answers with the first one it knows as a string;
