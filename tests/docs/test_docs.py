@@ -18,6 +18,8 @@ block cannot leak into another.  A block's first line may carry a marker,
 - ``pytest``: the block is a test module: it is written to ``test_block.py`` and run by
   pytest (with torsion's plugin), which must pass every test in it.
 
+A python block followed directly by an ```output block must print exactly that text.
+
 Port numbers the guides use (8000, 8080, 8443, 9000, 9999) are replaced by free ports before
 a block runs, so that examples may read like Twisted's documentation and still never
 collide with another process on the machine.  Blocks run four at a time, which keeps the
@@ -45,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC_FILES = [ROOT / "README.md"] + sorted(
     p for p in (ROOT / "docs").glob("*.md") if p.name != "DEVELOPING.md"
 )
-BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+BLOCK = re.compile(r"^```python\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
+OUTPUT = re.compile(r"\s*^```output\n(.*?)^```", re.MULTILINE | re.DOTALL)
 MARKER = re.compile(r"^#\s*doctest:\s*(.*)$")
 PORTS = re.compile(r"\b(8000|8080|8443|9000|9999)\b")
 WORDS = {"compile", "continue", "server", "tac", "pytest"}
@@ -77,6 +80,7 @@ class Block:
     code: str
     words: set[str] = field(default_factory=set)
     previous: Block | None = None
+    output: str | None = None
 
     @property
     def id(self) -> str:
@@ -108,7 +112,9 @@ def collectBlocks() -> list[Block]:
             if ("reactor.run()" in code and "task.react" not in code
                     and "compile" not in words):
                 words.add("server")
-            block = Block(path, index, line, code, words, previous)
+            after = OUTPUT.match(text, match.end())
+            output = after.group(1) if after else None
+            block = Block(path, index, line, code, words, previous, output)
             blocks.append(block)
             previous = block
     return blocks
@@ -318,3 +324,5 @@ def test_blockRuns(block: Block, results: dict[str, tuple[int, str, str]]) -> No
     assert "Traceback" not in err, f"{block.id} printed a traceback\n{err}"
     if "tac" in block.words:
         assert " starting on " in out, f"{block.id} never listened\n{out}"
+    if block.output is not None:
+        assert out == block.output, f"{block.id} printed\n{out}\ninstead of\n{block.output}"
