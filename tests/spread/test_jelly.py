@@ -265,3 +265,42 @@ def test_postUnjellyHookRuns() -> None:
     setUnjellyableForClass(b"test.jelly.Hooked", Hooked)
     result = unjelly([b"test.jelly.Hooked", [b"dictionary"]])
     assert result.done is True
+
+
+def test_persistentStoreAndLoad() -> None:
+    """Objects the persistentStore names travel as ids and come back through persistentLoad."""
+    registry = {b"id-1": object()}
+
+    def store(obj: Any, jellier: Any) -> Any:
+        return b"id-1" if obj is registry[b"id-1"] else None
+
+    def load(ident: Any, unjellier: Any) -> Any:
+        return registry[ident]
+
+    options = SecurityOptions()
+    options.allowBasicTypes()
+    sexp = jelly([registry[b"id-1"]], options, persistentStore=store)
+    assert unjelly(sexp, options, persistentLoad=load)[0] is registry[b"id-1"]
+
+
+def test_factoryRegistration() -> None:
+    """A type tag registered with a factory is rebuilt by calling it with the state."""
+    jellymod.setUnjellyableFactoryForClass(b"test.jelly.Made", lambda state: ("made", state))
+    assert unjelly([b"test.jelly.Made", 5]) == ("made", 5)
+
+
+def test_classTreeRegistration() -> None:
+    """setUnjellyableForClassTree registers every subclass found in a module."""
+    import types
+
+    module = types.ModuleType("treemod")
+
+    class Base(jellymod.Unjellyable):
+        pass
+
+    class Leaf(Base):
+        pass
+
+    module.Leaf = Leaf  # type: ignore[attr-defined]
+    jellymod.setUnjellyableForClassTree(module, Base)
+    assert isinstance(unjelly([b"treemod.Leaf", [b"dictionary"]]), Leaf)

@@ -29,6 +29,9 @@ class User(pb.Avatar):
     def perspective_counter(self) -> Counter:
         return self.realm.counter
 
+    def perspective_badge(self) -> Badge:
+        return Badge()
+
 
 class Board(pb.Viewable):
     """A shared object that knows who is calling it."""
@@ -191,3 +194,24 @@ def test_stoppedObservingOnDisconnect(conn: Connection, realm: Realm) -> None:
     cache = conn.call(avatar, "counter")
     conn.disconnect()
     assert realm.counter.observers == [] and cache.value == 0
+
+
+class Badge(pb.Copyable):
+    """A copyable whose state depends on who receives it."""
+
+    def getStateToCopyFor(self, perspective: Any) -> dict[str, Any]:
+        return {"holder": perspective.name}
+
+
+class RemoteBadge(pb.RemoteCopy):
+    """The local copy of a Badge."""
+
+
+pb.setUnjellyableForClass(Badge, RemoteBadge)
+
+
+def test_copyStateDependsOnPerspective(conn: Connection) -> None:
+    """getStateToCopyFor is given the receiving perspective."""
+    avatar = login(conn, b"bob", b"builder")
+    badge = conn.call(avatar, "badge")
+    assert isinstance(badge, RemoteBadge) and badge.holder == b"bob"
