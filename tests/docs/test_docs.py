@@ -55,9 +55,9 @@ WORDS = {"compile", "continue", "server", "tac", "pytest"}
 TIMEOUT = 15.0
 STOP_AFTER = 0.5
 
-#: The README is the lead's and carries no markers: blocks that need one get it here,
-#: keyed by (file name, block index) and checked against a snippet of the block.
-OVERRIDES = {("README.md", 2): ("StringTransport", {"continue"})}
+#: The README is the lead's and carries no markers: a block of a file named here that
+#: contains the snippet (and does not define what it uses) gets the marker words.
+OVERRIDES = {"README.md": [("Echo()", "class Echo", {"continue"})]}
 
 #: Run before a server block: every reactor's run() schedules its own stop.
 SERVER_PRELUDE = f"""\
@@ -106,9 +106,9 @@ def collectBlocks() -> list[Block]:
             first = code.split("\n", 1)[0]
             marker = MARKER.match(first)
             words = set(marker.group(1).split()) if marker else set()
-            override = OVERRIDES.get((path.name, index))
-            if override is not None and override[0] in code:
-                words |= override[1]
+            for snippet, definition, extra in OVERRIDES.get(path.name, []):
+                if snippet in code and definition not in code:
+                    words |= extra
             if ("reactor.run()" in code and "task.react" not in code
                     and "compile" not in words):
                 words.add("server")
