@@ -162,8 +162,8 @@ import importlib, json, os, sys, time, traceback
 for name in PRELOAD:
     try:
         importlib.import_module(name)
-    except ImportError:
-        pass
+    except Exception:
+        pass  # the block that needs it will report the error itself
 jobs = json.load(sys.stdin)
 running, results, waiting = {}, {}, list(jobs)
 while waiting or running:
@@ -203,7 +203,7 @@ while waiting or running:
 json.dump(results, sys.stdout)
 """
 
-#: What the fork server imports before forking (whatever fails to import is skipped).
+#: What the fork server imports before forking (a module that fails to import is skipped).
 PRELOAD = [
     "asyncio", "uvloop", "torsion.internet._reactor", "torsion.internet.defer",
     "torsion.internet.task", "torsion.internet.protocol", "torsion.internet.endpoints",
