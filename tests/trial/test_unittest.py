@@ -201,7 +201,7 @@ def test_dirtyReactorFailsTestAndIsCleaned(globalReactor: Reactor) -> None:
     assert "Reactor was unclean" in problems[0]
     assert "DelayedCalls" in problems[0] and "Selectables" in problems[0]
     assert [c for c in globalReactor.getDelayedCalls() if c.active()] == []
-    assert not globalReactor._openPorts
+    assert globalReactor.closeAll() == []  # nothing was left open
 
 
 def test_cleanupsRunBeforeReactorCheck(globalReactor: Reactor) -> None:
