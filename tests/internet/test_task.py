@@ -843,6 +843,23 @@ def test_reactOnRealReactor(reactor: Any) -> None:
     assert not reactor.running
 
 
+def test_reactMainMayAwaitAsyncioFirst(reactor: Any) -> None:
+    """A coroutine main may await asyncio from its first line: it runs on a running loop."""
+    import asyncio
+
+    seen: list[str] = []
+
+    async def main(r: Any) -> None:
+        asyncio.get_running_loop()
+        await asyncio.sleep(0.001)
+        seen.append("awaited")
+
+    with pytest.raises(SystemExit) as exc:
+        task.react(main, _reactor=reactor)
+    assert exc.value.code == 0
+    assert seen == ["awaited"]
+
+
 @pytest.mark.integration
 def test_reactCoroutineFailureOnRealReactor(reactor: Any, classic: list[dict[str, Any]]
                                             ) -> None:

@@ -407,3 +407,22 @@ def test_outputIsByteForByteTwisteds(tmp_path: Any) -> None:
         outputs.append(done.stdout)
     assert b"<li>tw\xc3\xb6</li>" in outputs[0]
     assert outputs[0] == outputs[1]
+
+
+def test_transparentWithNamespacedRenderAttribute() -> None:
+    """``<t:transparent t:render="name"/>`` is rendered by the named renderer, as in Twisted."""
+    from torsion.web.template import Element, XMLString, flattenString, renderer
+
+    class Greeting(Element):
+        loader = XMLString(
+            '<p xmlns:t="http://twistedmatrix.com/ns/twisted.web.template/0.1">'
+            'Hello, <t:transparent t:render="name" />!</p>'
+        )
+
+        @renderer
+        def name(self, request: object, tag: Any) -> Any:
+            return tag("world")
+
+    results: list[bytes] = []
+    flattenString(None, Greeting()).addCallback(results.append)
+    assert results == [b"<p>Hello, world!</p>"]

@@ -601,6 +601,9 @@ def _callMain(main: Callable[..., Any], reactor: Any, argv: Sequence[Any]) -> De
 def react(main: Callable[..., Any], argv: Sequence[Any] = (), _reactor: Any = None) -> NoReturn:
     """Run ``main(reactor, *argv)`` on the reactor until its result fires, then exit.
 
+    ``main`` is called once the reactor is running (Twisted calls it just before), so a
+    coroutine ``main`` can await asyncio libraries from its first line.
+
     ``main`` may return a Deferred or be a coroutine function. The process exits with
     status 0 on success, the code of a SystemExit it raised, or 1 after logging any other
     failure; the reactor is stopped first.
@@ -610,7 +613,6 @@ def react(main: Callable[..., Any], argv: Sequence[Any] = (), _reactor: Any = No
     from torsion.internet.error import ReactorNotRunning
     from torsion.python import log
 
-    finished = _callMain(main, _reactor, argv)
     code: Any = 0
     stopping = False
 
@@ -640,6 +642,11 @@ def react(main: Callable[..., Any], argv: Sequence[Any] = (), _reactor: Any = No
         else:
             _reactor.callWhenRunning(stop, result, True)
 
-    finished.addBoth(finish)
+    def start() -> None:
+        # main runs once the loop is running, so a coroutine main may use asyncio
+        # (asyncio.sleep, get_running_loop) from its first line.
+        _callMain(main, _reactor, argv).addBoth(finish)
+
+    _reactor.callWhenRunning(start)
     _reactor.run()
     sys.exit(code)

@@ -179,8 +179,13 @@ class _ToTags(handler.ContentHandler, handler.EntityResolver):
                 element = _Attr(attrs.get((None, "name")))
             else:
                 raise AssertionError("unknown template element t:%s" % (local,))
-            if (None, "render") in attrs and isinstance(element, Tag):
-                element.render = attrs.get((None, "render"))
+            if isinstance(element, Tag):
+                # Both spellings occur: <t:transparent render="x"> and, more often,
+                # <t:transparent t:render="x">, whose attribute is namespaced.
+                for key in ((TEMPLATE_NAMESPACE, "render"), (None, "render")):
+                    if key in attrs:
+                        element.render = attrs.get(key)
+                        break
             self._push(element)
             return
         render = None
