@@ -182,9 +182,9 @@ class _ToTags(handler.ContentHandler, handler.EntityResolver):
             if isinstance(element, Tag):
                 # Both spellings occur: <t:transparent render="x"> and, more often,
                 # <t:transparent t:render="x">, whose attribute is namespaced.
-                for key in ((TEMPLATE_NAMESPACE, "render"), (None, "render")):
-                    if key in attrs:
-                        element.render = attrs.get(key)
+                for renderKey in ((TEMPLATE_NAMESPACE, "render"), (None, "render")):
+                    if renderKey in attrs:
+                        element.render = attrs.get(renderKey)
                         break
             self._push(element)
             return
