@@ -287,7 +287,10 @@ class LineOnlyReceiver(protocol.Protocol):
                 return self.lineLengthExceeded(line)
             self.lineReceived(line)
         if len(self._buffer) > maxLength:
-            return self.lineLengthExceeded(self._buffer)
+            # Drop what was held: a peer that keeps sending after the limit must not make
+            # the buffer grow while the connection closes.
+            line, self._buffer = self._buffer, b""
+            return self.lineLengthExceeded(line)
         return None
 
     def lineReceived(self, line: bytes) -> Any:
@@ -444,6 +447,7 @@ class IntNStringReceiver(protocol.Protocol, _PauseableMixin):
     prefixLength: int
     _unprocessed: bytes = b""
     _busy: bool = False
+    _refused: bool = False
 
     def stringReceived(self, string: bytes) -> None:
         """Override this for notification when each complete string is received."""
@@ -455,6 +459,8 @@ class IntNStringReceiver(protocol.Protocol, _PauseableMixin):
 
     def dataReceived(self, data: bytes) -> None:
         """Cut the buffered and new data into strings and deliver them."""
+        if self._refused:
+            return
         if self._busy:
             # Re-entrant call from stringReceived: queue behind the data being cut.
             self._unprocessed += data
@@ -473,6 +479,12 @@ class IntNStringReceiver(protocol.Protocol, _PauseableMixin):
                     alldata = alldata[offset:] + self._unprocessed
                     offset = 0
                     self.lengthLimitExceeded(length)
+                    transport = self.transport
+                    if transport is None or transport.disconnecting:
+                        # Closing: hold nothing more, so a peer that keeps sending cannot
+                        # grow the buffer while the connection goes down.
+                        alldata = b""
+                        self._refused = True
                     return
                 messageStart = offset + prefixLength
                 messageEnd = messageStart + length
