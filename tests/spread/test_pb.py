@@ -338,3 +338,91 @@ def test_callThenDisconnectInCallbackIsDelivered(conn: Connection) -> None:
     conn.pump.flush()
     assert conn.serverFactory.root.received == [3]  # type: ignore[attr-defined]
     assert conn.client.disconnected
+
+
+class Leaver(pb.Root):
+    """A root whose methods tell the caller something and then close the transport."""
+
+    def remote_noteAndClose(self, ref: pb.RemoteReference) -> None:
+        ref.callRemote("got", 1, pbanswer=False)
+        ref.broker.transport.loseConnection()
+
+    def remote_noteLaterAndClose(self, ref: pb.RemoteReference) -> defer.Deferred[Any]:
+        def thenClose(answer: str) -> None:
+            ref.callRemote("got", 2, pbanswer=False)
+            ref.broker.transport.loseConnection()
+
+        return ref.callRemote("got", 1).addCallback(thenClose)
+
+    def remote_noteAndAbort(self, ref: pb.RemoteReference) -> None:
+        ref.callRemote("got", 1, pbanswer=False)
+        ref.broker.transport.abortConnection()
+
+
+def test_messageBeforeDirectLoseConnectionIsDelivered() -> None:
+    """A message sent by a remote method just before transport.loseConnection() arrives."""
+    conn = Connection(Leaver())
+    callback = Callback()
+    conn.root().callRemote("noteAndClose", callback)
+    conn.pump.flush()
+    assert callback.got == [1]
+    assert conn.client.disconnected
+
+
+def test_messageBeforeLoseConnectionInCallbackIsDelivered() -> None:
+    """A message sent in a callback just before transport.loseConnection() arrives."""
+    conn = Connection(Leaver())
+    callback = Callback()
+    conn.root().callRemote("noteLaterAndClose", callback).addErrback(
+        lambda f: f.trap(pb.PBConnectionLost)
+    )
+    conn.pump.flush()
+    assert callback.got == [1, 2]
+    assert conn.client.disconnected
+
+
+class OrderRecordingTransport(StringTransport):
+    """A StringTransport that records the order of writes and closes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, data: bytes) -> None:
+        self.calls.append("write")
+        super().write(data)
+
+    def loseConnection(self) -> None:
+        self.calls.append("lose")
+        super().loseConnection()
+
+    def abortConnection(self) -> None:
+        self.calls.append("abort")
+        super().abortConnection()
+
+
+def sendThenClose(close: str) -> list[str]:
+    """Return the transport calls made when a callback sends, then closes with `close`."""
+    broker = pb.Broker(isClient=True)
+    transport = OrderRecordingTransport()
+    broker.makeConnection(transport)
+    broker.dataReceived(banana.encode([b"pb"]))
+    transport.calls.clear()
+
+    def sendAndClose(sexp: Any) -> None:
+        broker.sendCall(b"version", 6)
+        getattr(broker.transport, close)()
+
+    broker.expressionReceived = sendAndClose  # type: ignore[method-assign]
+    broker.dataReceived(banana.encode([b"version", 6]))
+    return transport.calls
+
+
+def test_abortConnectionWritesCollectedMessagesFirst() -> None:
+    """transport.abortConnection() inside a callback first hands the collected writes over."""
+    assert sendThenClose("abortConnection")[:2] == ["write", "abort"]
+
+
+def test_loseConnectionWritesCollectedMessagesFirst() -> None:
+    """transport.loseConnection() inside a callback first hands the collected writes over."""
+    assert sendThenClose("loseConnection")[:2] == ["write", "lose"]

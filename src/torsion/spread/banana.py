@@ -361,6 +361,65 @@ class _Decoder:
             self.buffer = buf[pos:]
 
 
+class _FlushFirstTransport:
+    """The transport a Banana protocol shows its users: sends collected writes first.
+
+    Banana collects what it sends while one input chunk is handled and writes it all at
+    the end (see Banana.sendEncoded). User code reaches the transport directly, as in
+    Twisted (``broker.transport.loseConnection()`` inside a remote method or callback);
+    closing the real transport then would drop those collected messages. This thin
+    wrapper writes them first on every call that closes or writes; everything else is
+    the real transport's. Banana itself writes to the real transport, so the per-message
+    hot path gains no call.
+    """
+
+    __slots__ = ("_banana", "_transport")
+
+    def __init__(self, banana: Banana, transport: Any) -> None:
+        object.__setattr__(self, "_banana", banana)
+        object.__setattr__(self, "_transport", transport)
+
+    def write(self, data: bytes) -> None:
+        """Write the collected messages, then `data` (so the order is kept)."""
+        self._banana._flushWrites()
+        self._transport.write(data)
+
+    def writeSequence(self, iovec: Any) -> None:
+        """Write the collected messages, then each of `iovec`'s byte strings."""
+        self._banana._flushWrites()
+        self._transport.writeSequence(iovec)
+
+    def loseConnection(self) -> None:
+        """Write the collected messages, then close once everything is sent."""
+        self._banana._flushWrites()
+        self._transport.loseConnection()
+
+    def abortConnection(self) -> None:
+        """Hand the collected messages to the transport, then abort it.
+
+        What the transport has not sent by then is dropped, as abortConnection means;
+        batching alone never decides that a message is lost.
+        """
+        self._banana._flushWrites()
+        self._transport.abortConnection()
+
+    def loseWriteConnection(self) -> None:
+        """Write the collected messages, then half-close."""
+        self._banana._flushWrites()
+        self._transport.loseWriteConnection()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _FlushFirstTransport.__slots__:
+            raise AttributeError(name)
+        return getattr(self._transport, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._transport, name, value)
+
+    def __repr__(self) -> str:
+        return repr(self._transport)
+
+
 class Banana(Protocol):
     """The banana s-expression protocol, client and server side.
 
@@ -374,6 +433,8 @@ class Banana(Protocol):
     prefixLimit: int = 64
     sizeLimit: int = SIZE_LIMIT
     currentDialect: bytes | None = None
+    _rawTransport: Any = None
+    _shownTransport: Any = None
 
     def __init__(self, isClient: bool | int = 1) -> None:
         self.isClient = bool(isClient)
@@ -381,6 +442,18 @@ class Banana(Protocol):
         self._failed = False
         self._pending: list[bytes] | None = None
         self._encoder = _Encoder()
+
+    @property
+    def transport(self) -> Any:
+        """The connection's transport, wrapped so closing it sends collected writes first."""
+        return self._shownTransport
+
+    @transport.setter
+    def transport(self, transport: Any) -> None:
+        if isinstance(transport, _FlushFirstTransport):
+            transport = transport._transport
+        self._rawTransport = transport
+        self._shownTransport = None if transport is None else _FlushFirstTransport(self, transport)
 
     def setPrefixLimit(self, limit: int) -> None:
         """Set the prefix length limit for this connection."""
@@ -458,14 +531,14 @@ class Banana(Protocol):
         if pending:
             data = b"".join(pending) if len(pending) > 1 else pending[0]
             pending.clear()
-            if self.transport is not None:
-                self.transport.write(data)
+            if self._rawTransport is not None:
+                self._rawTransport.write(data)
 
     def _closeAfterWrites(self) -> None:
         """Close the connection after the collected writes: nothing sent is lost."""
         self._flushWrites()
-        if self.transport is not None:
-            self.transport.loseConnection()
+        if self._rawTransport is not None:
+            self._rawTransport.loseConnection()
 
     def expressionReceived(self, obj: Any) -> None:
         """Handle one complete expression (a list, bytes, int or float)."""
@@ -476,8 +549,7 @@ class Banana(Protocol):
 
         While incoming data is being handled, writes are collected and sent as one at
         the end of dataReceived: answers to a burst of calls then cost one system call.
-        (Close through PBClientFactory.disconnect or `_closeAfterWrites`, which send
-        them first; a bare transport.loseConnection() inside a callback would drop them.)
+        Closing or writing through `self.transport` sends the collected writes first.
 
         Raises BananaError if `obj` holds something banana cannot carry.
         """
@@ -486,7 +558,7 @@ class Banana(Protocol):
         if pending is not None:
             pending.append(data)
         else:
-            self.transport.write(data)
+            self._rawTransport.write(data)
 
 
 _plainEncoder = _Encoder()
