@@ -27,10 +27,6 @@ UnknownRemoteError. An unknown command is answered with UNHANDLED (UnhandledComm
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import pathlib
-import struct
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -38,6 +34,54 @@ from torsion.internet import defer
 from torsion.internet.error import ConnectionClosed, ConnectionLost
 from torsion.internet.protocol import Protocol, connectionDone
 from torsion.logger import Logger
+from torsion.protocols._amp_arguments import (
+    AmpList,
+    Argument,
+    Boolean,
+    DateTime,
+    Decimal,
+    Float,
+    Integer,
+    ListOf,
+    Path,
+    String,
+    Unicode,
+    _objectsToStrings,
+    _stringsToObjects,
+    _wireNameToPythonIdentifier,
+)
+from torsion.protocols._amp_box import (
+    ANSWER,
+    ASK,
+    COMMAND,
+    ERROR,
+    ERROR_CODE,
+    ERROR_DESCRIPTION,
+    MAX_KEY_LENGTH,
+    MAX_VALUE_LENGTH,
+    PROTOCOL_ERRORS,
+    UNHANDLED_ERROR_CODE,
+    UNKNOWN_ERROR_CODE,
+    AmpBox,
+    AmpError,
+    BadLocalReturn,
+    Box,
+    IncompatibleVersions,
+    InvalidSignature,
+    MalformedAmpBox,
+    NoEmptyBoxes,
+    OnlyOneTLS,
+    PeerVerifyError,
+    ProtocolSwitched,
+    QuitBox,
+    RemoteAmpError,
+    TooLong,
+    UnhandledCommand,
+    UnknownRemoteError,
+    _BoxParser,
+    parseString,
+    utc,
+)
 from torsion.python.failure import Failure
 
 __all__ = [
@@ -91,534 +135,14 @@ __all__ = [
 
 _log = Logger()
 
-ASK = b"_ask"
-ANSWER = b"_answer"
-COMMAND = b"_command"
-ERROR = b"_error"
-ERROR_CODE = b"_error_code"
-ERROR_DESCRIPTION = b"_error_description"
-UNKNOWN_ERROR_CODE = b"UNKNOWN"
-UNHANDLED_ERROR_CODE = b"UNHANDLED"
-
-MAX_KEY_LENGTH = 0xFF
-MAX_VALUE_LENGTH = 0xFFFF
-
-utc = datetime.UTC
-
-_U16 = struct.Struct("!H")
-
-
-# -- errors ------------------------------------------------------------------------------
-#
-#   Exception
-#    ├─ ProtocolSwitched        no AMP traffic after a protocol switch
-#    └─ AmpError
-#        ├─ TooLong             a key or value exceeds the wire limits
-#        ├─ InvalidSignature    callRemote arguments do not match the Command
-#        ├─ BadLocalReturn      a responder returned something its schema cannot send
-#        ├─ NoEmptyBoxes        a box that is neither a command nor an answer
-#        ├─ MalformedAmpBox     undecodable box data
-#        ├─ IncompatibleVersions
-#        ├─ OnlyOneTLS          TLS can only be started once per connection
-#        │   └─ PeerVerifyError the peer rejected our certificate
-#        ├─ UnhandledCommand    the peer has no responder for the command
-#        └─ RemoteAmpError      an error code and description from the peer
-#            └─ UnknownRemoteError  the peer failed in a way it did not declare
-
-
-class AmpError(Exception):
-    """Base class of AMP errors."""
-
-
-class ProtocolSwitched(Exception):
-    """The connection has switched to another protocol: no AMP traffic is allowed."""
-
-
-class OnlyOneTLS(AmpError):
-    """TLS was already started on this connection."""
-
-
-class PeerVerifyError(OnlyOneTLS):
-    """The peer rejected our certificate for an unknown reason."""
-
-
-class NoEmptyBoxes(AmpError):
-    """A box with no _command, _answer or _error key was received."""
-
-
-class InvalidSignature(AmpError):
-    """callRemote was given arguments that do not match the Command."""
-
-
-class TooLong(AmpError):
-    """A key or value is longer than the wire format allows.
-
-    `isKey` says which, `isLocal` whether we tried to send it (True) or received it.
-    """
-
-    def __init__(self, isKey: bool, isLocal: bool, keyName: bytes | None,
-                 value: bytes | None = None) -> None:
-        AmpError.__init__(self, isKey, isLocal, keyName, value)
-        self.isKey = isKey
-        self.isLocal = isLocal
-        self.keyName = keyName
-        self.value = value
-
-    def __str__(self) -> str:
-        what = "key" if self.isKey else "value"
-        where = "sent" if self.isLocal else "received"
-        limit = MAX_KEY_LENGTH if self.isKey else MAX_VALUE_LENGTH
-        name = f" for key {self.keyName!r}" if self.keyName and not self.isKey else ""
-        return f"{what}{name} {where} is longer than {limit} bytes"
-
-
-class BadLocalReturn(AmpError):
-    """A responder returned a value its Command's response schema cannot serialise."""
-
-    def __init__(self, message: str, enclosed: Failure) -> None:
-        AmpError.__init__(self, message)
-        self.message = message
-        self.enclosed = enclosed
-
-
-class MalformedAmpBox(AmpError):
-    """Box data could not be decoded."""
-
-
-class IncompatibleVersions(AmpError):
-    """The two sides speak incompatible AMP versions."""
-
-
-class UnhandledCommand(AmpError):
-    """The peer has no responder for a command we sent."""
-
-
-class RemoteAmpError(AmpError):
-    """An error the peer reported: a wire error code and a description.
-
-    `fatal` errors close the connection after being sent.
-    """
-
-    def __init__(self, errorCode: bytes, description: str | bytes, fatal: bool = False,
-                 local: Failure | None = None) -> None:
-        if isinstance(description, bytes):
-            description = description.decode("utf-8", "replace")
-        if local is not None:
-            message = (f"Code<{errorCode.decode('ascii', 'replace')}> (local): {description}")
-        else:
-            message = f"Code<{errorCode.decode('ascii', 'replace')}>: {description}"
-        AmpError.__init__(self, message)
-        self.errorCode = errorCode
-        self.description = description
-        self.fatal = fatal
-        self.local = local
-
-
-class UnknownRemoteError(RemoteAmpError):
-    """The peer failed with an error the Command does not declare."""
-
-    def __init__(self, description: str | bytes) -> None:
-        RemoteAmpError.__init__(self, UNKNOWN_ERROR_CODE, description)
-
-
-PROTOCOL_ERRORS: dict[bytes, type[Exception]] = {UNHANDLED_ERROR_CODE: UnhandledCommand}
-
-
-# -- boxes -------------------------------------------------------------------------------
-
-
-class AmpBox(dict[bytes, bytes]):
-    """A box: a dict of byte keys to byte values, serialisable in AMP's wire format."""
-
-    __slots__: list[str] = []
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        dict.__init__(self, *args)
-        for key, value in kw.items():
-            self[key.encode("ascii")] = value
-
-    def copy(self) -> AmpBox:
-        """Return a shallow copy of the same box type."""
-        new = type(self).__new__(type(self))
-        new.update(self)
-        return new
-
-    def serialize(self) -> bytes:
-        """Return the wire form of this box.
-
-        Raises TooLong for a key over 255 bytes or a value over 65535, and TypeError for
-        keys or values that are not bytes.
-        """
-        parts: list[bytes] = []
-        for key, value in sorted(self.items()):
-            if type(key) is not bytes or type(value) is not bytes:
-                raise TypeError(f"AMP box keys and values must be bytes: {key!r}: {value!r}")
-            if not key or len(key) > MAX_KEY_LENGTH:
-                raise TooLong(True, True, key, None)
-            if len(value) > MAX_VALUE_LENGTH:
-                raise TooLong(False, True, value, key)
-            parts.append(_U16.pack(len(key)))
-            parts.append(key)
-            parts.append(_U16.pack(len(value)))
-            parts.append(value)
-        parts.append(b"\x00\x00")
-        return b"".join(parts)
-
-    def _sendTo(self, proto: Any) -> None:
-        """Send this box through a box sender (subclasses add side effects)."""
-        proto.sendBox(self)
-
-    def __repr__(self) -> str:
-        return f"AmpBox({dict.__repr__(self)})"
-
-
-Box = AmpBox
-
-
-class QuitBox(AmpBox):
-    """A box that closes the connection once sent."""
-
-    __slots__: list[str] = []
-
-    def __repr__(self) -> str:
-        return f"QuitBox(**{dict.__repr__(self)})"
-
-    def _sendTo(self, proto: Any) -> None:
-        AmpBox._sendTo(self, proto)
-        proto.transport.loseConnection()
-
-
-class _BoxParser:
-    """Incremental box parser: feed bytes, get complete boxes.
-
-    State is the offset into `_buffer`; a partial pair stays buffered until complete.
-    """
-
-    def __init__(self, deliver: Callable[[AmpBox], None]) -> None:
-        self.deliver = deliver
-        self._buffer = b""
-        self._box = AmpBox()
-
-    def feed(self, data: bytes) -> None:
-        """Parse `data`; raise TooLong for an oversized key (the caller closes)."""
-        buf = self._buffer + data if self._buffer else data
-        end = len(buf)
-        pos = 0
-        unpack = _U16.unpack_from
-        box = self._box
-        while end - pos >= 2:
-            (keyLength,) = unpack(buf, pos)
-            if keyLength == 0:
-                pos += 2
-                self._box = AmpBox()
-                self.deliver(box)
-                box = self._box
-                continue
-            if keyLength > MAX_KEY_LENGTH:
-                raise TooLong(True, False, None, None)
-            keyStart = pos + 2
-            valueLengthAt = keyStart + keyLength
-            if valueLengthAt + 2 > end:
-                break
-            (valueLength,) = unpack(buf, valueLengthAt)
-            valueStart = valueLengthAt + 2
-            if valueStart + valueLength > end:
-                break
-            box[buf[keyStart:valueLengthAt]] = buf[valueStart : valueStart + valueLength]
-            pos = valueStart + valueLength
-        self._buffer = buf[pos:] if pos < end else b""
-
-    @property
-    def pending(self) -> bool:
-        """Whether a partial box is buffered."""
-        return bool(self._buffer) or bool(self._box)
-
-
-def parseString(data: bytes) -> list[AmpBox]:
-    """Parse complete boxes from `data`; raise MalformedAmpBox if data is left over."""
-    boxes: list[AmpBox] = []
-    parser = _BoxParser(boxes.append)
-    try:
-        parser.feed(data)
-    except TooLong as e:
-        raise MalformedAmpBox(str(e)) from e
-    if parser.pending:
-        raise MalformedAmpBox("trailing partial box")
-    return boxes
-
-
-# -- argument types ------------------------------------------------------------------------
-
-
-_PYTHON_KEYWORDS = frozenset(
-    "and del for is raise assert elif from lambda return break else global not try class "
-    "except if or while continue exec import pass yield def finally in print".split()
-)
-
-
-def _wireNameToPythonIdentifier(key: bytes) -> str:
-    """The Python keyword name of a wire argument name (dashes to underscores)."""
-    name = key.replace(b"-", b"_").decode("ascii")
-    if name in _PYTHON_KEYWORDS:
-        return name.title()
-    return name
-
-
-class Argument:
-    """Converts one named value between an AmpBox (bytes) and Python objects.
-
-    Subclasses implement `toString` and `fromString`; `optional` arguments may be
-    missing (they come out as None).
-    """
-
-    optional = False
-
-    def __init__(self, optional: bool = False) -> None:
-        self.optional = optional
-
-    def retrieve(self, d: dict[Any, Any], name: Any, proto: Any) -> Any:
-        """Remove and return `d[name]` (None if optional and absent, else KeyError)."""
-        if self.optional:
-            value = d.get(name)
-            if value is not None:
-                del d[name]
-            return value
-        return d.pop(name)
-
-    def fromBox(self, name: bytes, strings: dict[bytes, bytes], objects: dict[str, Any],
-                proto: Any) -> None:
-        """Decode `name` from the box `strings` into `objects`."""
-        st = self.retrieve(strings, name, proto)
-        pythonName = _wireNameToPythonIdentifier(name)
-        if self.optional and st is None:
-            objects[pythonName] = None
-        else:
-            objects[pythonName] = self.fromStringProto(st, proto)
-
-    def toBox(self, name: bytes, strings: dict[bytes, bytes], objects: dict[str, Any],
-              proto: Any) -> None:
-        """Encode `objects[name]` into the box `strings`."""
-        obj = self.retrieve(objects, _wireNameToPythonIdentifier(name), proto)
-        if self.optional and obj is None:
-            return
-        strings[name] = self.toStringProto(obj, proto)
-
-    def fromStringProto(self, inString: bytes, proto: Any) -> Any:
-        """Decode one value (with access to the protocol)."""
-        return self.fromString(inString)
-
-    def toStringProto(self, inObject: Any, proto: Any) -> bytes:
-        """Encode one value (with access to the protocol)."""
-        return self.toString(inObject)
-
-    def fromString(self, inString: bytes) -> Any:
-        """Decode one value."""
-        raise NotImplementedError()
-
-    def toString(self, inObject: Any) -> bytes:
-        """Encode one value."""
-        raise NotImplementedError()
-
-
-class Integer(Argument):
-    """An int of any size, as its decimal digits."""
-
-    def fromString(self, inString: bytes) -> int:
-        if len(inString) > 4300 or not inString.strip():
-            raise ValueError(f"bad integer {inString[:40]!r}")
-        return int(inString)
-
-    def toString(self, inObject: Any) -> bytes:
-        return b"%d" % (inObject,)
-
-
-class String(Argument):
-    """Bytes, unchanged."""
-
-    def fromString(self, inString: bytes) -> bytes:
-        return inString
-
-    def toString(self, inObject: Any) -> bytes:
-        if not isinstance(inObject, bytes):
-            raise TypeError(f"amp.String needs bytes, not {type(inObject).__name__}")
-        return inObject
-
-
-class Float(Argument):
-    """A float, as its repr ("nan", "inf" and "-inf" included)."""
-
-    def fromString(self, inString: bytes) -> float:
-        return float(inString)
-
-    def toString(self, inObject: Any) -> bytes:
-        if not isinstance(inObject, float):
-            raise ValueError(f"Bad float value {inObject!r}")
-        return repr(inObject).encode("ascii")
-
-
-class Boolean(Argument):
-    """True or False, as b"True" or b"False"."""
-
-    def fromString(self, inString: bytes) -> bool:
-        if inString == b"True":
-            return True
-        if inString == b"False":
-            return False
-        raise TypeError(f"Bad boolean value: {inString!r}")
-
-    def toString(self, inObject: Any) -> bytes:
-        return b"True" if inObject else b"False"
-
-
-class Unicode(String):
-    """Text, as UTF-8."""
-
-    def fromString(self, inString: bytes) -> str:  # type: ignore[override]
-        return inString.decode("utf-8")
-
-    def toString(self, inObject: Any) -> bytes:
-        if not isinstance(inObject, str):
-            raise TypeError(f"amp.Unicode needs str, not {type(inObject).__name__}")
-        return inObject.encode("utf-8")
-
-
-class Path(Unicode):
-    """A filesystem path (pathlib.Path), as UTF-8 text.
-
-    Twisted uses FilePath here; torsion uses the standard library's pathlib.
-    """
-
-    def fromString(self, inString: bytes) -> pathlib.Path:  # type: ignore[override]
-        return pathlib.Path(inString.decode("utf-8"))
-
-    def toString(self, inObject: Any) -> bytes:
-        path = getattr(inObject, "path", inObject)
-        return str(path).encode("utf-8")
-
-
-class ListOf(Argument):
-    """A list of values of one (toString/fromString) type, each 16-bit length-prefixed."""
-
-    def __init__(self, elementType: Argument, optional: bool = False) -> None:
-        self.elementType = elementType
-        Argument.__init__(self, optional)
-
-    def fromString(self, inString: bytes) -> list[Any]:
-        strings: list[bytes] = []
-        pos = 0
-        end = len(inString)
-        while pos < end:
-            if end - pos < 2:
-                raise MalformedAmpBox("truncated ListOf element length")
-            (length,) = _U16.unpack_from(inString, pos)
-            pos += 2
-            if pos + length > end:
-                raise MalformedAmpBox("truncated ListOf element")
-            strings.append(inString[pos : pos + length])
-            pos += length
-        fromString = self.elementType.fromString
-        return [fromString(s) for s in strings]
-
-    def toString(self, inObject: Any) -> bytes:
-        parts: list[bytes] = []
-        for obj in inObject:
-            serialized = self.elementType.toString(obj)
-            if len(serialized) > MAX_VALUE_LENGTH:
-                raise TooLong(False, True, serialized, None)
-            parts.append(_U16.pack(len(serialized)))
-            parts.append(serialized)
-        return b"".join(parts)
-
-
-class AmpList(Argument):
-    """A list of dicts, each sent as a nested box with the given (name, Argument) schema."""
-
-    def __init__(self, subargs: list[tuple[bytes, Argument]], optional: bool = False) -> None:
-        if not all(isinstance(name, bytes) for name, _ in subargs):
-            raise TypeError(f"AmpList names must be bytes, got: {subargs!r}")
-        self.subargs = subargs
-        Argument.__init__(self, optional)
-
-    def fromStringProto(self, inString: bytes, proto: Any) -> list[dict[str, Any]]:
-        return [_stringsToObjects(box, self.subargs, proto) for box in parseString(inString)]
-
-    def toStringProto(self, inObject: Any, proto: Any) -> bytes:
-        return b"".join(
-            _objectsToStrings(objects, self.subargs, AmpBox(), proto).serialize()
-            for objects in inObject
-        )
-
-
-class Decimal(Argument):
-    """A decimal.Decimal, as its string form (Infinity, NaN, sNaN included)."""
-
-    def fromString(self, inString: bytes) -> decimal.Decimal:
-        if len(inString) > 1000:
-            raise ValueError("decimal text too long")
-        try:
-            return decimal.Decimal(inString.decode("ascii"))
-        except decimal.InvalidOperation:
-            raise ValueError(f"bad decimal {inString!r}") from None
-
-    def toString(self, inObject: Any) -> bytes:
-        if isinstance(inObject, decimal.Decimal):
-            return str(inObject).encode("ascii")
-        raise ValueError("amp.Decimal can only encode instances of decimal.Decimal")
-
-
-class DateTime(Argument):
-    """An aware datetime, as "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM" (always 32 characters)."""
-
-    _positions = [slice(0, 4), slice(5, 7), slice(8, 10), slice(11, 13), slice(14, 16),
-                  slice(17, 19), slice(20, 26), slice(27, 29), slice(30, 32)]
-
-    def fromString(self, inString: bytes) -> datetime.datetime:
-        s = inString.decode("ascii")
-        if len(s) != 32:
-            raise ValueError(f"invalid date format {s!r}")
-        values = [int(s[p]) for p in self._positions]
-        sign = s[26]
-        if sign not in "+-":
-            raise ValueError(f"invalid timezone sign in {s!r}")
-        offset = datetime.timedelta(hours=values[7], minutes=values[8])
-        tz = datetime.timezone(-offset if sign == "-" else offset)
-        year, month, day, hour, minute, second, micro = values[:7]
-        return datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
-
-    def toString(self, inObject: Any) -> bytes:
-        offset = inObject.utcoffset()
-        if offset is None:
-            raise ValueError(
-                "amp.DateTime cannot serialize naive datetime instances.  "
-                "You may find amp.utc useful."
-            )
-        minutes = (offset.days * 86400 + offset.seconds) // 60
-        sign = "+" if minutes > 0 else "-"
-        return (
-            f"{inObject.year:04d}-{inObject.month:02d}-{inObject.day:02d}T"
-            f"{inObject.hour:02d}:{inObject.minute:02d}:{inObject.second:02d}."
-            f"{inObject.microsecond:06d}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-        ).encode("ascii")
-
-
-def _stringsToObjects(strings: dict[bytes, bytes], arglist: list[tuple[bytes, Argument]],
-                      proto: Any) -> dict[str, Any]:
-    """Decode a box into a dict of Python values through a schema."""
-    objects: dict[str, Any] = {}
-    myStrings = dict(strings)
-    for name, argument in arglist:
-        argument.fromBox(name, myStrings, objects, proto)
-    return objects
-
-
-def _objectsToStrings(objects: dict[str, Any], arglist: list[tuple[bytes, Argument]],
-                      strings: AmpBox, proto: Any) -> AmpBox:
-    """Encode a dict of Python values into the box `strings` through a schema."""
-    myObjects = dict(objects)
-    for name, argument in arglist:
-        argument.toBox(name, strings, myObjects, proto)
-    return strings
-
+for _moved in (AmpList, Argument, Boolean, DateTime, Decimal, Float, Integer, ListOf, Path,
+               String, Unicode, AmpBox, AmpError, BadLocalReturn, IncompatibleVersions,
+               InvalidSignature, MalformedAmpBox, NoEmptyBoxes, OnlyOneTLS, PeerVerifyError,
+               ProtocolSwitched, QuitBox, RemoteAmpError, TooLong, UnhandledCommand,
+               UnknownRemoteError):
+    # Defined in the private modules, named as Twisted names them (reprs, tracebacks).
+    _moved.__module__ = __name__
+del _moved
 
 # -- commands ------------------------------------------------------------------------------
 
