@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from torsion.internet import defer
+from torsion.internet.error import ConnectionLost
 from torsion.internet.testing import StringTransport, connectedServerAndClient
 from torsion.protocols import amp
+from torsion.protocols._amp_box import _BoxParser
 from torsion.python.failure import Failure
 
 
@@ -173,14 +175,14 @@ def test_receivedKeyTooLongClosesConnection() -> None:
     d.addBoth(out.append)
     proto.dataReceived(b"\x01\x00" + b"k" * 256)
     assert transport.disconnecting
-    proto.connectionLost(Failure(amp.ConnectionLost()))
+    proto.connectionLost(Failure(ConnectionLost()))
     assert isinstance(out[0], Failure) and out[0].check(amp.TooLong)
 
 
 def test_boxesParsedByteByByte() -> None:
     """Boxes split at every byte boundary are parsed the same."""
     boxes: list[amp.AmpBox] = []
-    parser = amp._BoxParser(boxes.append)
+    parser = _BoxParser(boxes.append)
     data = amp.AmpBox(a=b"12345", bb=b"").serialize() * 2
     for byte in data:
         parser.feed(bytes([byte]))
