@@ -15,8 +15,8 @@ caches. Each side keeps the objects it has handed out in `localObjects` (luid ->
 Local with a reference count) until the peer's RemoteReference is garbage collected and
 a decref arrives. The server publishes its root object under the name b"root".
 
-Login (Twisted's challenge-response): the root of a Portal-backed server is a
-_PortalWrapper; the client calls login(username), receives (challenge, challenger)
+Login (Twisted's challenge-response, in _pblogin): the root of a Portal-backed server is
+a _PortalWrapper; the client calls login(username), receives (challenge, challenger)
 and answers challenger.respond(md5(md5(password) + challenge), mind). The avatar
 comes back as a reference whose calls reach perspective_* methods.
 
@@ -28,25 +28,25 @@ check()/trap() compare the remote class names.
 
 from __future__ import annotations
 
-import hmac
-import os
 from collections.abc import Callable
-from hashlib import md5
-from typing import Any, Protocol
+from typing import Any
 
-from torsion.cred.credentials import (
-    Anonymous,
-    IAnonymous,
-    ICredentials,
-    IUsernameHashedPassword,
-    providedBy,
-)
+from torsion.cred.credentials import IAnonymous, providedBy
 from torsion.cred.portal import Portal
 from torsion.internet import defer, protocol
 from torsion.logger import Logger
 from torsion.python.failure import Failure
 from torsion.spread import banana
 from torsion.spread._failures import CopiedFailure, CopyableFailure, failure2Copyable
+from torsion.spread._pblogin import (
+    AsReferenceable,
+    Avatar,
+    IPerspective,
+    IUsernameMD5Password,
+    _PortalRoot,
+    challenge,
+    respond,
+)
 from torsion.spread.error import (
     BananaError,
     DeadReferenceError,
@@ -132,54 +132,17 @@ __all__ = [
 
 _log = Logger()
 
+for _moved in (AsReferenceable, Avatar, IPerspective, IUsernameMD5Password):
+    # Defined in _pblogin, named as Twisted names them (reprs, tracebacks).
+    _moved.__module__ = __name__
+del _moved
+
 MAX_BROKER_REFS = 1024
 """Most objects one connection may hold references to (or caches of) at once."""
 
 portno = 8787
 
 _SCALARS = frozenset([int, bytes, float])
-
-class IPerspective(Protocol):
-    """A PB-published view of an avatar: the business logic for one user."""
-
-    def perspectiveMessageReceived(
-        self, broker: Broker, message: bytes | str, args: Any, kw: Any
-    ) -> Any:
-        """Handle a remote call on this perspective and return the jellied result."""
-        ...
-
-
-class Avatar:
-    """A default IPerspective: remote calls reach `perspective_<name>` methods."""
-
-    def perspectiveMessageReceived(
-        self, broker: Broker, message: bytes | str, args: Any, kw: Any
-    ) -> Any:
-        """Dispatch to `perspective_<message>(*args, **kw)` and serialise the result."""
-        args = broker.unserialize(args, self)
-        kw = broker.unserialize(kw, self)
-        name = message.decode("utf-8") if isinstance(message, bytes) else message
-        method = getattr(self, "perspective_" + name, None)
-        if method is None:
-            raise NoSuchMethod(f"No such method: perspective_{name}")
-        state = method(*args, **_keywordArgs(kw))
-        return broker.serialize(state, self, method, args, kw)
-
-
-def _keywordArgs(kw: Any) -> dict[str, Any]:
-    if type(kw) is not dict or any(type(k) is not str for k in kw):
-        raise ProtocolError("keyword arguments must be a dictionary with string keys")
-    return kw
-
-
-class AsReferenceable(Referenceable):
-    """A reference whose calls go to another object's `<messageType>MessageReceived`."""
-
-    def __init__(self, object: Any, messageType: str = "remote") -> None:
-        self.object = object
-        self.remoteMessageReceived = getattr(  # type: ignore[method-assign]
-            object, messageType + "MessageReceived"
-        )
 
 
 class RemoteMethod:
@@ -797,17 +760,6 @@ class Broker(banana.Banana):
             obj.broker = None
 
 
-def respond(challenge: bytes, password: bytes) -> bytes:
-    """Answer a login challenge: md5(md5(password) + challenge), as Twisted does."""
-    hashedPassword = md5(password, usedforsecurity=False).digest()
-    return md5(hashedPassword + challenge, usedforsecurity=False).digest()
-
-
-def challenge() -> bytes:
-    """Return 16 random bytes to challenge a login with."""
-    return md5(os.urandom(24), usedforsecurity=False).digest()
-
-
 class PBClientFactory(protocol.ClientFactory):
     """Client factory for PB: getRootObject() and login() work before or after connecting."""
 
@@ -890,102 +842,6 @@ class PBClientFactory(protocol.ClientFactory):
         return d.addCallback(
             self._cbSendUsername, credentials.username, credentials.password, client
         )
-
-
-class _PortalRoot:
-    """The root factory of a Portal-backed server: one _PortalWrapper per broker."""
-
-    def __init__(self, portal: Portal) -> None:
-        self.portal = portal
-
-    def rootObject(self, broker: Broker) -> _PortalWrapper:
-        return _PortalWrapper(self.portal, broker)
-
-
-class _JellyableAvatarMixin:
-    """Publish an avatar and arrange for its logout on disconnect or last decref."""
-
-    broker: Broker
-
-    def _cbLogin(self, result: tuple[Any, Any, Callable[[], object]]) -> Any:
-        interface, avatar, logout = result
-        if not isinstance(avatar, Jellyable):
-            avatar = AsReferenceable(avatar, "perspective")
-        puid = avatar.processUniqueID()
-        pending = [logout]
-
-        def maybeLogout() -> None:
-            if pending:
-                pending.pop()()
-
-        self.broker._localCleanup[puid] = maybeLogout
-        self.broker.notifyOnDisconnect(maybeLogout)
-        return avatar
-
-
-class _PortalWrapper(Referenceable, _JellyableAvatarMixin):
-    """The root object of a Portal-backed server: starts logins."""
-
-    def __init__(self, portal: Portal, broker: Broker) -> None:
-        self.portal = portal
-        self.broker = broker
-
-    def remote_login(self, username: bytes | str) -> tuple[bytes, _PortalAuthChallenger]:
-        """Start a username/password login: return (challenge, challenger)."""
-        if isinstance(username, str):
-            username = username.encode("utf-8")
-        if not isinstance(username, bytes):
-            raise Error("username must be bytes")
-        c = challenge()
-        return c, _PortalAuthChallenger(self.portal, self.broker, username, c)
-
-    def remote_loginAnonymous(self, mind: Any) -> defer.Deferred[Any]:
-        """Log in anonymously."""
-        d = self.portal.login(Anonymous(), mind, IPerspective)
-        return d.addCallback(self._cbLogin)
-
-
-class IUsernameMD5Password(ICredentials, Protocol):
-    """A user name whose password the checker verifies from its plaintext or MD5 digest."""
-
-    username: bytes
-
-    def checkPassword(self, password: bytes) -> Any:
-        """Check against the plaintext password."""
-        ...
-
-    def checkMD5Password(self, password: bytes) -> Any:
-        """Check against the MD5 digest of the password."""
-        ...
-
-
-class _PortalAuthChallenger(Referenceable, _JellyableAvatarMixin,
-                            IUsernameHashedPassword, IUsernameMD5Password):
-    """The second step of a login: checks the response to the challenge."""
-
-    def __init__(self, portal: Portal, broker: Broker, username: bytes, challenge: bytes):
-        self.portal = portal
-        self.broker = broker
-        self.username = username
-        self.challenge = challenge
-        self.response = b""
-
-    def remote_respond(self, response: bytes, mind: Any) -> defer.Deferred[Any]:
-        """Log in with the response to the challenge."""
-        if not isinstance(response, bytes):
-            raise Error("response must be bytes")
-        self.response = response
-        d = self.portal.login(self, mind, IPerspective)
-        return d.addCallback(self._cbLogin)
-
-    def checkPassword(self, password: bytes) -> bool:
-        """Check the response against the plaintext stored password."""
-        return self.checkMD5Password(md5(password, usedforsecurity=False).digest())
-
-    def checkMD5Password(self, md5Password: bytes) -> bool:
-        """Check the response against the MD5 digest of the stored password."""
-        correct = md5(md5Password + self.challenge, usedforsecurity=False).digest()
-        return hmac.compare_digest(self.response, correct)
 
 
 class PBServerFactory(protocol.ServerFactory):
