@@ -177,6 +177,38 @@ class _ResponseProxy:
         return "<%s of %r>" % (type(self).__name__, self.original)
 
 
+#: Most bytes a gzip body is inflated to per step before the body protocol gets them.
+_INFLATE_PIECE = 256 * 1024
+
+
+class _StopNotingTransport:
+    """The body transport as a gzip body protocol sees it: stopping it stops inflating.
+
+    Why: the connection closes later, but a bomb must not go on being inflated (and
+    delivered) after the protocol said it wants no more.
+    """
+
+    def __init__(self, transport: Any, decoder: _GzipProtocol) -> None:
+        self._transport = transport
+        self._decoder = decoder
+
+    def pauseProducing(self) -> None:
+        self._transport.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self._transport.resumeProducing()
+
+    def stopProducing(self) -> None:
+        self._decoder._stopped = True
+        self._transport.stopProducing()
+
+    def loseConnection(self) -> None:
+        self.stopProducing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class _GzipProtocol(Protocol):
     """Decompresses a gzip body on its way to the real body protocol."""
 
@@ -186,26 +218,42 @@ class _GzipProtocol(Protocol):
         self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._failed = False
 
+    _stopped = False
+
     def makeConnection(self, transport: Any) -> None:
         self.transport = transport
-        self.original.makeConnection(transport)
+        self.original.makeConnection(_StopNotingTransport(transport, self))
 
     def dataReceived(self, data: bytes) -> None:
-        if self._failed:
-            return
-        try:
-            raw = self._zlib.decompress(data)
-        except zlib.error:
-            self._failed = True
-            self.original.connectionLost(Failure(ResponseFailed([Failure()], self._response)))
-            self.transport.stopProducing()
-            return
-        if raw:
-            self.original.dataReceived(raw)
+        # Inflate at most _INFLATE_PIECE bytes at a time (DESIGN §7): a few kilobytes of
+        # gzip can stand for gigabytes, which must not be made in one allocation, and the
+        # body protocol can stop the download between pieces.
+        decompress = self._zlib.decompress
+        while not (self._failed or self._stopped):
+            try:
+                raw = decompress(data, _INFLATE_PIECE)
+            except zlib.error:
+                self._failed = True
+                self.original.connectionLost(Failure(ResponseFailed([Failure()], self._response)))
+                self.transport.stopProducing()
+                return
+            data = self._zlib.unconsumed_tail
+            if raw:
+                self.original.dataReceived(raw)
+            if not data and len(raw) < _INFLATE_PIECE:
+                return
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         if self._failed:
             return
+        if self._stopped:
+            # The body protocol asked for no more: do not inflate what is left.
+            self._failed = True
+            self.original.connectionLost(reason)
+            return
+        # The body protocol may stop the download from its dataReceived: nothing more
+        # reaches it after this.
+        self._failed = True
         try:
             rest = self._zlib.flush()
         except zlib.error:
