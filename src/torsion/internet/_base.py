@@ -272,6 +272,7 @@ class ReactorBase:
         self._writers: dict[Any, int] = {}
         self._resolver: IResolverSimple | None = None
         self._nameResolver: IHostnameResolver | None = None
+        self._lastAcceptExhausted = float("-inf")
         if self._ownsLoop or self._loop.get_exception_handler() is None:
             self._loop.set_exception_handler(self._handleLoopException)
         self.addSystemEventTrigger("during", "shutdown", self.disconnectAll)
@@ -820,6 +821,13 @@ class ReactorBase:
         """
         message = context.get("message") or "Unhandled exception in event loop"
         exc = context.get("exception")
+        if message == _ACCEPT_EXHAUSTED:
+            # Out of descriptors at accept: asyncio reports it once per pending connection
+            # every retry (tens a second). One line a second says it without flooding.
+            now = loop.time()
+            if now - self._lastAcceptExhausted < 1.0:
+                return
+            self._lastAcceptExhausted = now
         # The handle is already named in asyncio's message; the rest says who was involved.
         details = ", ".join(
             f"{key}={value!r}"
@@ -833,6 +841,10 @@ class ReactorBase:
             _log.failure("{message}", failure=_failureOf(exc), message=message)
         else:
             _log.error("{message}", message=message)
+
+
+#: asyncio's message when accept() fails for lack of descriptors or memory.
+_ACCEPT_EXHAUSTED = "socket.accept() out of system resource"
 
 
 def _connectionLostError() -> BaseException:
