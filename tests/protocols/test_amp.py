@@ -364,3 +364,47 @@ def test_errorsInherited() -> None:
 
     assert Derived.allErrors == {KeyError: b"KEY", ValueError: b"VALUE"}
     assert Derived.reverseErrors[b"KEY"] is KeyError
+
+
+def _pair(key: bytes, value: bytes) -> bytes:
+    return len(key).to_bytes(2, "big") + key + len(value).to_bytes(2, "big") + value
+
+
+def test_boxOverSizeLimitClosesConnection() -> None:
+    """Pairs past boxSizeLimit bytes, with no end of box, close the connection."""
+
+    class Small(amp.AMP):
+        boxSizeLimit = 1000
+
+    proto = Small()
+    transport = StringTransport()
+    proto.makeConnection(transport)
+    proto.dataReceived(_pair(b"a", b"x" * 400) + _pair(b"b", b"x" * 400))
+    assert not transport.disconnecting
+    proto.dataReceived(_pair(b"c", b"x" * 400))
+    assert transport.disconnecting
+
+
+def test_boxOverKeyLimitClosesConnection() -> None:
+    """More than boxKeyLimit keys in one box close the connection."""
+
+    class Few(amp.AMP):
+        boxKeyLimit = 3
+
+    proto = Few()
+    transport = StringTransport()
+    proto.makeConnection(transport)
+    proto.dataReceived(b"".join(_pair(b"k%d" % n, b"") for n in range(3)))
+    assert not transport.disconnecting
+    proto.dataReceived(_pair(b"k3", b""))
+    assert transport.disconnecting
+
+
+def test_boxSizeCountsOnlyTheCurrentBox() -> None:
+    """Boxes that are each under the limit are accepted however many arrive."""
+    received: list[amp.AmpBox] = []
+    parser = _BoxParser(received.append, sizeLimit=100)
+    box = _pair(b"k", b"x" * 80) + b"\x00\x00"
+    for _ in range(10):
+        parser.feed(box)
+    assert len(received) == 10

@@ -29,6 +29,15 @@ UNHANDLED_ERROR_CODE = b"UNHANDLED"
 MAX_KEY_LENGTH = 0xFF
 MAX_VALUE_LENGTH = 0xFFFF
 
+BOX_SIZE_LIMIT = 4 * 1024 * 1024
+"""Most bytes of key/value pairs one received box may hold (BinaryBoxProtocol's default).
+
+The wire format bounds each key and value but not how many pairs come before the empty
+key that ends a box; without this a peer could make us hold any amount of memory."""
+
+BOX_KEY_LIMIT = 4096
+"""Most distinct keys one received box may hold (BinaryBoxProtocol's default)."""
+
 utc = datetime.UTC
 
 _U16 = struct.Struct("!H")
@@ -217,26 +226,38 @@ class QuitBox(AmpBox):
 class _BoxParser:
     """Incremental box parser: feed bytes, get complete boxes.
 
-    State is the offset into `_buffer`; a partial pair stays buffered until complete.
+    State is the offset into `_buffer`; a partial pair stays buffered until complete. The
+    box being filled is bounded by `sizeLimit` bytes of pairs and `keyLimit` keys.
     """
 
-    def __init__(self, deliver: Callable[[AmpBox], None]) -> None:
+    def __init__(self, deliver: Callable[[AmpBox], None], sizeLimit: int = BOX_SIZE_LIMIT,
+                 keyLimit: int = BOX_KEY_LIMIT) -> None:
         self.deliver = deliver
+        self.sizeLimit = sizeLimit
+        self.keyLimit = keyLimit
         self._buffer = b""
         self._box = AmpBox()
+        self._boxSize = 0
 
     def feed(self, data: bytes) -> None:
-        """Parse `data`; raise TooLong for an oversized key (the caller closes)."""
+        """Parse `data`, delivering every box it completes.
+
+        Raises TooLong for an oversized key and MalformedAmpBox for a box over the size
+        or key limit; the caller closes the connection and must not feed again.
+        """
         buf = self._buffer + data if self._buffer else data
         end = len(buf)
         pos = 0
         unpack = _U16.unpack_from
         box = self._box
+        boxSize = self._boxSize
+        sizeLimit = self.sizeLimit
         while end - pos >= 2:
             (keyLength,) = unpack(buf, pos)
             if keyLength == 0:
                 pos += 2
                 self._box = AmpBox()
+                self._boxSize = boxSize = 0
                 self.deliver(box)
                 box = self._box
                 continue
@@ -250,8 +271,15 @@ class _BoxParser:
             valueStart = valueLengthAt + 2
             if valueStart + valueLength > end:
                 break
-            box[buf[keyStart:valueLengthAt]] = buf[valueStart : valueStart + valueLength]
-            pos = valueStart + valueLength
+            nextPos = valueStart + valueLength
+            boxSize += nextPos - pos
+            if boxSize > sizeLimit:
+                raise MalformedAmpBox(f"box holds more than {sizeLimit} bytes")
+            box[buf[keyStart:valueLengthAt]] = buf[valueStart:nextPos]
+            if len(box) > self.keyLimit:
+                raise MalformedAmpBox(f"box holds more than {self.keyLimit} keys")
+            pos = nextPos
+        self._boxSize = boxSize
         self._buffer = buf[pos:] if pos < end else b""
 
     @property

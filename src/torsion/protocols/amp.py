@@ -53,6 +53,8 @@ from torsion.protocols._amp_arguments import (
 from torsion.protocols._amp_box import (
     ANSWER,
     ASK,
+    BOX_KEY_LIMIT,
+    BOX_SIZE_LIMIT,
     COMMAND,
     ERROR,
     ERROR_CODE,
@@ -92,6 +94,8 @@ __all__ = [
     "AmpError",
     "AmpList",
     "Argument",
+    "BOX_KEY_LIMIT",
+    "BOX_SIZE_LIMIT",
     "BadLocalReturn",
     "BinaryBoxProtocol",
     "Boolean",
@@ -493,8 +497,15 @@ class SimpleStringLocator:
 
 
 class BinaryBoxProtocol(Protocol):
-    """Parses bytes into AmpBoxes for a box receiver and writes boxes it is asked to send."""
+    """Parses bytes into AmpBoxes for a box receiver and writes boxes it is asked to send.
 
+    A received box over `boxSizeLimit` bytes of pairs or `boxKeyLimit` keys is bad input:
+    it is logged and the connection closed (the wire format bounds each key and value,
+    not their number). Set them per subclass to accept bigger boxes.
+    """
+
+    boxSizeLimit: int = BOX_SIZE_LIMIT
+    boxKeyLimit: int = BOX_KEY_LIMIT
     _justStartedTLS = False
     _startingTLSBuffer: list[AmpBox] | None = None
     _locked = False
@@ -506,7 +517,7 @@ class BinaryBoxProtocol(Protocol):
 
     def __init__(self, boxReceiver: Any) -> None:
         self.boxReceiver = boxReceiver
-        self._parser = _BoxParser(self._boxReceived)
+        self._parser = _BoxParser(self._boxReceived, self.boxSizeLimit, self.boxKeyLimit)
         self._parseFailed = False
 
     def _boxReceived(self, box: AmpBox) -> None:
