@@ -12,7 +12,11 @@ becomes the new result as a Failure, an errback returning a value switches back 
 callback side.  Entries whose half is ``_passthru`` are skipped without a call.  The
 ``_ready`` slot caches "fired, not paused, not a Failure" for the await/yield fast
 paths, which then cost one attribute read; while the loop runs it holds None, which is
-also the re-entrancy guard.
+also the re-entrancy guard.  ``callback()`` runs the entries in a copy of that loop without
+the chaining machinery (the common case); at the first entry it cannot handle (a callback
+returned a Deferred that has no result yet, or a chain continuation) it hands the rest of
+the entries to the general loop, ``_runLoop``.  Values of exact built-in types skip the
+``isinstance(value, (Deferred, Failure))`` test, whose negative answer is the slow one.
 
 Chaining: when a callback returns a Deferred that has no result yet, the outer Deferred
 pauses and a *continuation* entry ``_CONTINUE`` is appended to the inner one.  When the
@@ -221,6 +225,19 @@ def _dropThrough(callbacks: list[Any], item: object) -> None:
         if other is item:
             del callbacks[:index + 1]
             return
+
+
+def _dropBefore(callbacks: list[Any], item: object) -> None:
+    """Delete the entries of ``callbacks`` before ``item`` (found by identity)."""
+    for index, other in enumerate(callbacks):
+        if other is item:
+            del callbacks[:index]
+            return
+
+
+def _returnArg(ignored: object, value: _T) -> _T:
+    """Return the second argument: an entry replaying what a callback returned."""
+    return value
 
 
 def _consumeFailure(d: Deferred[Any]) -> None:
@@ -474,16 +491,99 @@ class Deferred(Generic[_T]):
     # -- firing ----------------------------------------------------------------------------
 
     def callback(self, result: _T | Failure) -> None:
-        """Fire with a value: run the callback chain now.  Only once (AlreadyCalledError)."""
+        """Fire with a value: run the callback chain now.  Only once (AlreadyCalledError).
+
+        The callbacks run in a loop of its own here, which handles values and Failures
+        but not chaining: at the first unfired Deferred returned by a callback, or a chain
+        continuation entry, it hands the rest to ``_runLoop``, the general loop.
+        """
         if self.called:
             self._alreadyCalled()
             return
-        if isinstance(result, Deferred):
-            raise AssertionError("callback() with a Deferred result: return it from a "
-                                 "callback to chain instead")
+        if type(result) not in _PLAIN_TYPES and isinstance(result, _SPECIAL):
+            if isinstance(result, Deferred):
+                raise AssertionError("callback() with a Deferred result: return it from a "
+                                     "callback to chain instead")
+            self.called = True
+            self.result = result
+            self._runCallbacks()
+            return
         self.called = True
-        self.result = result
-        self._runCallbacks()
+        if self.paused:
+            self.result = result
+            return
+        callbacks = self._callbacks
+        value: Any = result
+        self._ready = None  # running: the re-entrancy guard
+        failed = False
+        for item in callbacks:
+            if failed:
+                fn = item[2]
+                if fn is _passthru:
+                    continue
+                args = item[3]
+            else:
+                fn = item[0]
+                if fn is _passthru:
+                    continue
+                args = item[1]
+            if fn is _CONTINUE:
+                # Chained: the general loop hands our value on; this entry stays first.
+                _dropBefore(callbacks, item)
+                break
+            self.result = value  # what Twisted code sees while fn runs
+            try:
+                if args is None:
+                    value = fn(value)
+                else:
+                    value = fn(value, *args)
+            except BaseException as e:
+                value = _fromCaught(e)
+                failed = True
+                continue
+            if type(value) in _PLAIN_TYPES or not isinstance(value, _SPECIAL):
+                failed = False
+                continue
+            if isinstance(value, Failure):
+                failed = True
+                continue
+            if value._ready:
+                # A Deferred that already has its (successful) result: take it, go on.
+                inner = value
+                value = inner.result
+                inner.result = None
+                failed = False
+                continue
+            _dropThrough(callbacks, item)
+            if value is self:
+                value = Failure(TypeError(
+                    f"callback {fn!r} returned the Deferred it was attached to"))
+                failed = True
+            else:
+                # The general loop chains onto it as if a callback had just returned it.
+                callbacks.insert(0, (_returnArg, (value,), _passthru, None))
+                failed = False
+            break
+        else:
+            callbacks.clear()
+            self.result = value
+            if failed:
+                self._ready = False
+                # Recorded for logging if nobody handles it (see DebugInfo).
+                try:
+                    info = self._debugInfo
+                except AttributeError:
+                    info = self._debugInfo = DebugInfo()
+                info.failResult = value
+                # Drop our reference: the traceback leads back to this frame (a cycle).
+                value = None
+            else:
+                self._ready = not self.paused
+            return
+        self.result = value
+        value = None
+        self._ready = False
+        self._runLoop(True)
 
     def errback(self, fail: Failure | BaseException | None = None) -> None:
         """Fire with an error: a Failure, an exception, or (inside ``except``) the current one.
@@ -559,12 +659,22 @@ class Deferred(Generic[_T]):
             # Paused, waiting on another Deferred, or already running its callbacks (then
             # the running loop will get to a callback just added).
             return
+        self._runLoop()
+
+    def _runLoop(self, fresh: bool = False) -> None:
+        """The general callback loop (``_runCallbacks`` without its guard).
+
+        ``fresh``: this Deferred was fired just now by ``callback`` (whose fast loop hands
+        over here), so no earlier unhandled Failure of it can be recorded.
+        """
         stack: list[Deferred[Any]] | None = None
         current: Deferred[Any] = self
         while True:
             callbacks = current._callbacks
             result = current.result
             failed = startFailed = isinstance(result, Failure)
+            if fresh:
+                startFailed = fresh = False
             nxt: Deferred[Any] | None = None
             if callbacks:
                 current._ready = None  # running: the re-entrancy guard
@@ -600,7 +710,7 @@ class Deferred(Generic[_T]):
                         result = _fromCaught(e)
                         failed = True
                         continue
-                    if isinstance(result, _SPECIAL):
+                    if type(result) not in _PLAIN_TYPES and isinstance(result, _SPECIAL):
                         if isinstance(result, Failure):
                             failed = True
                             continue
@@ -774,6 +884,12 @@ class Deferred(Generic[_T]):
 
 
 _SPECIAL = (Deferred, Failure)
+
+# Exact built-in types whose instances can be neither a Deferred nor a Failure (their
+# __class__ cannot be reassigned).  Checked before isinstance(..., _SPECIAL), whose negative
+# answer is the slow one: it also looks up the value's __class__ attribute.
+_PLAIN_TYPES = frozenset({int, str, bytes, float, bool, type(None), tuple, list, dict, set,
+                          frozenset, complex, bytearray, range})
 
 
 class _NoResult:
