@@ -3,8 +3,9 @@
 Runs ../shared/bench/defer_bench.py (the shared case definitions: chain, errchain,
 inlineCallbacks, coroutine, gatherResults) once for Twisted in the peer environment
 (/tmp/peers, a subprocess: torsion never imports Twisted) and once for torsion, alternating
-ROUNDS times.  Prints the best ops/s of each, the ratio of the bests, and the range of the
-per-round ratios (machines here are shared and noisy: a single round proves little).
+ROUNDS times.  Prints the best ops/s of each, the ratio of the bests, the median and the
+range of the per-round ratios (each round runs the two back to back; machines here are
+shared and noisy: a single round proves little).
 With --cpu the same cases are timed by process CPU time, less disturbed by other load.
 
 usage: python benchmarks/defer_bench.py [--rounds N] [--cpu] [--peer-python PATH]
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 
@@ -62,22 +64,22 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true",
                         help="time with process CPU time rather than the wall clock")
     opts = parser.parse_args()
-    best: dict[str, dict[str, float]] = {"twisted": {}, "torsion": {}}
+    runs: dict[str, dict[str, list[float]]] = {"twisted": {}, "torsion": {}}
     ratios: dict[str, list[float]] = {}
     for _ in range(opts.rounds):
         peer = measure(opts.peer_python, "twisted", opts.cpu)
         mine = measure(sys.executable, "torsion", opts.cpu)
         for name, value in peer.items():
-            best["twisted"][name] = max(best["twisted"].get(name, 0.0), value)
-            best["torsion"][name] = max(best["torsion"].get(name, 0.0), mine[name])
+            runs["twisted"].setdefault(name, []).append(value)
+            runs["torsion"].setdefault(name, []).append(mine[name])
             ratios.setdefault(name, []).append(mine[name] / value)
-    print(f"{'case':<18}{'twisted ops/s':>15}{'torsion ops/s':>15}{'ratio':>8}"
-          f"{'per-round range':>20}")
-    for name, peerBest in best["twisted"].items():
-        mineBest = best["torsion"][name]
+    print(f"{'case':<18}{'twisted ops/s':>15}{'torsion ops/s':>15}{'best':>8}"
+          f"{'median':>8}{'per-round range':>20}")
+    for name, peerRuns in runs["twisted"].items():
+        peerBest, mineBest = max(peerRuns), max(runs["torsion"][name])
         low, high = min(ratios[name]), max(ratios[name])
         print(f"{name:<18}{peerBest:>15,.0f}{mineBest:>15,.0f}{mineBest / peerBest:>7.2f}x"
-              f"{low:>12.2f}x..{high:.2f}x")
+              f"{statistics.median(ratios[name]):>7.2f}x{low:>12.2f}x..{high:.2f}x")
 
 
 if __name__ == "__main__":
