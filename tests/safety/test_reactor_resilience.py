@@ -227,3 +227,122 @@ def test_unhandledDeferredErrorIsLoggedWhenCollected(reactor: Any, run: Any) -> 
         gc.collect()
     assert _logged(events, "chain")
     assert _exchange(reactor, run, port, b"hello", 5) == b"hello"
+
+
+def test_buildProtocolErrorDropsOnlyThatConnection(reactor: Any, run: Any) -> None:
+    """Factory.buildProtocol raising is logged and drops that connection; the next is served."""
+
+    class Flaky(_ServerFactory):
+        failures = 1
+
+        def buildProtocol(self, addr: Any) -> Protocol:
+            if self.failures:
+                self.failures -= 1
+                raise _Boom("buildProtocol")
+            return super().buildProtocol(addr)
+
+    port = _listen(reactor, Flaky())
+    with capturedLogs() as events:
+        assert _exchange(reactor, run, port, b"x", 1) == b""
+    assert _logged(events, "buildProtocol")
+    assert _exchange(reactor, run, port, b"hello", 5) == b"hello"
+
+
+def test_buildProtocolReturningNoneDropsConnection(reactor: Any, run: Any) -> None:
+    """buildProtocol returning None refuses that connection (Twisted); the next is served."""
+
+    class Picky(_ServerFactory):
+        refuse = 1
+
+        def buildProtocol(self, addr: Any) -> Protocol | None:  # type: ignore[override]
+            if self.refuse:
+                self.refuse -= 1
+                return None
+            return super().buildProtocol(addr)
+
+    port = _listen(reactor, Picky())
+    assert _exchange(reactor, run, port, b"x", 1) == b""
+    assert _exchange(reactor, run, port, b"hello", 5) == b"hello"
+
+
+def test_producerErrorClosesOnlyThatConnection(reactor: Any, run: Any) -> None:
+    """A pull producer whose resumeProducing raises is logged; the port keeps serving."""
+
+    class BadProducer(Protocol):
+        def connectionMade(self) -> None:
+            self.transport.registerProducer(self, False)
+
+        def resumeProducing(self) -> None:
+            raise _Boom("resumeProducing")
+
+        def pauseProducing(self) -> None:
+            pass
+
+        def stopProducing(self) -> None:
+            pass
+
+    class Mixed(Factory):
+        first = True
+
+        def buildProtocol(self, addr: Any) -> Protocol:
+            if self.first:
+                self.first = False
+                proto: Protocol = BadProducer()
+            else:
+                proto = _Server()
+            proto.factory = self
+            return proto
+
+    port = _listen(reactor, Mixed())
+    with capturedLogs() as events:
+        _exchange(reactor, run, port, b"x", 1)
+    assert _logged(events, "resumeProducing")
+    assert _exchange(reactor, run, port, b"hello", 5) == b"hello"
+
+
+def test_clientFactoryCallbackErrorsAreLogged(reactor: Any, run: Any) -> None:
+    """clientConnectionFailed raising is logged and the reactor goes on."""
+    port = _listen(reactor)
+    unused = _listen(reactor)
+    unusedNumber = unused.getHost().port
+    run(unused.stopListening())
+    called: Deferred[None] = Deferred()
+
+    class Failing(ClientFactory):
+        protocol = Protocol
+
+        def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+            reactor.callLater(0, called.callback, None)
+            raise _Boom("clientConnectionFailed")
+
+    with capturedLogs() as events:
+        reactor.connectTCP("127.0.0.1", unusedNumber, Failing())
+        run(called)
+    assert _logged(events, "clientConnectionFailed")
+    assert _exchange(reactor, run, port, b"hello", 5) == b"hello"
+
+
+def test_datagramReceivedErrorKeepsPortOpen(reactor: Any, run: Any) -> None:
+    """A UDP protocol raising in datagramReceived is logged and still gets the next datagram."""
+    import socket
+
+    from torsion.internet.protocol import DatagramProtocol
+
+    got: Deferred[bytes] = Deferred()
+
+    class Udp(DatagramProtocol):
+        def datagramReceived(self, data: bytes, addr: Any) -> None:
+            if data == b"boom":
+                raise _Boom("datagramReceived")
+            got.callback(data)
+
+    port = reactor.listenUDP(0, Udp(), interface="127.0.0.1")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        with capturedLogs() as events:
+            sock.sendto(b"boom", ("127.0.0.1", port.getHost().port))
+            sock.sendto(b"next", ("127.0.0.1", port.getHost().port))
+            assert run(got) == b"next"
+    finally:
+        sock.close()
+    assert _logged(events, "datagramReceived")
