@@ -205,3 +205,49 @@ def test_vhostMonsterRefusesBadHost() -> None:
     root.putChild(b"", static.Data(b"root", "text/plain"))
     status, body = _get(root, b"/vhost/http/a%2fb:80/")
     assert status == 404
+
+
+@pytest.mark.xfail(strict=True, reason="reported to WEB: static.File opens a FIFO, blocking")
+def test_staticFifoDoesNotBlockTheReactor(tmp_path: Any) -> None:
+    """A named pipe inside the root is refused at once; opening it would block the reactor."""
+    import threading
+
+    root = tmp_path / "root"
+    root.mkdir()
+    os.mkfifo(root / "pipe")
+    result: list[tuple[int, bytes]] = []
+    worker = threading.Thread(target=lambda: result.append(_get(static.File(str(root)),
+                                                                b"/pipe")), daemon=True)
+    worker.start()
+    worker.join(1.0)
+    if worker.is_alive():
+        # Unblock the open() the server is stuck in, so the thread ends.
+        fd = os.open(root / "pipe", os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        worker.join(5.0)
+        pytest.fail("serving a FIFO blocked for more than a second")
+    assert result and result[0][0] in (403, 404)
+
+
+def test_staticRangeFloodIsNotAmplified(tree: Any) -> None:
+    """A Range header listing the whole file a thousand times is not answered a thousand times."""
+    (tree / "big.txt").write_bytes(b"z" * 10000)
+    site = server.Site(static.File(str(tree)), reactor=Clock())
+    channel = site.buildProtocol(None)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    ranges = b",".join([b"0-"] * 1000)
+    channel.dataReceived(b"GET /big.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=" + ranges
+                         + b"\r\n\r\n")
+    assert len(transport.value()) < 2 * 10000 + 4096
+
+
+def test_directoryListingEscapesNames(tmp_path: Any) -> None:
+    """File names with markup are escaped in a directory listing."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "<img src=x onerror=alert(1)>").write_bytes(b"x")
+    status, body = _get(static.File(str(root)), b"/")
+    assert status == 200
+    assert b"<img" not in body
+    assert b"&lt;img" in body
