@@ -923,6 +923,13 @@ def _debugErrback(self: Deferred[Any], fail: Failure | BaseException | None = No
     _plainErrback(self, fail)
 
 
+def _debugFiredInit(self: Deferred[Any]) -> None:
+    """_Fired.__init__ while debugging is on: succeed() both creates and fires, so the
+    creation stack is also the first invoker's."""
+    info = self._debugInfo = DebugInfo()
+    info.creator = info.invoker = traceback.format_stack()[:-1]
+
+
 def _recordInvoker(d: Deferred[Any]) -> None:
     info: DebugInfo | None = getattr(d, "_debugInfo", None)
     if info is None:
@@ -933,14 +940,14 @@ def _recordInvoker(d: Deferred[Any]) -> None:
 class _Fired(Deferred[Any]):
     """The class of succeed()'s Deferreds: a Deferred with a C-level (no-op) __init__.
 
-    Only there to make succeed() cheap; it behaves exactly like Deferred.
+    Only there to make succeed() cheap; it behaves exactly like Deferred.  While debugging
+    is on, its __init__ records the stacks instead (see setDebugging).
     """
 
     __slots__ = ()
     __init__ = object.__init__
 
 
-_debugging = False
 _plainInit = Deferred.__init__
 _plainCallback = Deferred.callback
 _plainErrback = Deferred.errback
@@ -949,15 +956,15 @@ _plainErrback = Deferred.errback
 def setDebugging(on: bool) -> None:
     """Record where each Deferred is created and fired, for AlreadyCalledError messages.
 
-    Swaps Deferred's __init__, callback and errback, so that the default (off) costs
-    nothing per Deferred.
+    Swaps Deferred's __init__, callback and errback (and the __init__ of succeed()'s
+    Deferreds), so that the default (off) costs nothing per Deferred.
     """
-    global _debugging
-    on = _debugging = bool(on)
+    on = bool(on)
     Deferred.debug = on
     Deferred.__init__ = _debugInit if on else _plainInit  # type: ignore[method-assign]
     Deferred.callback = _debugCallback if on else _plainCallback  # type: ignore[method-assign]
     Deferred.errback = _debugErrback if on else _plainErrback  # type: ignore[method-assign]
+    _Fired.__init__ = _debugFiredInit if on else object.__init__  # type: ignore[method-assign]
 
 
 def getDebugging() -> bool:
@@ -968,11 +975,7 @@ def getDebugging() -> bool:
 def succeed(result: _T) -> Deferred[_T]:
     """Return a Deferred that already has ``result``: for synchronous code behind an
     asynchronous interface."""
-    if _debugging:
-        d: Deferred[_T] = Deferred()
-        d.callback(result)
-        return d
-    d = _Fired()
+    d: Deferred[_T] = _Fired()  # records its stacks while debugging (see setDebugging)
     d.called = True
     d.paused = 0
     d.result = result
