@@ -964,7 +964,7 @@ def setDebugging(on: bool) -> None:
     Deferred.__init__ = _debugInit if on else _plainInit  # type: ignore[method-assign]
     Deferred.callback = _debugCallback if on else _plainCallback  # type: ignore[method-assign]
     Deferred.errback = _debugErrback if on else _plainErrback  # type: ignore[method-assign]
-    _Fired.__init__ = _debugFiredInit if on else object.__init__  # type: ignore[method-assign]
+    _Fired.__init__ = _debugFiredInit if on else object.__init__
 
 
 def getDebugging() -> bool:
