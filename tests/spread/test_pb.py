@@ -426,3 +426,64 @@ def test_abortConnectionWritesCollectedMessagesFirst() -> None:
 def test_loseConnectionWritesCollectedMessagesFirst() -> None:
     """transport.loseConnection() inside a callback first hands the collected writes over."""
     assert sendThenClose("loseConnection")[:2] == ["write", "lose"]
+
+
+def readyServer() -> tuple[pb.Broker, StringTransport]:
+    """A server broker past negotiation on a StringTransport."""
+    broker = pb.PBServerFactory(Root()).buildProtocol(None)
+    transport = StringTransport()
+    broker.makeConnection(transport)
+    broker.dataReceived(banana.encode(b"pb"))
+    return broker, transport
+
+
+def test_brokerIsStreamingProducerOfItsTransport() -> None:
+    """The broker registers itself as its transport's streaming producer."""
+    broker, transport = readyServer()
+    assert transport.producer is broker and transport.streaming
+
+
+def test_fullOutputPausesReading() -> None:
+    """A full write buffer stops reading the peer's calls; a drained one resumes it."""
+    broker, transport = readyServer()
+    broker.pauseProducing()
+    assert transport.producerState == "paused"
+    broker.resumeProducing()
+    assert transport.producerState == "producing"
+
+
+def test_fullOutputKeepsReadingWhileAwaitingAnswers() -> None:
+    """Reading goes on while an answer from the peer is awaited, and stops once it came."""
+    broker, transport = readyServer()
+    d = broker.remoteForName("thing").callRemote("ask")
+    assert d is not None
+    answers: list[Any] = []
+    d.addBoth(answers.append)
+    broker.pauseProducing()
+    assert transport.producerState == "producing"
+    broker.dataReceived(banana.encode([b"answer", 1, 7]))
+    assert answers == [7]
+    assert transport.producerState == "paused"
+
+
+def test_callWhileOutputFullResumesReading() -> None:
+    """Sending a call while reading is paused resumes reading until the buffer drains."""
+    broker, transport = readyServer()
+    broker.pauseProducing()
+    broker.remoteForName("thing").callRemote("tell", pbanswer=False)
+    assert transport.producerState == "producing"
+    broker.resumeProducing()
+    broker.pauseProducing()
+    assert transport.producerState == "paused"
+
+
+def test_callsAgainstSmallWriteBufferAllAnswered() -> None:
+    """With a tiny write buffer a burst of calls is still answered in full."""
+    conn = Connection(Root())
+    root = conn.root()
+    conn.server.transport.bufferSize = 64
+    results: list[Any] = []
+    for n in range(200):
+        root.callRemote("echo", b"x" * n).addBoth(results.append)
+    conn.pump.flush()
+    assert results == [b"x" * n for n in range(200)]
