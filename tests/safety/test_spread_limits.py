@@ -216,3 +216,42 @@ def test_callFloodFromNonReadingClientIsBounded(reactor: Any, run: Any) -> None:
     finally:
         sock.close()
     assert held < 4_000_000, f"server holds {held} bytes of answers"
+
+
+def test_cyclicArgumentsRoundTripOverTheWire(reactor: Any, run: Any) -> None:
+    """A self-referencing list sent as a PB argument comes back with its cycle, no hang."""
+    port = reactor.listenTCP(0, pb.PBServerFactory(_Root()), interface="127.0.0.1")
+    factory = pb.PBClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
+    value: list[Any] = [1]
+    value.append(value)
+
+    async def call() -> Any:
+        root = await factory.getRootObject()
+        result = await root.callRemote("echo", value)
+        factory.disconnect()
+        return result
+
+    result = run(call(), timeout=5)
+    assert result[0] == 1 and result[1] is result
+
+
+def test_deepArgumentIsRefusedWithAClearError(reactor: Any, run: Any) -> None:
+    """An argument nested deeper than the jelly limit fails the call with an error, no crash."""
+    port = reactor.listenTCP(0, pb.PBServerFactory(_Root()), interface="127.0.0.1")
+    factory = pb.PBClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
+    value: Any = []
+    for _ in range(jelly.DEPTH_LIMIT + 10):
+        value = [value]
+
+    async def call() -> Any:
+        root = await factory.getRootObject()
+        try:
+            return await root.callRemote("echo", value)
+        finally:
+            factory.disconnect()
+
+    with pytest.raises(Exception) as info:
+        run(call(), timeout=5)
+    assert "deep" in str(info.value).lower() or "nest" in str(info.value).lower(), info.value
