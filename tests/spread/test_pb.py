@@ -444,7 +444,7 @@ def test_brokerIsStreamingProducerOfItsTransport() -> None:
 
 
 def test_fullOutputPausesReading() -> None:
-    """A full write buffer stops reading the peer's calls; a drained one resumes it."""
+    """On the server a full write buffer stops reading calls; a drained one resumes it."""
     broker, transport = readyServer()
     broker.pauseProducing()
     assert transport.producerState == "paused"
@@ -452,29 +452,14 @@ def test_fullOutputPausesReading() -> None:
     assert transport.producerState == "producing"
 
 
-def test_fullOutputKeepsReadingWhileAwaitingAnswers() -> None:
-    """Reading goes on while an answer from the peer is awaited, and stops once it came."""
-    broker, transport = readyServer()
-    d = broker.remoteForName("thing").callRemote("ask")
-    assert d is not None
-    answers: list[Any] = []
-    d.addBoth(answers.append)
+def test_clientBrokerKeepsReadingWhenOutputFull() -> None:
+    """A client broker never stops reading, so two brokers cannot both wait for the other."""
+    broker = pb.Broker(isClient=True)
+    transport = StringTransport()
+    broker.makeConnection(transport)
+    broker.dataReceived(banana.encode([b"pb"]))
     broker.pauseProducing()
     assert transport.producerState == "producing"
-    broker.dataReceived(banana.encode([b"answer", 1, 7]))
-    assert answers == [7]
-    assert transport.producerState == "paused"
-
-
-def test_callWhileOutputFullResumesReading() -> None:
-    """Sending a call while reading is paused resumes reading until the buffer drains."""
-    broker, transport = readyServer()
-    broker.pauseProducing()
-    broker.remoteForName("thing").callRemote("tell", pbanswer=False)
-    assert transport.producerState == "producing"
-    broker.resumeProducing()
-    broker.pauseProducing()
-    assert transport.producerState == "paused"
 
 
 def test_callsAgainstSmallWriteBufferAllAnswered() -> None:

@@ -283,13 +283,12 @@ class Local:
 class Broker(banana.Banana):
     """One end of a PB connection: sends and answers remote calls over banana.
 
-    Flow control: the broker is its transport's streaming producer. When the transport's
-    write buffer is full (the peer is not reading what we send) the broker stops reading
-    the peer's calls until it drains, so a peer that sends calls and never reads the
-    answers cannot make us hold unbounded output. Reading goes on while we wait for
-    answers from the peer, or have sent it calls since the buffer filled: the peer may
-    be waiting for us to read before it can send those answers, and two brokers must
-    never both stop reading.
+    Flow control: the broker is its transport's streaming producer. On the server side,
+    while the transport's write buffer is full (the client is not reading what we send)
+    the broker stops reading the client's calls, so a client that sends calls and never
+    reads the answers cannot make the server hold unbounded output. A client broker
+    never stops reading: a server may need it to read before it can go on, and so two
+    torsion brokers can never both wait for the other.
     """
 
     version = 6
@@ -300,8 +299,6 @@ class Broker(banana.Banana):
     jellyMethod: Any = None
     jellyArgs: Any = None
     jellyKw: Any = None
-    _outputFull = False
-    _calledWhileFull = False
     _readingPaused = False
 
     def __init__(self, isClient: bool | int = 1, security: Any = globalSecurity) -> None:
@@ -347,30 +344,20 @@ class Broker(banana.Banana):
                           "producer", broker=self)
 
     def pauseProducing(self) -> None:
-        """The transport's write buffer is full: stop reading calls if that is safe."""
-        self._outputFull = True
-        self._maybePauseReading()
-
-    def resumeProducing(self) -> None:
-        """The transport's write buffer drained: read again."""
-        self._outputFull = False
-        self._calledWhileFull = False
-        self._resumeReading()
-
-    def stopProducing(self) -> None:
-        """The connection is ending; connectionLost does the cleaning up."""
-
-    def _maybePauseReading(self) -> None:
-        if (self._outputFull and not self._readingPaused and not self.waitingForAnswers
-                and not self._calledWhileFull and not self.disconnected):
+        """The transport's write buffer is full: a server stops reading until it drains."""
+        if not self.isClient and not self._readingPaused and not self.disconnected:
             self._readingPaused = True
             self._rawTransport.pauseProducing()
 
-    def _resumeReading(self) -> None:
+    def resumeProducing(self) -> None:
+        """The transport's write buffer drained: read again."""
         if self._readingPaused:
             self._readingPaused = False
             if not self.disconnected:
                 self._rawTransport.resumeProducing()
+
+    def stopProducing(self) -> None:
+        """The connection is ending; connectionLost does the cleaning up."""
 
     def expressionReceived(self, sexp: Any) -> None:
         """Dispatch one PB statement; a malformed one closes the connection."""
@@ -640,10 +627,6 @@ class Broker(banana.Banana):
             answerRequired = int(bool(kw.pop("pbanswer")))
         if self.disconnected:
             raise DeadReferenceError("Calling Stale Broker")
-        if self._outputFull:
-            # The peer may need us to read before it can take this call or answer it.
-            self._calledWhileFull = True
-            self._resumeReading()
         try:
             netArgs = self.serialize(args, perspective=perspective, method=message)
             netKw = self.serialize(kw, perspective=perspective, method=message)
@@ -717,8 +700,6 @@ class Broker(banana.Banana):
     def proto_answer(self, requestID: int, netResult: Any) -> None:
         """The answer to one of my calls."""
         d = self.waitingForAnswers.pop(requestID)
-        if self._outputFull:
-            self._maybePauseReading()
         try:
             result = self.unserialize(netResult)
         except Exception:
@@ -755,8 +736,6 @@ class Broker(banana.Banana):
     def proto_error(self, requestID: int, fail: Any) -> None:
         """The failure of one of my calls."""
         d = self.waitingForAnswers.pop(requestID)
-        if self._outputFull:
-            self._maybePauseReading()
         try:
             value = self.unserialize(fail)
         except Exception:
