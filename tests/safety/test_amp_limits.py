@@ -74,7 +74,6 @@ def test_sendingOverlongKeyRaises() -> None:
         amp.AmpBox({b"k" * 256: b"v"}).serialize()
 
 
-@pytest.mark.xfail(strict=True, reason="reported to SPREAD2: an AMP box without end is unbounded")
 def test_boxWithoutEndIsBounded() -> None:
     """10 MB of distinct keys with no terminating empty key cannot all be held."""
     proto, transport = _connect()

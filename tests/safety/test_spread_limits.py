@@ -170,7 +170,6 @@ def test_floodOfTinyStatementsIsAnswered(reactor: Any, run: Any) -> None:
     _stillServes(reactor, run)
 
 
-@pytest.mark.xfail(strict=True, reason="reported to SPREAD2: PB answers unbounded for non-reader")
 def test_callFloodFromNonReadingClientIsBounded(reactor: Any, run: Any) -> None:
     """A client flooding calls without reading answers cannot grow the server's buffer unbounded."""
     brokers: list[Any] = []
