@@ -750,3 +750,104 @@ def test_resultInsideCallbackIsTheValuePassed() -> None:
     d.addCallback(lambda x: seen.append(d.result) or x)
     d.callback(1)
     assert seen == [2]
+
+
+# -- callback()'s own loop and its hand-over to the general loop ---------------------------
+
+
+class _Traceable(Exception):
+    """An exception that can be weakly referenced, to see when it is freed."""
+
+
+def _raiseTraceable(_: object) -> None:
+    raise _Traceable()
+
+
+def _freedAtOnce(scenario: Any) -> bool:
+    """Run ``scenario(handle)`` with the collector off; tell whether the exception that
+    ``handle`` (an errback) received was freed as soon as the scenario was over."""
+    import weakref
+
+    refs: list[weakref.ref[BaseException]] = []
+
+    def handle(f: Failure) -> None:
+        refs.append(weakref.ref(f.value))
+
+    gc.disable()
+    try:
+        scenario(handle)
+        assert len(refs) == 1
+        return refs[0]() is None
+    finally:
+        gc.enable()
+
+
+def test_errorHandledInSameChainFreedAtOnce() -> None:
+    """A callback's exception handled further down the chain is freed at once (no cycle)."""
+
+    def scenario(handle: Any) -> None:
+        d: Deferred[int] = Deferred()
+        d.addCallback(_raiseTraceable)
+        d.addErrback(handle)
+        d.callback(1)
+
+    assert _freedAtOnce(scenario)
+
+
+def test_errorHandledAfterFiringFreedAtOnce() -> None:
+    """A Failure left by callback() and handled by a later errback is freed at once."""
+
+    def scenario(handle: Any) -> None:
+        d: Deferred[int] = Deferred()
+        d.addCallback(_raiseTraceable)
+        d.callback(1)
+        d.addErrback(handle)
+
+    assert _freedAtOnce(scenario)
+
+
+def test_errorPassedToWaitingDeferredFreedAtOnce() -> None:
+    """A Failure that callback() hands to a Deferred waiting on it is freed once handled."""
+
+    def scenario(handle: Any) -> None:
+        inner: Deferred[int] = Deferred()
+        inner.addCallback(_raiseTraceable)
+        outer: Deferred[int] = Deferred()
+        outer.addCallback(lambda _: inner)
+        outer.addErrback(handle)
+        outer.callback(0)
+        inner.callback(1)
+
+    assert _freedAtOnce(scenario)
+
+
+def test_innerCallbacksRunBeforeOuterGetsResult() -> None:
+    """Callbacks added to an inner Deferred before it was chained run before the outer
+    gets the result; those added after it get None (as in Twisted)."""
+    inner: Deferred[int] = Deferred()
+    inner.addCallback(lambda x: x * 10)
+    outer: Deferred[int] = Deferred()
+    outer.addCallback(lambda _: inner)
+    out = _results(outer)
+    outer.callback(0)
+    late = _results(inner)
+    inner.callback(4)
+    assert out == [40]
+    assert late == [None]
+
+
+def test_callbackReturningDeferredSubclassChains() -> None:
+    """A callback returning an instance of a Deferred subclass chains onto it."""
+
+    class MyDeferred(Deferred[int]):
+        pass
+
+    inner = MyDeferred()
+    outer: Deferred[int] = Deferred()
+    outer.addCallback(lambda _: inner)
+    out = _results(outer)
+    outer.callback(0)
+    assert out == []
+    inner.callback(7)
+    assert out == [7]
+
