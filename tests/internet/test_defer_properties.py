@@ -174,3 +174,36 @@ def test_nestedInOuterChainMatchesModel(chain: list[Step], initial: int) -> None
     inner.callback(initial)
     fireLater(later)
     assert outcome(outer) == expected
+
+
+def _fireThroughGeneralLoop(d: Deferred[Any], value: Any) -> None:
+    """Fire ``d`` the way callback() did before it had a loop of its own (the reference)."""
+    d.called = True
+    d.result = value
+    d._runCallbacks()
+
+
+@settings(max_examples=300, deadline=None)
+@given(chain=steps, initial=st.integers(0, 1000), nested=st.booleans())
+def test_callbackLoopMatchesGeneralLoop(chain: list[Step], initial: int,
+                                        nested: bool) -> None:
+    """callback()'s own loop makes the same calls and gives the same result as the general
+    loop, alone or as the inner Deferred of an outer one."""
+
+    def run(fire: Any) -> tuple[list[tuple[int, str, int]], tuple[str, int]]:
+        trace: list[tuple[int, str, int]] = []
+        later: list[tuple[Deferred[Any], bool, int]] = []
+        d: Deferred[Any] = Deferred()
+        build(chain, d, trace, later)
+        if nested:
+            outer: Deferred[Any] = Deferred()
+            outer.addCallback(lambda _: d)
+            outer.callback(None)
+            fire(d, initial)
+            fireLater(later)
+            return trace, outcome(outer)
+        fire(d, initial)
+        fireLater(later)
+        return trace, outcome(d)
+
+    assert run(Deferred.callback) == run(_fireThroughGeneralLoop)
