@@ -190,11 +190,12 @@ def test_callFloodFromNonReadingClientIsBounded(reactor: Any, run: Any) -> None:
     call = banana.encode(
         [b"message", 1, b"root", b"echo", 1, [b"tuple", b"x" * 1000], [b"dictionary"]]
     )
-    state = {"sent": 0, "first": True}
+    state = {"sent": 0, "first": True, "stalledSince": time.monotonic()}
     deadline = time.monotonic() + 8
     done: Deferred[None] = Deferred()
 
     def pump() -> None:
+        before = state["sent"]
         try:
             if state["first"]:
                 sock.send(_HELLO)
@@ -203,7 +204,11 @@ def test_callFloodFromNonReadingClientIsBounded(reactor: Any, run: Any) -> None:
                 state["sent"] += sock.send(call)
         except BlockingIOError:
             pass
-        if state["sent"] < 16_000_000 and time.monotonic() < deadline:
+        now = time.monotonic()
+        if state["sent"] != before:
+            state["stalledSince"] = now
+        stalled = now - state["stalledSince"] > 0.3
+        if state["sent"] < 16_000_000 and now < deadline and not stalled:
             reactor.callLater(0.001, pump)
         else:
             done.callback(None)

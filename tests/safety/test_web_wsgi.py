@@ -103,7 +103,7 @@ def test_clientThatNeverReadsBoundsWsgiOutput(reactor: Any, run: Any) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
     sock.connect(("127.0.0.1", portno))
     sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    _sleep(reactor, run, 1.5)
+    _sleep(reactor, run, 1.0)
     try:
         held = channels[0].transport._transport.get_write_buffer_size()
     finally:
