@@ -346,3 +346,44 @@ def test_datagramReceivedErrorKeepsPortOpen(reactor: Any, run: Any) -> None:
     finally:
         sock.close()
     assert _logged(events, "datagramReceived")
+
+
+def test_dataReceivedErrorOnUnixSocketClosesOnlyThatConnection(
+    reactor: Any, run: Any, tmp_path: Any
+) -> None:
+    """On a UNIX socket too, dataReceived raising is logged and the next client is echoed."""
+    path = str(tmp_path / "s")
+    reactor.listenUNIX(path, _ServerFactory())
+
+    def exchange(message: bytes, expect: int) -> bytes:
+        client = _Client(message, expect)
+        factory = ClientFactory()
+        factory.protocol = lambda: client  # type: ignore[assignment]
+        reactor.connectUNIX(path, factory)
+        return run(client.done)  # type: ignore[no-any-return]
+
+    with capturedLogs() as events:
+        assert exchange(b"boom", 1) == b""
+    assert _logged(events, "dataReceived")
+    assert exchange(b"hello", 5) == b"hello"
+
+
+def test_dataReceivedErrorOverTLSClosesOnlyThatConnection(reactor: Any, run: Any) -> None:
+    """Over TLS too, dataReceived raising is logged and the next client is echoed."""
+    from torsion.internet import ssl
+
+    cert = ssl.selfSignedPair("localhost")
+    port = reactor.listenSSL(0, _ServerFactory(), cert.options(), interface="127.0.0.1")
+
+    def exchange(message: bytes, expect: int) -> bytes:
+        client = _Client(message, expect)
+        factory = ClientFactory()
+        factory.protocol = lambda: client  # type: ignore[assignment]
+        options = ssl.optionsForClientTLS("localhost", trustRoot=cert)
+        reactor.connectSSL("127.0.0.1", port.getHost().port, factory, options)
+        return run(client.done)  # type: ignore[no-any-return]
+
+    with capturedLogs() as events:
+        assert exchange(b"boom", 1) == b""
+    assert _logged(events, "dataReceived")
+    assert exchange(b"hello", 5) == b"hello"
