@@ -251,3 +251,22 @@ def test_directoryListingEscapesNames(tmp_path: Any) -> None:
     assert status == 200
     assert b"<img" not in body
     assert b"&lt;img" in body
+
+
+def test_errorPagesEscapeTheRequestTarget() -> None:
+    """The 405 page that quotes the request target escapes markup in it."""
+
+    class GetOnly(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request: Any) -> bytes:
+            return b"x"
+
+    site = server.Site(GetOnly(), reactor=Clock())
+    channel = site.buildProtocol(None)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    channel.dataReceived(b'POST /a?"><script>x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')
+    value = transport.value()
+    assert value.startswith(b"HTTP/1.1 405 ")
+    assert b"<script>" not in value and b"&lt;script&gt;" in value
