@@ -295,3 +295,28 @@ def _newclientError(name: str) -> type[BaseException]:
     from torsion.web import _newclient
 
     return getattr(_newclient, name)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        (b"GET", b"/a\r\nEvil: 1"),
+        (b"GET", b"/a b"),
+        (b"GET", b"/a\x00b"),
+        (b"GET / HTTP/1.1\r\nEvil: 1\r\n\r\nGET", b"/"),
+        (b"GE T", b"/"),
+    ],
+)
+def test_requestInjectionIsRefusedBeforeSending(
+    reactor: Any, run: Any, method: bytes, path: bytes
+) -> None:
+    """CR/LF, spaces or NUL in the method or target fail the request; nothing is sent."""
+    factory, url = _serve(reactor, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    _fails(run, client.Agent(reactor).request(method, url + path), ValueError)
+    assert factory.requests == []
+
+
+def test_requestHeaderInjectionIsRefused() -> None:
+    """A request header value with CR/LF is refused by Headers itself."""
+    with pytest.raises(ValueError):
+        Headers({b"X-A": [b"v\r\nEvil: 1"]})
