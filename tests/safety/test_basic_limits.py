@@ -7,6 +7,7 @@ read, that the protocol holds at most MAX_LENGTH plus one read and that it asked
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import pytest
 
@@ -174,3 +175,54 @@ def test_lineOnlyReceiverNothingDeliveredAfterOverlongLine() -> None:
     proto.dataReceived(b"x" * (proto.MAX_LENGTH + 1))
     proto.dataReceived(b"tail\r\nnext\r\n")
     assert proto.lines == []
+
+
+def test_endlessLineOverTcpClosesThatConnectionOnly(reactor: Any, run: Any) -> None:
+    """10 MB without a newline over a real socket closes that connection; the next is served."""
+    import socket as socketModule
+    import time
+
+    from torsion.internet.defer import Deferred
+    from torsion.internet.protocol import Factory
+
+    class Echo(basic.LineReceiver):
+        def lineReceived(self, line: bytes) -> None:
+            self.sendLine(line)
+
+    port = reactor.listenTCP(0, Factory.forProtocol(Echo), interface="127.0.0.1")
+    portno = port.getHost().port
+
+    def spin(seconds: float) -> None:
+        d: Deferred[None] = Deferred()
+        reactor.callLater(seconds, d.callback, None)
+        run(d)
+
+    sock = socketModule.create_connection(("127.0.0.1", portno))
+    sock.setblocking(False)
+    sent = 0
+    closed = False
+    deadline = time.monotonic() + 10
+    chunk = b"x" * 65536
+    while sent < TOTAL and not closed and time.monotonic() < deadline:
+        try:
+            sent += sock.send(chunk)
+        except BlockingIOError:
+            spin(0.01)
+        except OSError:
+            closed = True
+        if sent % (1024 * 1024) < 65536:
+            spin(0)
+    sock.close()
+    assert closed or sent < TOTAL, "the server kept reading 10 MB without a newline"
+    other = socketModule.create_connection(("127.0.0.1", portno))
+    other.sendall(b"hello\r\n")
+    other.setblocking(False)
+    got = b""
+    while b"\r\n" not in got and time.monotonic() < deadline + 5:
+        spin(0.01)
+        try:
+            got += other.recv(100)
+        except BlockingIOError:
+            pass
+    other.close()
+    assert got == b"hello\r\n"
