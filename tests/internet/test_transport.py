@@ -77,12 +77,14 @@ def test_writeIsTheLoopTransportsBoundMethod(reactor: Any, run: Any) -> None:
     assert server.transport.writeSequence == loopTransport.writelines
 
 
-def test_connectionObjectIsSlotted(reactor: Any, run: Any) -> None:
-    """The per-connection object has no __dict__ (idle-connection memory is a target)."""
+def test_connectionObjectIsSmall(reactor: Any, run: Any) -> None:
+    """The per-connection object has no __dict__ and stores no bound write methods."""
     server, client = _pair(reactor, run, FrameRecorder, Sender)
     run(server.got)
-    assert not hasattr(server.transport, "__dict__")
-    assert sys.getsizeof(server.transport) < 200
+    conn = server.transport
+    assert not hasattr(conn, "__dict__")
+    assert "write" not in type(conn).__slots__ and "writeSequence" not in type(conn).__slots__
+    assert sys.getsizeof(conn) <= 100
 
 
 def test_getHandleIsTheSocket(reactor: Any, run: Any) -> None:

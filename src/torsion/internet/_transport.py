@@ -8,11 +8,17 @@ frame of its own in between:
 - ``data_received`` (an instance slot) is the user protocol's bound ``dataReceived``; the
   loop transport is told again about its protocol (``set_protocol``) because uvloop caches
   ``data_received`` when the protocol is set;
-- ``write``/``writeSequence`` (instance slots) are the loop transport's own bound
-  ``write``/``writelines``, so ``transport.write(str)`` raises ``TypeError`` as the loop does.
+- ``write``/``writeSequence`` resolve, through a C-level property
+  (``operator.attrgetter("_sink.write")``), to the loop transport's own bound
+  ``write``/``writelines``: no Python frame of torsion's runs, and no bound method is stored
+  per connection (64 bytes each: idle-connection memory is a measured target).
+  ``transport.write(str)`` raises ``TypeError`` as the loop does.
 
-Everything else (half-close, producers, closing) runs through the methods below.  After the
-connection is lost ``write`` becomes a no-op, as in Twisted.
+``_sink`` is where writes go: the loop transport while connected; a buffer while a STARTTLS
+handshake runs; a recorder while a pull producer is registered; nowhere (after a type check)
+once the connection or its write side is gone, as in Twisted.  State is one integer of
+flags (``_CONNECTED``, ``_DISCONNECTING``, ...); ``connected`` and ``disconnecting`` are
+read from it.
 
 Owners: a `Connection` belongs to a listening `Port` (server side) or a `Connector` (client
 side); the owner builds the protocol, converts socket addresses to address objects and hears
@@ -33,7 +39,8 @@ import asyncio
 import os
 import socket
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
@@ -51,14 +58,59 @@ def _discard(data: bytes) -> None:
     """Drop data that arrives when no protocol wants it (refused or finished connection)."""
 
 
-def _dropWrite(data: bytes) -> None:
-    """Drop a write to a connection that is gone, as Twisted does (after a type check)."""
+def _checkBytes(data: object) -> None:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, not {type(data).__name__}")
 
 
-def _dropWriteSequence(seq: Iterable[bytes]) -> None:
-    """Drop a writeSequence to a connection that is gone."""
+class _ClosedSink:
+    """Where writes go once the connection (or its write side) is gone: nowhere, as in Twisted."""
+
+    __slots__ = ()
+
+    def write(self, data: bytes) -> None:
+        _checkBytes(data)
+
+    def writelines(self, seq: Iterable[bytes]) -> None:
+        pass
+
+
+_CLOSED = _ClosedSink()
+
+
+class _PullSink:
+    """Forwards writes while a pull producer is registered, noting that it produced."""
+
+    __slots__ = ("_conn", "wrote")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.wrote = False
+
+    def write(self, data: bytes) -> None:
+        self._conn._transport.write(data)
+        self.wrote = True
+
+    def writelines(self, seq: Iterable[bytes]) -> None:
+        self._conn._transport.writelines(seq)
+        self.wrote = True
+
+
+class _BufferSink:
+    """Holds writes made while a STARTTLS handshake runs, to send them encrypted after it."""
+
+    __slots__ = ("pending",)
+
+    def __init__(self) -> None:
+        self.pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        _checkBytes(data)
+        self.pending.append(bytes(data))
+
+    def writelines(self, seq: Iterable[bytes]) -> None:
+        for data in seq:
+            self.write(data)
 
 
 def inetAddress(kind: str, sockaddr: Any) -> IPv4Address | IPv6Address:
@@ -77,51 +129,75 @@ def _logPrefixOf(obj: object) -> str:
     return type(obj).__name__
 
 
+# Connection._flags bits: the connection's state as data.
+_CONNECTED = 1  # the protocol is attached and the connection not yet lost
+_DISCONNECTING = 2  # loseConnection() (or abortConnection()) was called
+_ABORTED = 4
+_READ_LOST = 8  # the peer sent EOF
+_WRITE_LOST = 16  # loseWriteConnection() was called
+_TLS_PENDING = 32  # a STARTTLS handshake is running
+_LOST = 64  # connection_lost has run
+_STREAMING = 128  # the registered producer is a streaming (push) one
+_WRITE_PAUSED = 256  # the loop asked us to stop writing (buffer above high-water)
+
+
 class Connection(asyncio.Protocol):
     """One stream connection: the loop's protocol and the user's ITCPTransport at once.
 
-    Kept small (``__slots__``) because idle-connection memory is a measured target.
+    Kept small (eight ``__slots__``, no bound methods stored) because idle-connection
+    memory is a measured target.  ``write``/``writeSequence`` are C-level properties
+    (``operator.attrgetter``) that return the write method of ``_sink``: the loop
+    transport itself while connected, so a write runs no Python frame of torsion's.
     """
 
     __slots__ = (
         "data_received",
-        "write",
-        "writeSequence",
         "protocol",
-        "connected",
-        "disconnecting",
         "_transport",
+        "_sink",
         "_owner",
         "_peer",
         "_producer",
-        "_streaming",
-        "_writePaused",
-        "_wrote",
         "_flags",
     )
 
-    # _flags bits: which way(s) the connection has been shut and how it ended.
-    _ABORTED = 1
-    _READ_LOST = 2
-    _WRITE_LOST = 4
-    _TLS_PENDING = 8
-    _LOST = 16
+    # Kept as class attributes for code that reads them from the class.
+    _ABORTED = _ABORTED
+    _TLS_PENDING = _TLS_PENDING
+    _LOST = _LOST
+
+    write = property(
+        attrgetter("_sink.write"), doc="Send bytes (the loop transport's own write)."
+    )
+    writeSequence = property(
+        attrgetter("_sink.writelines"),
+        doc="Send a sequence of bytes (the loop transport's own writelines).",
+    )
 
     def __init__(self, owner: Any) -> None:
         self._owner = owner
         self.protocol: Any = None
-        self.connected = False
-        self.disconnecting = False
         self._transport: Any = None
+        self._sink: Any = _CLOSED
         self._peer: Any = None
         self._producer: Any = None
-        self._streaming = False
-        self._writePaused = False
-        self._wrote = False
         self._flags = 0
         self.data_received = _discard  # type: ignore[method-assign]
-        self.write: Callable[[bytes], None] = _dropWrite
-        self.writeSequence: Callable[[Iterable[bytes]], None] = _dropWriteSequence
+
+    @property
+    def connected(self) -> bool:
+        """True while the protocol is attached and the connection is up (Twisted's flag)."""
+        return bool(self._flags & _CONNECTED)
+
+    @property
+    def disconnecting(self) -> bool:
+        """True once loseConnection() or abortConnection() was called."""
+        return bool(self._flags & _DISCONNECTING)
+
+    @property
+    def disconnected(self) -> bool:
+        """True once the connection is gone."""
+        return bool(self._flags & _LOST)
 
     # -- asyncio.Protocol side ------------------------------------------------------------
 
@@ -144,9 +220,8 @@ class Connection(asyncio.Protocol):
     def _attach(self, protocol: Any) -> None:
         """Make ``protocol`` this connection's protocol and call its makeConnection."""
         transport = self._transport
-        self.connected = True
-        self.write = transport.write
-        self.writeSequence = transport.writelines
+        self._flags |= _CONNECTED
+        self._sink = transport
         self._setProtocol(protocol)
         self._owner._reactor._openTransports.add(self)
         try:
@@ -164,7 +239,7 @@ class Connection(asyncio.Protocol):
         """Deliver further data straight to ``protocol`` (used by endpoint wrappers too)."""
         self.protocol = protocol
         self.data_received = protocol.dataReceived  # type: ignore[method-assign]
-        if not self._flags & self._LOST:
+        if not self._flags & _LOST:
             self._transport.set_protocol(self)
 
     def eof_received(self) -> bool:
@@ -173,9 +248,9 @@ class Connection(asyncio.Protocol):
         Returning True keeps the write side open (IHalfCloseableProtocol); False lets the
         loop close the connection, which then ends with ConnectionDone.
         """
-        self._flags |= self._READ_LOST
+        self._flags |= _READ_LOST
         readConnectionLost = getattr(self.protocol, "readConnectionLost", None)
-        if readConnectionLost is None or self._flags & self._WRITE_LOST:
+        if readConnectionLost is None or self._flags & _WRITE_LOST:
             return False
         try:
             readConnectionLost()
@@ -186,13 +261,11 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         """Tell the protocol and the owner how the connection ended, exactly once."""
-        if self._flags & self._LOST:
+        if self._flags & _LOST:
             return
-        self._flags |= self._LOST
-        self.connected = False
+        self._flags = (self._flags | _LOST) & ~_CONNECTED
         self.data_received = _discard  # type: ignore[method-assign]
-        self.write = _dropWrite
-        self.writeSequence = _dropWriteSequence
+        self._sink = _CLOSED
         self._owner._reactor._openTransports.discard(self)
         protocol = self.protocol
         if protocol is None:
@@ -217,7 +290,7 @@ class Connection(asyncio.Protocol):
         A TLS error or an exception raised by user code (the loop closes the connection
         when ``dataReceived`` raises) is passed on as itself, with its traceback.
         """
-        if self._flags & self._ABORTED:
+        if self._flags & _ABORTED:
             return Failure(error.ConnectionAborted())
         if exc is None:
             return Failure(error.ConnectionDone())
@@ -227,18 +300,18 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         """The loop's write buffer passed its high-water mark: pause a streaming producer."""
-        self._writePaused = True
+        self._flags |= _WRITE_PAUSED
         producer = self._producer
-        if producer is not None and self._streaming:
+        if producer is not None and self._flags & _STREAMING:
             producer.pauseProducing()
 
     def resume_writing(self) -> None:
         """The write buffer drained: resume a streaming producer or pull from a pull one."""
-        self._writePaused = False
+        self._flags &= ~_WRITE_PAUSED
         producer = self._producer
         if producer is None:
             return
-        if self._streaming:
+        if self._flags & _STREAMING:
             producer.resumeProducing()
         else:
             self._pull()
@@ -247,36 +320,35 @@ class Connection(asyncio.Protocol):
 
     def loseConnection(self) -> None:
         """Close the connection once buffered writes are sent (and a pull producer is done)."""
-        if not self.connected or self.disconnecting:
+        flags = self._flags
+        if not flags & _CONNECTED or flags & _DISCONNECTING:
             return
-        self.disconnecting = True
-        if self._producer is not None and not self._streaming:
+        self._flags = flags | _DISCONNECTING
+        if self._producer is not None and not flags & _STREAMING:
             return  # unregisterProducer() closes, as in Twisted
-        if self._flags & self._TLS_PENDING:
+        if flags & _TLS_PENDING:
             return  # closed once the TLS handshake finishes and buffered data is written
         self._transport.close()
 
     def abortConnection(self) -> None:
         """Close the connection at once, dropping buffered writes (reason ConnectionAborted)."""
-        if self._flags & self._LOST or self._transport is None:
+        if self._flags & _LOST or self._transport is None:
             return
-        self._flags |= self._ABORTED
-        self.disconnecting = True
+        self._flags |= _ABORTED | _DISCONNECTING
         self._transport.abort()
 
     def loseWriteConnection(self) -> None:
         """Half-close: send EOF after buffered data but keep reading (RFC 9293 §3.6)."""
-        if not self.connected or self._flags & self._WRITE_LOST:
+        if not self._flags & _CONNECTED or self._flags & _WRITE_LOST:
             return
         if not self._transport.can_write_eof():
             raise NotImplementedError("this transport (TLS) cannot half-close; use loseConnection")
-        self._flags |= self._WRITE_LOST
-        if self._flags & self._READ_LOST:
+        self._flags |= _WRITE_LOST
+        if self._flags & _READ_LOST:
             self.loseConnection()
             return
         self._transport.write_eof()
-        self.write = _dropWrite
-        self.writeSequence = _dropWriteSequence
+        self._sink = _CLOSED
         writeConnectionLost = getattr(self.protocol, "writeConnectionLost", None)
         if writeConnectionLost is not None:
             try:
@@ -329,21 +401,16 @@ class Connection(asyncio.Protocol):
         """The Connector that made this client connection (None on the server side)."""
         return self._owner if isinstance(self._owner, Connector) else None
 
-    @property
-    def disconnected(self) -> bool:
-        """True once the connection is gone."""
-        return bool(self._flags & self._LOST)
-
     # -- IProducer (the connection as a producer of received data) --------------------
 
     def pauseProducing(self) -> None:
         """Stop reading from the socket until resumeProducing (flow control upstream)."""
-        if self.connected:
+        if self._flags & _CONNECTED:
             self._transport.pause_reading()
 
     def resumeProducing(self) -> None:
         """Read from the socket again."""
-        if self.connected:
+        if self._flags & _CONNECTED:
             self._transport.resume_reading()
 
     def stopProducing(self) -> None:
@@ -364,55 +431,46 @@ class Connection(asyncio.Protocol):
                 f"Cannot register producer {producer!r}, because producer "
                 f"{self._producer!r} was never unregistered."
             )
-        if not self.connected:
+        if not self._flags & _CONNECTED:
             producer.stopProducing()
             return
         self._producer = producer
-        self._streaming = bool(streaming)
         if streaming:
-            if self._writePaused:
+            self._flags |= _STREAMING
+            if self._flags & _WRITE_PAUSED:
                 producer.pauseProducing()
             return
-        self.write = self._pullWrite
-        self.writeSequence = self._pullWriteSequence
+        self._flags &= ~_STREAMING
         self._transport.set_write_buffer_limits(high=0)
-        self._pull()
+        if not self._flags & _TLS_PENDING:
+            self._sink = _PullSink(self)
+            self._pull()
 
     def unregisterProducer(self) -> None:
         """Forget the producer; close now if loseConnection was waiting for it."""
         producer, self._producer = self._producer, None
-        if producer is None or not self.connected:
+        if producer is None or not self._flags & _CONNECTED:
             return
-        if not self._streaming:
-            transport = self._transport
-            self.write = transport.write
-            self.writeSequence = transport.writelines
-            transport.set_write_buffer_limits()
-        if self.disconnecting and not self._flags & self._TLS_PENDING:
+        if not self._flags & _STREAMING:
+            self._transport.set_write_buffer_limits()
+            if isinstance(self._sink, _PullSink):
+                self._sink = self._transport
+        if self._flags & _DISCONNECTING and not self._flags & _TLS_PENDING:
             self._transport.close()
-
-    def _pullWrite(self, data: bytes) -> None:
-        """Write while a pull producer is registered, noting that it produced something."""
-        self._wrote = True
-        self._transport.write(data)
-
-    def _pullWriteSequence(self, seq: Iterable[bytes]) -> None:
-        """writeSequence while a pull producer is registered."""
-        self._wrote = True
-        self._transport.writelines(seq)
 
     def _pull(self) -> None:
         """Ask the pull producer for more; again next iteration if it all went out at once."""
         producer = self._producer
-        if producer is None or self._streaming or not self.connected:
+        sink = self._sink
+        if producer is None or not isinstance(sink, _PullSink):
             return
-        self._wrote = False
+        sink.wrote = False
         producer.resumeProducing()
         if (
             self._producer is producer
-            and self._wrote
-            and self.connected
-            and not self._writePaused
+            and sink.wrote
+            and self._flags & _CONNECTED
+            and not self._flags & _WRITE_PAUSED
             and self._transport.get_write_buffer_size() == 0
         ):
             self._owner._reactor._loop.call_soon(self._pull)
@@ -454,32 +512,21 @@ def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
     Writes made before the handshake completes are buffered and sent encrypted after it,
     in order; a handshake failure ends the connection with the TLS error as reason.
     """
-    if not conn.connected or conn._flags & Connection._TLS_PENDING:
+    if not conn._flags & _CONNECTED or conn._flags & _TLS_PENDING:
         raise RuntimeError("startTLS on a connection that is closed or already starting TLS")
     serverSide = conn._owner._isServer == bool(normal)
     context = contextFactory.getContext()
     hostname = None if serverSide else getattr(contextFactory, "_hostname", None)
     if not serverSide and hostname is None and context.check_hostname:
         raise ValueError("startTLS as a client with hostname checking needs a hostname")
-    pending: list[bytes] = []
-
-    def buffered(data: bytes) -> None:
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        pending.append(bytes(data))
-
-    def bufferedSequence(seq: Iterable[bytes]) -> None:
-        for data in seq:
-            buffered(data)
-
     old = conn._transport
     loop = conn._owner._reactor._loop
     # From now on every incoming byte belongs to TLS: stop reading until start_tls has put
     # its TLS protocol in place (it resumes reading itself).
     old.pause_reading()
-    conn._flags |= Connection._TLS_PENDING
-    conn.write = buffered
-    conn.writeSequence = bufferedSequence
+    buffer = _BufferSink()
+    conn._flags |= _TLS_PENDING
+    conn._sink = buffer
 
     async def upgrade() -> None:
         try:
@@ -487,22 +534,24 @@ def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
                 old, conn, context, server_side=serverSide, server_hostname=hostname
             )
         except BaseException as exc:
-            conn._flags &= ~Connection._TLS_PENDING
+            conn._flags &= ~_TLS_PENDING
             old.abort()
             conn.connection_lost(exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        conn._flags &= ~Connection._TLS_PENDING
-        if new is None or conn._flags & Connection._LOST:
+        conn._flags &= ~_TLS_PENDING
+        if new is None or conn._flags & _LOST:
             return
         conn._transport = new
-        pull = conn._producer is not None and not conn._streaming
-        conn.write = conn._pullWrite if pull else new.write
-        conn.writeSequence = conn._pullWriteSequence if pull else new.writelines
-        if pending:
-            new.writelines(pending)
-        if conn.disconnecting and not pull:
+        pull = conn._producer is not None and not conn._flags & _STREAMING
+        if conn._flags & _WRITE_LOST:
+            conn._sink = _CLOSED
+        else:
+            conn._sink = _PullSink(conn) if pull else new
+        if buffer.pending:
+            new.writelines(buffer.pending)
+        if conn._flags & _DISCONNECTING and not pull:
             new.close()
         handshakeCompleted = getattr(conn.protocol, "handshakeCompleted", None)
         if handshakeCompleted is not None:
@@ -511,6 +560,8 @@ def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
             except BaseException:
                 _log.failure("Unhandled error in handshakeCompleted")
                 conn.abortConnection()
+        if pull:
+            conn._pull()
 
     loop.create_task(upgrade())
 
