@@ -8,8 +8,9 @@ so a coroutine awaiting ready Deferreds never leaves the loop.  A Deferred witho
 gets ``_gotResult`` as its next callback, which re-enters ``_step`` when it fires.  An
 awaited asyncio future (coroutines only) gets ``_futureDone`` as its done-callback instead.
 
-While stepping a coroutine the driver raises a per-thread counter so that
-``Deferred.__await__`` knows to yield the Deferred itself rather than an asyncio future.
+``Deferred.__await__`` on a Deferred without a result yields the Deferred itself to this
+driver rather than an asyncio future: it recognises ``_step``'s frame just above the
+awaiting coroutines' frames (see ``_deferred._drivenByTorsion``).
 
 Cancelling the returned Deferred cancels what the generator is waiting on, so the
 generator sees CancelledError at its ``yield``/``await`` and may handle it; if it lets it
