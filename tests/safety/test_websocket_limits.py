@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+from typing import Any
 
 from torsion.internet.testing import StringTransport
 from torsion.web.websocket import WebSocketServerProtocol
@@ -98,3 +99,87 @@ def test_invalidUtf8TextIsRefused() -> None:
     proto.dataReceived(_frame(0x1, b"\xff\xfe"))
     assert proto.messages == []
     assert transport.disconnecting
+
+
+def test_pingFloodFromNonReadingPeerIsBounded(reactor: Any, run: Any) -> None:
+    """A peer flooding pings without reading the pongs gets one pong per read, not per ping.
+
+    RFC 6455 §5.5.3 lets a server answer only the latest of the pings it has received.
+    """
+    import base64
+    import socket
+    import time
+
+    from torsion.internet.defer import Deferred
+    from torsion.web import server
+    from torsion.web.websocket import WebSocketResource, WebSocketServerFactory
+
+    protocols: list[Any] = []
+
+    class Recorded(WebSocketServerProtocol):
+        def connectionMade(self) -> None:
+            protocols.append(self)
+            super().connectionMade()
+
+    factory = WebSocketServerFactory(reactor=reactor)
+    factory.protocol = Recorded
+    site = server.Site(WebSocketResource(factory), reactor=reactor)
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port.getHost().port))
+    key = base64.b64encode(os.urandom(16))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    sock.setblocking(False)
+    ping = _frame(0x9, b"p" * 125) * 64
+    state = {"sent": 0, "stalledSince": time.monotonic()}
+    deadline = time.monotonic() + 8
+    done: Deferred[None] = Deferred()
+
+    def pump() -> None:
+        before = state["sent"]
+        try:
+            for _ in range(20):
+                state["sent"] += sock.send(ping)
+        except BlockingIOError:
+            pass
+        now = time.monotonic()
+        if state["sent"] != before:
+            state["stalledSince"] = now
+        if state["sent"] < 8_000_000 and now < deadline and now - state["stalledSince"] < 0.3:
+            reactor.callLater(0.001, pump)
+        else:
+            done.callback(None)
+
+    reactor.callLater(0.05, pump)
+    try:
+        run(done, timeout=15)
+        held = protocols[0].transport._transport.get_write_buffer_size()
+    finally:
+        sock.close()
+    assert state["sent"] >= 1_000_000
+    assert held < 512 * 1024, f"server holds {held} bytes of pongs"
+
+
+def test_pingsInOneReadGetOnePongForTheLatest() -> None:
+    """Three pings in one read are answered by one pong carrying the latest payload."""
+    from wsproto import ConnectionType
+    from wsproto.connection import Connection
+    from wsproto.events import Pong
+
+    proto, transport = _server()
+    proto.dataReceived(_frame(0x9, b"1") + _frame(0x9, b"2") + _frame(0x9, b"3"))
+    peer = Connection(ConnectionType.CLIENT)
+    peer.receive_data(transport.value())
+    pongs = [e for e in peer.events() if isinstance(e, Pong)]
+    assert [bytes(p.payload) for p in pongs] == [b"3"]
+
+
+def test_pingBeforeMessageIsAnsweredBeforeTheMessageIsHandled() -> None:
+    """A ping followed by a message is answered before the message reaches onMessage."""
+    proto, transport = _server()
+    seen: list[bytes] = []
+    proto.onMessage = lambda payload, isBinary: seen.append(transport.value())  # type: ignore
+    proto.dataReceived(_frame(0x9, b"p") + _frame(0x2, b"m"))
+    assert len(seen) == 1 and seen[0].endswith(b"\x8a\x01p")

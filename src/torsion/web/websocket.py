@@ -197,12 +197,19 @@ class WebSocketProtocol(Protocol):
             self.transport.abortConnection()
 
     def _dispatch(self, events: Any) -> None:
+        # RFC 6455 §5.5.3: of pings received together only the latest needs a pong, so a
+        # peer flooding pings (and maybe not reading) gets one pong per read, not per ping.
+        ping: Ping | None = None
         for event in events:
+            if isinstance(event, Ping):
+                ping = event
+                continue
+            if ping is not None:
+                self._pong(ping)
+                ping = None
             if isinstance(event, (TextMessage, BytesMessage)):
                 if self._messagePiece(event):
                     return
-            elif isinstance(event, Ping):
-                self.transport.write(self._ws.send(event.response()))
             elif isinstance(event, Pong):
                 self._userCall(self.onPong, bytes(event.payload))
             elif isinstance(event, CloseConnection):
@@ -213,6 +220,13 @@ class WebSocketProtocol(Protocol):
             elif isinstance(event, (RejectConnection, RejectData)):
                 self._rejected(event)
                 return
+        if ping is not None:
+            self._pong(ping)
+
+    def _pong(self, ping: Ping) -> None:
+        """Answer `ping`, unless user code has started closing meanwhile."""
+        if self._ws is not None and self._ws.state is ConnectionState.OPEN:
+            self.transport.write(self._ws.send(ping.response()))
 
     def _messagePiece(self, event: TextMessage | BytesMessage) -> bool:
         """Add a piece of a message; deliver it when finished. True if the connection ended."""
