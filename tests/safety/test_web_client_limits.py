@@ -320,3 +320,21 @@ def test_requestHeaderInjectionIsRefused() -> None:
     """A request header value with CR/LF is refused by Headers itself."""
     with pytest.raises(ValueError):
         Headers({b"X-A": [b"v\r\nEvil: 1"]})
+
+
+def test_endlessInformationalResponsesHitRequestTimeout(reactor: Any, run: Any) -> None:
+    """A server sending 100 Continue forever fails the request (head limit or timeout)."""
+
+    def flood(proto: Any) -> bytes:
+        def more() -> None:
+            if proto.transport.connected:
+                proto.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n" * 100)
+                reactor.callLater(0.001, more)
+
+        more()
+        return b""
+
+    _, url = _serve(reactor, flood)
+    agent = client.Agent(reactor, requestTimeout=2)
+    _fails(run, agent.request(b"GET", url + b"/"), defer.TimeoutError,
+           _newclientError("HeadersTooLarge"))
