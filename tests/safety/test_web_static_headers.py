@@ -270,3 +270,33 @@ def test_errorPagesEscapeTheRequestTarget() -> None:
     value = transport.value()
     assert value.startswith(b"HTTP/1.1 405 ")
     assert b"<script>" not in value and b"&lt;script&gt;" in value
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"If-Modified-Since: garbage",
+        b"If-Modified-Since: Mon, 99 Foo 99999 99:99:99 GMT",
+        b"If-Modified-Since: " + b"9" * 1000,
+        b"If-Unmodified-Since: x",
+        b"Range: bytes=garbage",
+        b"Range: bytes=5-1",
+        b"Range: bytes=-99999999999999999999999",
+        b"Range: bytes=99999999999999999999-",
+        b"Range: items=0-1",
+        b"Range: bytes=" + b"1-2," * 5000,
+        b"If-None-Match: " + b'"x",' * 5000,
+        b"If-Range: garbage",
+        b"Accept-Encoding: " + b"gzip;q=2," * 1000,
+        b"Cookie: " + b"a=b; " * 5000,
+    ],
+)
+def test_malformedRequestHeadersNeverCause5xx(tree: Any, header: bytes) -> None:
+    """Malformed or huge conditional, range, encoding and cookie headers are not server errors."""
+    site = server.Site(static.File(str(tree)), reactor=Clock())
+    channel = site.buildProtocol(None)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    channel.dataReceived(b"GET /pub.txt HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n")
+    status = int(transport.value()[9:12])
+    assert status < 500
