@@ -188,3 +188,70 @@ def test_handshakeListenerIsTold(reactor: Any, run: Any, serverCert: PrivateCert
     client.options = optionsForClientTLS("localhost", serverCert)
     _pair(reactor, server, client)
     run(client.handshake)
+
+
+_TWISTED_STARTTLS_CLIENT = r"""
+import sys
+from twisted.internet import reactor, ssl
+from twisted.internet.protocol import ClientFactory, Protocol
+
+caPEM = open(sys.argv[3], "rb").read()
+
+class Client(Protocol):
+    tls = False
+    def connectionMade(self):
+        self.transport.write(b"STARTTLS\n")
+    def dataReceived(self, data):
+        if not self.tls:
+            self.tls = True
+            options = ssl.optionsForClientTLS(
+                "localhost", trustRoot=ssl.Certificate.loadPEM(caPEM))
+            self.transport.startTLS(options)
+            self.transport.write(b"hello from twisted over tls")
+            return
+        sys.stdout.write(data.decode())
+        sys.stdout.flush()
+        if b"twisted" in data:
+            self.transport.loseConnection()
+    def connectionLost(self, reason):
+        reactor.stop()
+
+factory = ClientFactory.forProtocol(Client)
+reactor.connectTCP(sys.argv[1], int(sys.argv[2]), factory)
+reactor.callLater(15, reactor.stop)
+reactor.run()
+"""
+
+
+def test_twistedClientStartsTLSWithUs(
+    reactor: Any, run: Any, serverCert: PrivateCertificate, tmp_path: Any
+) -> None:
+    """Twisted's own startTLS client upgrades a connection to our STARTTLS server."""
+    import asyncio
+    import os
+
+    python = os.environ.get("TORSION_TWISTED_PYTHON")
+    if not python:
+        pytest.skip("TORSION_TWISTED_PYTHON (a Python with Twisted) is not set")
+    from torsion.internet.ssl import Certificate
+
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(Certificate.dumpPEM(serverCert))
+    script = tmp_path / "client.py"
+    script.write_text(_TWISTED_STARTTLS_CLIENT)
+
+    class Server(StartTLSServer):
+        options = serverCert.options()
+
+    port = reactor.listenTCP(0, Builder(Server), interface="127.0.0.1")
+
+    async def talk() -> bytes:
+        proc = await asyncio.create_subprocess_exec(
+            python, str(script), "127.0.0.1", str(port.getHost().port), str(ca),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        return out
+
+    out = run(reactor._loop.create_task(talk()), timeout=30)
+    assert b"hello from twisted over tls" in out, out
