@@ -261,3 +261,22 @@ def test_dashAndUnderscoreSpellingsAreTheSameOption() -> None:
     opts.parseOptions(["--dest-port", "5", "--log_format", "json", "--dry-run"])
     assert (opts["dest_port"], opts["log-format"], opts["dry"]) == ("5", "JSON", True)
     assert "--dest_port=" in opts.getUsage() and "--dest-port" not in opts.getUsage()
+
+
+def test_flagsAreOneAndZeroAsInTwisted() -> None:
+    """A flag reads 1 when given and 0 when not (Twisted's values, not True/False)."""
+    opts = Basic()
+    opts.parseOptions(["-v"])
+    assert (repr(opts["verbose"]), repr(opts["quiet"])) == ("1", "0")
+
+
+def test_usageOrdersOptionsByShortNameElseLongName() -> None:
+    """getUsage lists options sorted by short name where there is one, else the long name,
+    in plain string order (upper case first), as Twisted's help does."""
+
+    class Ordered(usage.Options):
+        optFlags = [["zeta", "a", ""], ["beta", None, ""]]
+        optParameters = [["outfile", "O", None, ""], ["count", "c", None, ""]]
+
+    lines = [line.split()[0] for line in Ordered().getUsage().splitlines()[1:]]
+    assert lines == ["-O,", "-a,", "--beta", "-c,", "--help", "--version"]

@@ -165,7 +165,7 @@ class Options(dict[str, Any]):
             if long in self._takesArg:
                 continue
             self._addName(long, short, False, doc)
-            self.defaults[long] = False
+            self.defaults[long] = 0  # Twisted's flags are 0/1, not booleans
             self._dispatch[long] = self._flagDispatcher
         for entry in _collect(cls, "optParameters") + _collect(cls, "optionals"):
             entry = entry + [None] * (5 - len(entry))
@@ -222,7 +222,7 @@ class Options(dict[str, Any]):
                 self.synonyms.setdefault(other, long)
 
     def _flagDispatcher(self, name: str, value: str | None) -> None:
-        self.opts[name] = True
+        self.opts[name] = 1
 
     def _paramDispatcher(self, name: str, value: str | None) -> None:
         self.opts[name] = value
@@ -351,7 +351,9 @@ class Options(dict[str, Any]):
         for name, long in self.synonyms.items():
             if name in self._shortNames and long not in shortOf:
                 shortOf[long] = name
-        for long in sorted(self._takesArg):
+        # Twisted orders the options by their short name where they have one, else the
+        # long one (plain string order, so -O comes before -c).
+        for long in sorted(self._takesArg, key=lambda n: shortOf.get(n) or n):
             short = shortOf.get(long)
             left = (f"-{short}, " if short else "    ") + f"--{long}"
             if self._takesArg[long]:
