@@ -460,3 +460,13 @@ def test_clientCreatorRefusedOnRealReactor(reactor: Any, run: Any) -> None:
     s.close()
     with pytest.raises(error.ConnectionRefusedError):
         run(ClientCreator(reactor, Echo).connectTCP("127.0.0.1", portNumber))
+
+
+def test_reconnectingContinueTryingIsTwistedsOneOrZero() -> None:
+    """continueTrying reads 1, then 0 after stopTrying and 1 after resetDelay (Twisted's ints)."""
+    f = ReconnectingClientFactory()
+    before = repr(f.continueTrying)
+    f.stopTrying()
+    stopped = repr(f.continueTrying)
+    f.resetDelay()
+    assert (before, stopped, repr(f.continueTrying)) == ("1", "0", "1")

@@ -182,7 +182,7 @@ class ReconnectingClientFactory(ClientFactory):
     _callID: IDelayedCall | None = None
     connector: IConnector | None = None
     clock: IReactorTime | None = None
-    continueTrying: bool = True
+    continueTrying: int = 1  # Twisted's 1/0 flag
 
     def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:
         """Schedule a retry, unless ``stopTrying`` was called."""
@@ -247,7 +247,7 @@ class ReconnectingClientFactory(ClientFactory):
         if self._callID is not None:
             self._callID.cancel()
             self._callID = None
-        self.continueTrying = False
+        self.continueTrying = 0
         if self.connector is not None:
             try:
                 self.connector.stopConnecting()
@@ -259,7 +259,7 @@ class ReconnectingClientFactory(ClientFactory):
         self.delay = self.initialDelay
         self.retries = 0
         self._callID = None
-        self.continueTrying = True
+        self.continueTrying = 1
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the live connector and scheduled call (as Twisted does)."""
