@@ -7,6 +7,7 @@ error box and leave the connection usable.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,53 @@ def test_floodOfSmallCommandsIsAnswered() -> None:
     assert len(answers) == 10000
     assert answers[-1][b"total"] == b"10000"
 
+
+
+@pytest.mark.xfail(strict=True, reason="reported to SPREAD2: AMP answers unbounded for non-reader")
+def test_commandFloodFromNonReadingPeerIsBounded(reactor: Any, run: Any) -> None:
+    """A peer flooding commands without reading the answers cannot grow our buffer unbounded."""
+    import socket
+    import time
+
+    from torsion.internet.defer import Deferred
+    from torsion.internet.protocol import Factory
+
+    servers: list[Any] = []
+
+    class Recorded(_Server):
+        def connectionMade(self) -> None:
+            servers.append(self)
+            super().connectionMade()
+
+    port = reactor.listenTCP(0, Factory.forProtocol(Recorded), interface="127.0.0.1")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port.getHost().port))
+    sock.setblocking(False)
+    burst = b"".join(_box(_command=b"Add", _ask=b"%d" % i, a=b"1", b=b"2") for i in range(200))
+    state = {"sent": 0, "stalledSince": time.monotonic()}
+    deadline = time.monotonic() + 8
+    done: Deferred[None] = Deferred()
+
+    def pump() -> None:
+        before = state["sent"]
+        try:
+            for _ in range(20):
+                state["sent"] += sock.send(burst)
+        except BlockingIOError:
+            pass
+        now = time.monotonic()
+        if state["sent"] != before:
+            state["stalledSince"] = now
+        if state["sent"] < 8_000_000 and now < deadline and now - state["stalledSince"] < 0.3:
+            reactor.callLater(0.001, pump)
+        else:
+            done.callback(None)
+
+    reactor.callLater(0, pump)
+    try:
+        run(done, timeout=15)
+        held = servers[0].transport._transport.get_write_buffer_size()
+    finally:
+        sock.close()
+    assert held < 1_000_000, f"server holds {held} bytes of answers"
