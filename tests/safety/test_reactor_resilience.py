@@ -387,3 +387,27 @@ def test_dataReceivedErrorOverTLSClosesOnlyThatConnection(reactor: Any, run: Any
         assert exchange(b"boom", 1) == b""
     assert _logged(events, "dataReceived")
     assert exchange(b"hello", 5) == b"hello"
+
+
+def test_systemEventTriggerErrorsDoNotStopStartupOrShutdown(reactor: Any) -> None:
+    """Startup and shutdown triggers that raise are logged; the reactor still runs and stops."""
+    ran: list[str] = []
+
+    def badStartup() -> None:
+        raise _Boom("startup trigger")
+
+    def badShutdown() -> None:
+        raise _Boom("shutdown trigger")
+
+    reactor.addSystemEventTrigger("during", "startup", badStartup)
+    reactor.addSystemEventTrigger("before", "shutdown", badShutdown)
+    reactor.addSystemEventTrigger("after", "shutdown", lambda: ran.append("after"))
+    reactor.callWhenRunning(lambda: ran.append("running"))
+    reactor.callLater(0.05, reactor.stop)
+    safety = reactor._loop.call_later(5, reactor.crash)
+    with capturedLogs() as events:
+        reactor.run(installSignalHandlers=False)
+    safety.cancel()
+    assert ran == ["running", "after"]
+    assert _logged(events, "startup trigger")
+    assert _logged(events, "shutdown trigger")
