@@ -143,3 +143,21 @@ def test_agentRefusesUntrustedServer(reactor: Any, run: Any, certs: Any) -> None
         run(d)
     text = repr(info.value) + str(getattr(info.value, "reasons", ""))
     assert "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text, text
+
+
+def test_wssClientRefusesUntrustedServer(reactor: Any, run: Any, certs: Any) -> None:
+    """connectWebSocket to a self-signed wss:// server fails instead of opening."""
+    from torsion.web import server
+    from torsion.web.websocket import (
+        WebSocketResource,
+        WebSocketServerFactory,
+        connectWebSocket,
+    )
+
+    site = server.Site(WebSocketResource(WebSocketServerFactory(reactor=reactor)),
+                       reactor=reactor)
+    port = reactor.listenSSL(0, site, certs["localhost"].options(), interface="127.0.0.1")
+    d = connectWebSocket(reactor, "wss://127.0.0.1:%d/" % (port.getHost().port,), timeout=5)
+    with pytest.raises(Exception) as info:
+        run(d)
+    assert "certificate verify failed" in str(info.value).lower(), info.value

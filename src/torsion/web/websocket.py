@@ -470,7 +470,9 @@ class WebSocketClientProtocol(WebSocketProtocol):
     def connectionLost(self, reason: Failure | None = None) -> None:
         self._stopHandshakeTimer()
         if not self._open:
-            self._fail(HandshakeError("connection closed during the handshake"))
+            # Say why (a refused certificate, a reset...): "closed" alone hides the cause.
+            why = reason.getErrorMessage() if reason is not None else "unknown reason"
+            self._fail(HandshakeError("connection closed during the handshake: %s" % (why,)))
         WebSocketProtocol.connectionLost(self, reason)
 
 
