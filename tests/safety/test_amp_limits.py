@@ -116,11 +116,24 @@ def test_missingArgumentGetsErrorAnswer() -> None:
     assert answers and b"_error" in answers[0]
 
 
-def test_answerToUnknownTagIsHarmless() -> None:
-    """An _answer for a tag never asked is dropped or closes; nothing raises out of dataReceived."""
+@pytest.mark.parametrize(
+    "box",
+    [
+        _box(_answer=b"999", total=b"1"),
+        _box(_error=b"999", _error_code=b"X", _error_description=b"d"),
+        _box(x=b"y"),
+    ],
+    ids=["unknown-answer", "unknown-error", "no-command"],
+)
+def test_strayBoxIsLoggedAndCloses(box: bytes) -> None:
+    """An answer to a question never asked, or a box that is neither, is logged and closes."""
+    from torsion.logger import capturedLogs
+
     proto, transport = _connect()
-    proto.dataReceived(_box(_answer=b"999", total=b"1"))
-    proto.dataReceived(_box(_error=b"999", _error_code=b"X", _error_description=b"d"))
+    with capturedLogs() as events:
+        proto.dataReceived(box)
+    assert transport.disconnecting
+    assert events
 
 
 def test_emptyBoxIsRefused() -> None:
@@ -128,12 +141,6 @@ def test_emptyBoxIsRefused() -> None:
     proto, transport = _connect()
     proto.dataReceived(b"\x00\x00")
     assert transport.disconnecting
-
-
-def test_boxWithoutCommandOrAnswerIsHarmless() -> None:
-    """A box with neither _command nor _answer nor _error does not raise out of dataReceived."""
-    proto, transport = _connect()
-    proto.dataReceived(_box(x=b"y"))
 
 
 def test_floodOfSmallCommandsIsAnswered() -> None:
