@@ -311,3 +311,17 @@ def test_conditionalLastModified(connectSite: Any, parse: Any) -> None:
 def test_succeededDeferredAnswersAtOnce(connectSite: Any, parse: Any) -> None:
     """An already-fired Deferred is answered during the same dataReceived."""
     assert parse(connectSite(Leaf(lambda r: succeed(b"now"))).send(GET))[0].body == b"now"
+
+
+def test_noContentResponseHasNoBody(connectSite: Any, parse: Any) -> None:
+    """A 204 carries no body nor Content-Length, and the connection carries on."""
+    def render(request: server.Request) -> bytes:
+        request.setResponseCode(204)
+        return b"dropped"
+
+    conn = connectSite(Leaf(render))
+    out = conn.send(GET)
+    assert out.startswith(b"HTTP/1.1 204 No Content\r\n") and out.endswith(b"\r\n\r\n")
+    assert b"dropped" not in out and b"Content-Length" not in out
+    assert not conn.transport.disconnecting
+    assert parse(conn.send(GET))[0].code == 204
