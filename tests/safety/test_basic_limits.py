@@ -226,3 +226,17 @@ def test_endlessLineOverTcpClosesThatConnectionOnly(reactor: Any, run: Any) -> N
             pass
     other.close()
     assert got == b"hello\r\n"
+
+
+def test_lineOnlyReceiverKeepingConnectionNeverDeliversTheLongLinesTail() -> None:
+    """A subclass keeping the connection after an over-long line never gets its tail as a line."""
+
+    class Tolerant(_OnlyLines):
+        def lineLengthExceeded(self, line: bytes) -> None:
+            pass
+
+    proto = Tolerant()
+    proto.makeConnection(StringTransport())
+    proto.dataReceived(b"x" * (proto.MAX_LENGTH + 1))
+    proto.dataReceived(b"DELETE-EVERYTHING\r\nok\r\n")
+    assert b"DELETE-EVERYTHING" not in proto.lines

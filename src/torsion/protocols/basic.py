@@ -287,10 +287,15 @@ class LineOnlyReceiver(protocol.Protocol):
                 return self.lineLengthExceeded(line)
             self.lineReceived(line)
         if len(self._buffer) > maxLength:
-            # Drop what was held: a peer that keeps sending after the limit must not make
-            # the buffer grow while the connection closes.
-            line, self._buffer = self._buffer, b""
-            return self.lineLengthExceeded(line)
+            why = self.lineLengthExceeded(self._buffer)
+            transport = self.transport
+            if transport is None or transport.disconnecting:
+                # Closing: hold nothing more, so a peer that keeps sending cannot grow the
+                # buffer while the connection goes down.  (A subclass that keeps the
+                # connection keeps Twisted's behaviour: the tail of the long line is never
+                # mistaken for a line of its own.)
+                self._buffer = b""
+            return why
         return None
 
     def lineReceived(self, line: bytes) -> Any:
