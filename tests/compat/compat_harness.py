@@ -25,13 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROGRAMS = Path(__file__).parent / "programs"
-_PREFIX = re.compile(r"\btwisted\b")
+_IMPORT = re.compile(r"^(\s*(?:from|import)\s+)twisted\b", re.M)
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?[+-]\d{4} ", re.M)
 
 
 def rewrite(source: str) -> str:
-    """Change the import prefix from ``twisted`` to ``torsion``, as a porting user does."""
-    return _PREFIX.sub("torsion", source)
+    """Change the import prefix from ``twisted`` to ``torsion``, as a porting user does.
+
+    Only import statements change: other text that says "twisted" (a template namespace
+    URI, a log message) is the program's data and stays as Twisted wrote it.
+    """
+    return _IMPORT.sub(r"\1torsion", source)
 
 
 def stripTimestamps(text: str) -> str:

@@ -20,6 +20,7 @@ import http.server
 import re
 import socket
 import socketserver
+import subprocess
 import threading
 import time
 import traceback
@@ -376,6 +377,44 @@ def producerStream(ctx: Ctx) -> Observed:
     return {"count": len(lines), "all in order": lines[:-1] == [b"%d" % i for i in range(20000)]}
 
 
+def unhandledError(ctx: Ctx) -> Observed:
+    lines = [line for line in stripTimestamps(ctx.script("unhandled_error.py")).splitlines()
+             if "File " not in line]  # frames name each implementation's own files
+    split = lines.index("[-] handled by log.err") if "[-] handled by log.err" in lines else 0
+    return {"garbage collected": lines[:split], "handled": lines[split:]}
+
+
+def reactExit(ctx: Ctx) -> Observed:
+    return {mode: ctx.script("react_exit.py", mode).splitlines()
+            for mode in ("ok", "fail", "exit")}
+
+
+_TRIAL_COUNTS = re.compile(r"(failures|successes|errors|skips|expectedFailures)=(\d+)")
+_PYTEST_COUNTS = re.compile(r"(\d+) (failed|passed|error|skipped|xfailed)")
+_PYTEST_NAMES = {"failed": "failures", "passed": "successes", "error": "errors",
+                 "skipped": "skips", "xfailed": "expectedFailures"}
+
+
+def trialTests(ctx: Ctx) -> Observed:
+    """Twisted runs the module with ``trial``; torsion (per docs/porting.md) with pytest."""
+    path = str(ctx.path("test_calculus.py"))
+    if ctx.impl.rewriteImports:
+        command = [ctx.impl.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", path]
+    else:
+        command = [str(Path(ctx.impl.python).parent / "trial"), "--temp-directory",
+                   str(ctx.workdir / "_trial_temp"), path]
+    done = subprocess.run(command, capture_output=True, timeout=60, cwd=ctx.workdir)
+    out = done.stdout.decode("utf-8", "replace")
+    ctx.notes.append(out + done.stderr.decode("utf-8", "replace"))
+    lastLine = out.strip().splitlines()[-1]
+    if ctx.impl.rewriteImports:
+        counts = {_PYTEST_NAMES[kind]: int(n) for n, kind in _PYTEST_COUNTS.findall(lastLine)}
+    else:
+        counts = {kind: int(n) for kind, n in _TRIAL_COUNTS.findall(lastLine)}
+    failed = sorted(set(re.findall(r"(test_\w+)", out)) & {"test_expectedFailure"})
+    return {"counts": counts, "failed test named": failed, "exit": done.returncode}
+
+
 DRIVERS: dict[str, Driver] = {
     "simpleserv": simpleserv,
     "simpleclient": simpleclient,
@@ -419,6 +458,18 @@ DRIVERS: dict[str, Driver] = {
     "timeout_server": timeoutServer,
     "portforward": portforward,
     "producer_stream": producerStream,
+    "options": lambda ctx: {"output": [  # --version names the implementation
+        line for line in ctx.script("options.py").splitlines() if "--version" not in line]},
+    "template_render": scriptDriver("template_render.py"),
+    "line_modes": scriptDriver("line_modes.py"),
+    "unhandled_error": unhandledError,
+    "react_exit": reactExit,
+    "reconnecting": scriptDriver("reconnecting.py"),
+    "agent_extras": scriptDriver("agent_extras.py"),
+    "logger_json": scriptDriver("logger_json.py"),
+    "failure_tb": scriptDriver("failure_tb.py"),
+    "misc_api": scriptDriver("misc_api.py"),
+    "trial": trialTests,
 }
 
 # What Twisted 26.10 is observed to do with each program (checked against Twisted itself by
@@ -633,7 +684,107 @@ EXPECTED: dict[str, Observed] = (
                                 '[exit 0]']},
      'timeout_server': {'received': b'ok a\r\ntimed out\r\n', 'closed after the idle time': True},
      'portforward': {'small': b'through the proxy', 'big intact': True},
-     'producer_stream': {'count': 20001, 'all in order': True}}
+     'producer_stream': {'count': 20001, 'all in order': True},
+     'options': {'output': ["['-f', '-c', '7', '-vv', '--outfile=x.log'] -> [('count', 7), "
+                            "('fast', 1), ('outfile', 'x.log'), ('safe', 0), ('verbosity', 2)] "
+                            'None None',
+                            "['import', '-m', 'os'] -> [('count', 3), ('fast', 0), ('outfile', "
+                            "'outfile.log'), ('safe', 0), ('verbosity', 0)] import {'module': "
+                            "'os'}",
+                            "['-f', '-s'] -> UsageError: can't be fast and safe",
+                            "['--bogus'] -> UsageError: option --bogus not recognized",
+                            "['-c', 'many'] -> UsageError: Parameter type enforcement failed: "
+                            "invalid literal for int() with base 10: 'many'",
+                            'Usage: example [options]',
+                            'Options:',
+                            '  -O, --outfile=  Description of the output file [default: '
+                            'outfile.log]',
+                            '  -c, --count=    How many [default: 3]',
+                            '  -f, --fast      Act quickly',
+                            '      --help      Display this help and exit.',
+                            '  -s, --safe      Act safely',
+                            '  -v, --verbose   Increase verbosity',
+                            'Commands:',
+                            '    import      Do an Import',
+                            '[exit 0]']},
+     'template_render': {'output': ['<div>',
+                                    '  <h1 class="big">HeaderTitle &amp; &lt;stuff&gt;</h1>',
+                                    '  <ul><li>one</li><li>two</li><li>three</li></ul>',
+                                    '  <a href="/path?a=1&amp;b=2">link</a>',
+                                    '  <p><b>bold</b> "quotes" <br /></p>',
+                                    '</div>',
+                                    '<html><body><p id="p1">x &lt; y</p></body></html>',
+                                    '[exit 0]']},
+     'line_modes': {'output': ["[('line', b'hello'), ('line', b'RAW 5'), ('raw', b'ab'), ('raw', "
+                               "b'cde'), ('line', b'after'), ('too long', 33)] True",
+                               "[b'one', b'two', b'three'] b'ONE\\nTWO\\nTHREE\\n'",
+                               "b'' TCP 10.0.0.1",
+                               '[exit 0]']},
+     'unhandled_error': {'garbage collected': ['[-] Log opened.',
+                                               '[-] Unhandled error in Deferred:',
+                                               '[-] Unhandled Error',
+                                               '\tTraceback (most recent call last):',
+                                               '\t    result = f(*args, **kwargs)',
+                                               '\t    raise ValueError("nobody handles me")',
+                                               '\tbuiltins.ValueError: nobody handles me',
+                                               '\t'],
+                         'handled': ['[-] handled by log.err',
+                                     '\tTraceback (most recent call last):',
+                                     '\t    result = f(*args, **kwargs)',
+                                     '\t    raise ValueError("nobody handles me")',
+                                     '\tbuiltins.ValueError: nobody handles me',
+                                     '\t',
+                                     'after log.err the result is None',
+                                     'brief: Traceback (failure with no frames): <class '
+                                     "'KeyError'>: 'k'",
+                                     '[-] the end',
+                                     '[exit 0]']},
+     'react_exit': {'ok': ['main running, mode ok', '[exit 0]'],
+                    'fail': ['main running, mode fail', '[exit 1]'],
+                    'exit': ['main running, mode exit', '[exit 3]']},
+     'reconnecting': {'output': ['connection failed; will retry',
+                                 'connected; resetting delay',
+                                 "received b'echo hi'",
+                                 'connection lost; continueTrying = 0',
+                                 'retried: True',
+                                 '[exit 0]']},
+     'agent_extras': {'output': ["gzip: 200 b'unzipped body unzipped body unzipped body '",
+                                 "jar: [('flavour', 'oatmeal')]",
+                                 "redirected: 200 b'cookie: oatmeal' 302",
+                                 "not followed: 302 [b'/show']",
+                                 '[exit 0]']},
+     'logger_json': {'output': ["filtered: ['Some loud text', 'Numbers [1, 2.5]']",
+                                'info saver Some text: 1',
+                                'warn saver Some loud text',
+                                'error saver Numbers [1, 2.5]',
+                                '[exit 0]']},
+     'failure_tb': {'output': ['type: ValueError | message: invalid literal for int() with base '
+                               "10: 'not a number'",
+                               'first: Traceback (most recent call last):',
+                               'last: builtins.ValueError: invalid literal for int() with base '
+                               "10: 'not a number'",
+                               'mentions parse: True',
+                               "raised again: invalid literal for int() with base 10: 'not a "
+                               "number'",
+                               "captured: KeyError('missing') True",
+                               'str: [Failure instance: Traceback (failure with no frames): '
+                               "<class 'ZeroDivisionError'>: zero",
+                               ']',
+                               '[exit 0]']},
+     'misc_api': {'output': ["qual: ['address', 'IPv4Address']",
+                             'namedAny: a/b',
+                             'namedModule: json',
+                             'address: True',
+                             'startFactory, numPorts = 0',
+                             'ports open, numPorts = 2',
+                             'one closed, numPorts = 1',
+                             'stopFactory, numPorts = 0',
+                             'withCount: 1 True',
+                             'resolved: True',
+                             '[exit 0]']},
+     'trial': {'counts': {'failures': 1, 'successes': 5},
+               'failed test named': ['test_expectedFailure'],
+               'exit': 1}}
 )
 
 # Observations where torsion differs from Twisted, each reported to the owner of the code
@@ -650,6 +801,9 @@ KNOWN: dict[tuple[str, str], str] = {
         "mimetypes type -- reported",
     ("web_session", "cookie name"):
         "WEB: the session cookie is TORSION_SESSION; Twisted's is TWISTED_SESSION -- reported",
+    ("unhandled_error", "garbage collected"):
+        "DEFER: a collected Deferred's Failure is logged as one event; Twisted logs two "
+        "('Unhandled error in Deferred:' then 'Unhandled Error' + traceback) -- reported",
     ("pb", "failure type"):
         "SPREAD: CopiedFailure.type is RemoteError and .value a RemoteError; Twisted's are "
         "the remote class name (bytes) and the message (str) -- reported",
