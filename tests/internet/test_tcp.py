@@ -429,6 +429,72 @@ def test_pauseProducingStopsReading(reactor: Any, run: Any) -> None:
     assert run(server.gotAll) == b"held"
 
 
+class PausedAtStart(Recorder):
+    """Pauses its transport in connectionMade, before anything could be read."""
+
+    def connectionMade(self) -> None:
+        self.transport.pauseProducing()
+        super().connectionMade()
+
+
+def _rawClientSending(port: Any, data: bytes, shutdown: bool = False) -> socket.socket:
+    """Connect a plain socket that sends ``data`` at once (optionally followed by EOF)."""
+    raw = socket.create_connection(("127.0.0.1", port.getHost().port))
+    raw.sendall(data)
+    if shutdown:
+        raw.shutdown(socket.SHUT_WR)
+    return raw
+
+
+def test_pauseInConnectionMadeHolds(reactor: Any, run: Any) -> None:
+    """A protocol that pauses in connectionMade receives nothing until it resumes."""
+    sf = RecordingFactory(PausedAtStart)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    raw = _rawClientSending(port, b"early bytes")
+    server = run(sf.built)
+    run(server.made)
+    run(Deferred.fromCoroutine(_sleep(reactor, 0.05)))
+    assert bytes(server.data) == b""
+    assert not server.transport._transport.is_reading()
+    server.expected = 11
+    server.transport.resumeProducing()
+    assert run(server.gotAll) == b"early bytes"
+    raw.close()
+
+
+def test_pauseInConnectionMadeKeepsEOFForResume(reactor: Any, run: Any) -> None:
+    """Data then EOF sent before a connectionMade pause is lifted arrive, in order, on resume."""
+    sf = RecordingFactory(PausedAtStart)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    raw = _rawClientSending(port, b"all of it", shutdown=True)
+    server = run(sf.built)
+    run(server.made)
+    run(Deferred.fromCoroutine(_sleep(reactor, 0.05)))
+    assert bytes(server.data) == b"" and not server.lost.called
+    server.transport.resumeProducing()
+    reason = run(server.lost)
+    assert bytes(server.data) == b"all of it"
+    assert reason.check(error.ConnectionDone)
+    raw.close()
+
+
+def test_pauseInConnectionMadeThenSetProtocol(reactor: Any, run: Any) -> None:
+    """Data held by a connectionMade pause goes to the protocol set before resuming."""
+    sf = RecordingFactory(PausedAtStart)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    raw = _rawClientSending(port, b"upgrade")
+    server = run(sf.built)
+    run(server.made)
+    run(Deferred.fromCoroutine(_sleep(reactor, 0.05)))
+    successor = Recorder()
+    successor.expected = 7
+    server.transport.setProtocol(successor)
+    server.transport.resumeProducing()
+    assert run(successor.gotAll) == b"upgrade"
+    assert bytes(server.data) == b""
+    raw.close()
+
+
 class StreamingSource:
     """A push producer writing 64 KiB chunks while not paused; tracks the largest buffer."""
 

@@ -139,6 +139,26 @@ _TLS_PENDING = 32  # a STARTTLS handshake is running
 _LOST = 64  # connection_lost has run
 _STREAMING = 128  # the registered producer is a streaming (push) one
 _WRITE_PAUSED = 256  # the loop asked us to stop writing (buffer above high-water)
+_READ_PAUSED = 512  # pauseProducing() is in force (the user asked us to stop reading)
+
+
+class _EarlyReads:
+    """Holds what an engine delivers after a pause made in connectionMade, until resume.
+
+    uvloop starts reading only after ``connection_made`` returns, so a ``pause_reading``
+    made inside it is a no-op (upstream behaviour).  The connection re-applies the pause on
+    the next loop iteration; bytes read in between land here instead of in the paused
+    protocol, with an EOF seen meanwhile.  Only such connections ever have one.
+    """
+
+    __slots__ = ("chunks", "eof")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.eof = False
+
+    def data_received(self, data: bytes) -> None:
+        self.chunks.append(data)
 
 
 class Connection(asyncio.Protocol):
@@ -224,6 +244,8 @@ class Connection(asyncio.Protocol):
         self._sink = transport
         self._setProtocol(protocol)
         self._owner._reactor._openTransports.add(self)
+        # uvloop starts reading only once connection_made returns (not reading yet here).
+        readingAlready = transport.is_reading()
         try:
             protocol.makeConnection(self)
             handshakeCompleted = getattr(protocol, "handshakeCompleted", None)
@@ -233,14 +255,49 @@ class Connection(asyncio.Protocol):
             _log.failure("Unhandled error in {protocol}.connectionMade", protocol=protocol)
             self.abortConnection()
             return
+        if self._flags & _READ_PAUSED and not readingAlready and self._flags & _CONNECTED:
+            self._holdEarlyReads()
         self._owner._connected(self)
 
-    def _setProtocol(self, protocol: Any) -> None:
-        """Deliver further data straight to ``protocol`` (used by endpoint wrappers too)."""
+    def _holdEarlyReads(self) -> None:
+        """Make a pause made in connectionMade hold on an engine that reads right after it.
+
+        Bytes that arrive before the pause can be re-applied (next loop iteration) are
+        kept and delivered on resumeProducing; the normal path is untouched.
+        """
+        early = _EarlyReads()
+        self.data_received = early.data_received  # type: ignore[method-assign]
+        self._transport.set_protocol(self)
+        self._owner._reactor._loop.call_soon(self._reapplyPause)
+
+    def _earlyReads(self) -> _EarlyReads | None:
+        """Return the holder of early reads if this connection has one in place."""
+        holder = getattr(self.data_received, "__self__", None)
+        return holder if isinstance(holder, _EarlyReads) else None
+
+    def _reapplyPause(self) -> None:
+        """Pause reading now that the engine has started it, if still wanted."""
+        if self._flags & _READ_PAUSED and self._flags & _CONNECTED:
+            self._transport.pause_reading()
+
+    def setProtocol(self, protocol: Any) -> None:
+        """Hand this connection to ``protocol``: further data goes to its dataReceived.
+
+        A torsion extension (Twisted has no public equivalent) for protocol upgrades such
+        as an HTTP server switching to WebSocket: the loop then calls
+        ``protocol.dataReceived`` directly, with no frame of the old protocol in between.
+        ``transport.protocol`` becomes ``protocol``; connectionLost and other events go to
+        it from now on.  The caller calls ``protocol.makeConnection(transport)`` itself if
+        the new protocol needs it, as after Twisted's own protocol switches.
+        """
         self.protocol = protocol
+        if self._earlyReads() is not None:
+            return  # still paused from connectionMade; resumeProducing switches over
         self.data_received = protocol.dataReceived  # type: ignore[method-assign]
         if not self._flags & _LOST:
             self._transport.set_protocol(self)
+
+    _setProtocol = setProtocol
 
     def eof_received(self) -> bool:
         """Tell a half-closeable protocol the read side ended; close any other connection.
@@ -248,6 +305,10 @@ class Connection(asyncio.Protocol):
         Returning True keeps the write side open (IHalfCloseableProtocol); False lets the
         loop close the connection, which then ends with ConnectionDone.
         """
+        early = self._earlyReads()
+        if early is not None:
+            early.eof = True  # told once the paused protocol resumes
+            return True
         self._flags |= _READ_LOST
         readConnectionLost = getattr(self.protocol, "readConnectionLost", None)
         if readConnectionLost is None or self._flags & _WRITE_LOST:
@@ -404,14 +465,39 @@ class Connection(asyncio.Protocol):
     # -- IProducer (the connection as a producer of received data) --------------------
 
     def pauseProducing(self) -> None:
-        """Stop reading from the socket until resumeProducing (flow control upstream)."""
+        """Stop reading from the socket until resumeProducing (flow control upstream).
+
+        Also holds when called from connectionMade on uvloop (see `_EarlyReads`).
+        """
         if self._flags & _CONNECTED:
+            self._flags |= _READ_PAUSED
             self._transport.pause_reading()
 
     def resumeProducing(self) -> None:
-        """Read from the socket again."""
-        if self._flags & _CONNECTED:
+        """Read from the socket again, first delivering anything held while paused."""
+        if not self._flags & _CONNECTED:
+            return
+        self._flags &= ~_READ_PAUSED
+        early = self._earlyReads()
+        if early is not None:
+            self._releaseEarlyReads(early)
+        if self._flags & _CONNECTED and not self._flags & _READ_PAUSED:
             self._transport.resume_reading()
+
+    def _releaseEarlyReads(self, early: _EarlyReads) -> None:
+        """Switch reads back to the protocol and give it what was held, then any EOF."""
+        protocol = self.protocol
+        self.data_received = protocol.dataReceived  # type: ignore[method-assign]
+        self._transport.set_protocol(self)
+        try:
+            if early.chunks:
+                protocol.dataReceived(b"".join(early.chunks))
+        except BaseException:
+            _log.failure("Unhandled error in {protocol}.dataReceived", protocol=protocol)
+            self.abortConnection()
+            return
+        if early.eof and self._flags & _CONNECTED and not self.eof_received():
+            self._transport.close()
 
     def stopProducing(self) -> None:
         """Stop for good: close the connection (Twisted's FileDescriptor semantics)."""
