@@ -61,9 +61,6 @@ class ProxyClient(Proxy):
         server = self.peer
         assert isinstance(server, ProxyServer)
         server.setPeer(self)
-        early, server._early = server._early, []
-        if early:
-            self.transport.writeSequence(early)
         # Each transport pauses the other's reading when its own write buffer is full.
         self.transport.registerProducer(server.transport, True)
         server.transport.registerProducer(self.transport, True)
@@ -97,15 +94,13 @@ class ProxyServer(Proxy):
 
     clientProtocolFactory: type[ProxyClientFactory] = ProxyClientFactory
     reactor: Any = None
-    #: Most bytes kept from the accepted side before the target is connected.
-    MAX_EARLY: int = 1 << 20
 
     def connectionMade(self) -> None:
-        """Pause reading and connect to ``factory.host``:``factory.port``."""
-        # Nothing should be read before there is somewhere to send it; what an engine
-        # delivers anyway (uvloop ignores a pause made this early) is kept in _early.
-        self._early: list[bytes] = []
-        self._earlySize = 0
+        """Pause reading and connect to ``factory.host``:``factory.port``.
+
+        Nothing is read before there is somewhere to send it: the pause holds on every
+        engine, uvloop included, so no early data needs keeping here.
+        """
         self.transport.pauseProducing()
         client = self.clientProtocolFactory()
         client.setServer(self)
@@ -116,23 +111,6 @@ class ProxyServer(Proxy):
 
             self.reactor = reactor
         self.reactor.connectTCP(self.factory.host, self.factory.port, client)
-
-    def dataReceived(self, data: bytes) -> None:
-        """Relay ``data``; before the target is connected, keep it (bounded)."""
-        if self.peer is not None:
-            self.peer.transport.write(data)
-            return
-        self._earlySize += len(data)
-        if self._earlySize > self.MAX_EARLY:
-            _log.warn(
-                "Closing {peer}: over {limit} bytes before the target connected",
-                peer=self.transport.getPeer(),
-                limit=self.MAX_EARLY,
-            )
-            self._early = []
-            self.transport.abortConnection()
-            return
-        self._early.append(data)
 
 
 class ProxyFactory(Factory):
