@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from torsion.internet import error
 from torsion.internet.defer import Deferred
 from torsion.internet.protocol import ClientFactory, Factory, Protocol
 
@@ -101,3 +102,32 @@ def test_logPrefixIsProtocolName(reactor: Any, run: Any) -> None:
     run(server.got)
     assert server.transport.logPrefix() == "FrameRecorder"
 
+
+
+class Successor(FrameRecorder):
+    """The protocol a connection is handed to: records who calls its dataReceived."""
+
+
+def test_setProtocolHandsReadsToTheNewProtocolDirectly(reactor: Any, run: Any) -> None:
+    """After setProtocol the loop calls the new protocol's dataReceived with no frame between."""
+    server, client = _pair(reactor, run, Protocol, Protocol)
+    successor = Successor()
+    server.transport.setProtocol(successor)
+    successor.makeConnection(server.transport)
+    assert server.transport.protocol is successor
+    assert server.transport.data_received.__self__ is successor
+    client.transport.write(b"upgraded")
+    run(successor.got)
+    transportModules = ("_transport.py", "_tcp.py", "protocol.py")
+    assert not any(name.endswith(transportModules) for name in successor.callers)
+
+
+def test_setProtocolSendsConnectionLostToTheNewProtocol(reactor: Any, run: Any) -> None:
+    """Once handed over, the end of the connection is reported to the new protocol."""
+    server, client = _pair(reactor, run, Protocol, Protocol)
+    successor = Protocol()
+    lost: Deferred[Any] = Deferred()
+    successor.connectionLost = lambda reason: lost.callback(reason.value)  # type: ignore[method-assign]
+    server.transport.setProtocol(successor)
+    client.transport.loseConnection()
+    assert isinstance(run(lost), error.ConnectionDone)

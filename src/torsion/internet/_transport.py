@@ -14,6 +14,10 @@ frame of its own in between:
   per connection (64 bytes each: idle-connection memory is a measured target).
   ``transport.write(str)`` raises ``TypeError`` as the loop does.
 
+Protocol handoff: ``transport.setProtocol(newProtocol)`` (a torsion extension) makes the
+loop call ``newProtocol.dataReceived`` directly from then on, e.g. HTTP handing a connection
+to WebSocket; the same rebinding as at connection time, so still no frame per read.
+
 ``_sink`` is where writes go: the loop transport while connected; a buffer while a STARTTLS
 handshake runs; a recorder while a pull producer is registered; nowhere (after a type check)
 once the connection or its write side is gone, as in Twisted.  State is one integer of

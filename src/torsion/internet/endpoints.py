@@ -50,7 +50,7 @@ class _WrappingProtocol(Protocol):
     """Fires the connect() Deferred once the real protocol is connected, then steps aside.
 
     On a torsion transport it hands the connection straight to the real protocol
-    (``_setProtocol``), so it costs nothing per received chunk; on other transports (fakes)
+    (``setProtocol``), so it costs nothing per received chunk; on other transports (fakes)
     it forwards events.
     """
 
@@ -61,7 +61,7 @@ class _WrappingProtocol(Protocol):
     def makeConnection(self, transport: Any) -> None:
         self.transport = transport
         self.connected = True
-        setProtocol = getattr(transport, "_setProtocol", None)
+        setProtocol = getattr(transport, "setProtocol", None)
         if setProtocol is not None:
             setProtocol(self._wrapped)
         self._wrapped.makeConnection(transport)
