@@ -69,6 +69,20 @@ class Greeter(Protocol):
         self.transport.loseConnection()
 
 
+class RecordingServer(ServerFactory):
+    """Builds ``protocol`` instances and fires ``built`` with the first."""
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.built: Deferred[Any] = Deferred()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = ServerFactory.buildProtocol(self, addr)
+        if not self.built.called:
+            self.built.callback(p)
+        return p
+
+
 class Client(ClientFactory):
     protocol = Recorder
 
@@ -136,6 +150,41 @@ def test_tlsEchoWithVerification(reactor: Any, run: Any, serverCert: PrivateCert
     client.transport.write(b"secret")
     assert run(client.gotAll) == b"secret"
     assert client.transport.getPeerCertificate() == serverCert
+
+
+def test_tlsConnectionsProvideISSLTransport(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """Both ends of a listenSSL/connectSSL connection say they are TLS (ISSLTransport, TLS)."""
+    from torsion.internet.interfaces import ISSLTransport
+
+    sf = RecordingServer(Recorder)
+    port = reactor.listenSSL(0, sf, serverCert.options(), interface="127.0.0.1")
+    cf = Client()
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
+    )
+    client = run(cf.built)
+    server = run(sf.built)
+    for transport in (client.transport, server.transport):
+        assert transport.TLS is True
+        assert isinstance(transport, ISSLTransport)
+
+
+def test_plainConnectionsAreNotISSLTransport(reactor: Any, run: Any) -> None:
+    """Plain TCP connections are not ISSLTransport and have TLS False (but can startTLS)."""
+    from torsion.internet.interfaces import ISSLTransport, ITLSTransport
+
+    sf = RecordingServer(Recorder)
+    port = reactor.listenTCP(0, sf, interface="127.0.0.1")
+    cf = Client()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, cf)
+    client = run(cf.built)
+    server = run(sf.built)
+    for transport in (client.transport, server.transport):
+        assert transport.TLS is False
+        assert not isinstance(transport, ISSLTransport)
+        assert isinstance(transport, ITLSTransport)
 
 
 def test_untrustedServerFailsConnection(

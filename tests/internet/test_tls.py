@@ -115,6 +115,23 @@ def test_startTLSKeepsWritesMadeDuringHandshake(
     assert server.transport.getPeerCertificate() is None
 
 
+def test_startTLSMakesTheTransportISSLTransport(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """After startTLS both ends provide ISSLTransport and say TLS, as in Twisted."""
+    from torsion.internet.interfaces import ISSLTransport
+
+    server = StartTLSServer()
+    server.options = serverCert.options()
+    client = StartTLSClient()
+    client.options = optionsForClientTLS("localhost", serverCert)
+    _pair(reactor, server, client)
+    assert run(client.echoed) == b"written before handshake"
+    for transport in (client.transport, server.transport):
+        assert transport.TLS is True
+        assert isinstance(transport, ISSLTransport)
+
+
 def test_startTLSRolesCanBeSwapped(
     reactor: Any, run: Any, serverCert: PrivateCertificate
 ) -> None:

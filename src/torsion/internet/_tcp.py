@@ -14,7 +14,13 @@ import ssl
 from typing import Any
 
 from torsion.internet import error
-from torsion.internet._transport import Connection, Connector, Port, inetAddress
+from torsion.internet._transport import (
+    Connection,
+    Connector,
+    Port,
+    TLSConnection,
+    inetAddress,
+)
 from torsion.internet.address import IPv4Address, IPv6Address
 from torsion.logger import Logger
 
@@ -114,6 +120,8 @@ class TCPPort(Port):
         self.port = port
         self.interface = interface
         self._sslContext = sslContext
+        if sslContext is not None:
+            self._connectionClass = TLSConnection
         self._family = socket.AF_INET6 if _isIPv6(interface) else socket.AF_INET
         self._realPortNumber = port
 
@@ -182,6 +190,8 @@ class TCPConnector(Connector):
         self.port = port
         self.bindAddress = bindAddress
         self._sslContext = sslContext
+        if sslContext is not None:
+            self._connectionClass = TLSConnection
         self._serverHostname = serverHostname
 
     def getDestination(self) -> Any:

@@ -53,7 +53,7 @@ from torsion.internet.defer import Deferred, succeed
 from torsion.logger import Logger
 from torsion.python.failure import Failure
 
-__all__ = ["Connection", "Connector", "Port", "inetAddress", "startTLSOn"]
+__all__ = ["Connection", "Connector", "Port", "TLSConnection", "inetAddress", "startTLSOn"]
 
 _log = Logger()
 
@@ -184,6 +184,10 @@ class Connection(asyncio.Protocol):
         "_producer",
         "_flags",
     )
+
+    #: Whether this connection runs over TLS (Twisted's ``transport.TLS`` attribute): a
+    #: class attribute, so reading it costs nothing.  TLS connections are `TLSConnection`.
+    TLS = False
 
     # Kept as class attributes for code that reads them from the class.
     _ABORTED = _ABORTED
@@ -575,6 +579,22 @@ class Connection(asyncio.Protocol):
         """
         startTLSOn(self, contextFactory, normal)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.logPrefix()} peer={self._peer}>"
+
+
+class TLSConnection(Connection):
+    """A connection running over TLS: provides ISSLTransport (getPeerCertificate).
+
+    Connections of TLS ports and connectors are made of this class; a plain connection
+    becomes one when startTLS is called (as Twisted marks it ISSLTransport then), so
+    ``isinstance(transport, ISSLTransport)`` and ``transport.TLS`` tell TLS from plain TCP.
+    """
+
+    __slots__ = ()
+
+    TLS = True
+
     def getPeerCertificate(self) -> Any:
         """Return the peer's TLS certificate as a torsion.internet.ssl.Certificate, or None."""
         from torsion.internet.ssl import Certificate
@@ -592,9 +612,6 @@ class Connection(asyncio.Protocol):
         chosen = sslObject.selected_alpn_protocol() if sslObject is not None else None
         return chosen.encode("ascii") if chosen else None
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.logPrefix()} peer={self._peer}>"
-
 
 def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
     """Run the TLS handshake over ``conn``'s loop transport and swap the transport in.
@@ -611,6 +628,7 @@ def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
         raise ValueError("startTLS as a client with hostname checking needs a hostname")
     old = conn._transport
     loop = conn._owner._reactor._loop
+    conn.__class__ = TLSConnection  # ISSLTransport from now on, as in Twisted
     # From now on every incoming byte belongs to TLS: stop reading until start_tls has put
     # its TLS protocol in place (it resumes reading itself).
     old.pause_reading()
@@ -665,6 +683,8 @@ class Port:
 
     _isServer = True
     _kind = "TCP"
+    #: The class of accepted connections (TLSConnection on TLS ports).
+    _connectionClass: type[Connection] = Connection
 
     def __init__(self, reactor: Any, factory: Any, backlog: int) -> None:
         self._reactor = reactor
@@ -716,7 +736,7 @@ class Port:
         pass
 
     def _newConnection(self) -> Connection:
-        return Connection(self)
+        return self._connectionClass(self)
 
     # -- IListeningPort ---------------------------------------------------------------------
 
@@ -833,6 +853,8 @@ class Connector:
 
     _isServer = False
     _kind = "TCP"
+    #: The class of the connections made (TLSConnection for TLS connectors).
+    _connectionClass: type[Connection] = Connection
 
     def __init__(self, reactor: Any, factory: Any, timeout: float | None) -> None:
         self._reactor = reactor
@@ -867,7 +889,7 @@ class Connector:
         if not self._factoryStarted:
             self.factory.doStart()
             self._factoryStarted = True
-        conn = Connection(self)
+        conn = self._connectionClass(self)
         self.transport = conn
         loop = self._reactor._loop
         self._task = loop.create_task(self._attempt(conn))
@@ -1010,10 +1032,10 @@ if TYPE_CHECKING:
         ITLSTransport,
     )
 
-    def _conformance(c: Connection, p: Port, k: Connector) -> None:
+    def _conformance(c: Connection, t: TLSConnection, p: Port, k: Connector) -> None:
         """Static check (mypy only): the classes provide Twisted's interfaces."""
         _t: ITLSTransport = c
-        _s: ISSLTransport = c
+        _s: ISSLTransport = t
         _h: ISystemHandle = c
         _c: IConsumer = c
         _p: IPushProducer = c
