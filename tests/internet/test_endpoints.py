@@ -294,6 +294,31 @@ def test_serverFromStringTCP() -> None:
     assert reactor.tcpServers[0][2:] == (7, "127.0.0.1")
 
 
+def test_serverFromStringReusePortSharesThePort(reactor: Any, run: Any) -> None:
+    """"tcp:PORT:reusePort=yes" twice binds the same port twice (SO_REUSEPORT)."""
+    first = endpoints.serverFromString(reactor, "tcp:0:interface=127.0.0.1:reusePort=yes")
+    port = run(first.listen(Factory.forProtocol(Echo)))
+    number = port.getHost().port
+    second = endpoints.serverFromString(
+        reactor, f"tcp:{number}:interface=127.0.0.1:reusePort=yes"
+    )
+    again = run(second.listen(Factory.forProtocol(Echo)))
+    assert again.getHost().port == number
+
+
+def test_serverFromStringReusePortMustBeYesOrNo() -> None:
+    """A reusePort value other than yes/no (true/false, 1/0, on/off) is a ValueError."""
+    with pytest.raises(ValueError, match="reusePort"):
+        endpoints.serverFromString(MemoryReactorClock(), "tcp:8080:reusePort=maybe")
+
+
+def test_serverFromStringWithoutReusePortLeavesReactorCallPlain() -> None:
+    """Without reusePort the endpoint calls listenTCP with Twisted's arguments only."""
+    reactor = MemoryReactorClock()
+    endpoints.serverFromString(reactor, "tcp:8080:reusePort=no").listen(Factory())
+    assert reactor.tcpServers[0][0] == 8080
+
+
 def test_serverFromStringTCP6DefaultsToAnyIPv6() -> None:
     """"tcp6:8080" listens on "::"."""
     endpoint = endpoints.serverFromString(MemoryReactorClock(), "tcp6:8080")

@@ -397,6 +397,30 @@ def test_stopListeningFreesThePort(reactor: Any, run: Any) -> None:
     assert again.getHost().port == number
 
 
+def test_reusePortLetsTwoPortsShareAnAddress(reactor: Any, run: Any) -> None:
+    """listenTCP(reusePort=True) twice on one port succeeds and both ports accept."""
+    first = RecordingFactory(Echo)
+    port = reactor.listenTCP(0, first, interface="127.0.0.1", reusePort=True)
+    number = port.getHost().port
+    second = RecordingFactory(Echo)
+    reactor.listenTCP(number, second, interface="127.0.0.1", reusePort=True)
+    for _ in range(40):
+        reactor.connectTCP("127.0.0.1", number, Client())
+        if first.built.called and second.built.called:
+            break
+        run(Deferred.fromCoroutine(_sleep(reactor, 0.01)))
+    assert first.built.called and second.built.called
+
+
+def test_reusePortNeedsEverySharerToAsk(reactor: Any) -> None:
+    """A port listening without reusePort cannot be shared by one that asks for it."""
+    port = reactor.listenTCP(0, RecordingFactory(), interface="127.0.0.1")
+    with pytest.raises(error.CannotListenError):
+        reactor.listenTCP(
+            port.getHost().port, RecordingFactory(), interface="127.0.0.1", reusePort=True
+        )
+
+
 async def _sleep(reactor: Any, seconds: float) -> None:
     d: Deferred[None] = Deferred()
     reactor.callLater(seconds, d.callback, None)

@@ -29,9 +29,22 @@ class SSLMixin:
         contextFactory: Any,
         backlog: int = 50,
         interface: str = "",
+        *,
+        reusePort: bool = False,
     ) -> TCPPort:
-        """Listen for TLS connections; ``contextFactory.getContext()`` gives the server context."""
-        p = TCPPort(self, port, factory, backlog, interface, contextFactory.getContext())
+        """Listen for TLS connections; ``contextFactory.getContext()`` gives the server context.
+
+        ``reusePort=True`` shares the port between processes, as for listenTCP.
+        """
+        p = TCPPort(
+            self,
+            port,
+            factory,
+            backlog,
+            interface,
+            contextFactory.getContext(),
+            reusePort=reusePort,
+        )
         p.startListening()
         return p
 

@@ -102,6 +102,21 @@ class _HandshakeLoggingSSLObject(ssl.SSLObject):
             raise
 
 
+def _setReusePort(sock: socket.socket) -> None:
+    """Let sibling processes bind the same address (SO_REUSEPORT) to share its connections.
+
+    Where the platform has no SO_REUSEPORT this raises OSError (ENOPROTOOPT), which the
+    caller turns into CannotListenError: asking for sharing and silently not getting it
+    would make the second process fail later with a less clear error.
+    """
+    option = getattr(socket, "SO_REUSEPORT", None)
+    if option is None:
+        import errno
+
+        raise OSError(errno.ENOPROTOOPT, "SO_REUSEPORT is not available on this platform")
+    sock.setsockopt(socket.SOL_SOCKET, option, 1)
+
+
 class TCPPort(Port):
     """A listening TCP port (IPv4, or IPv6 when the interface is an IPv6 literal)."""
 
@@ -115,10 +130,12 @@ class TCPPort(Port):
         backlog: int = 50,
         interface: str = "",
         sslContext: ssl.SSLContext | None = None,
+        reusePort: bool = False,
     ) -> None:
         super().__init__(reactor, factory, backlog)
         self.port = port
         self.interface = interface
+        self.reusePort = reusePort
         self._sslContext = sslContext
         if sslContext is not None:
             self._connectionClass = TLSConnection
@@ -145,6 +162,8 @@ class TCPPort(Port):
             raise error.CannotListenError(self.interface, self.port, exc) from exc
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if self.reusePort:
+                _setReusePort(sock)
             if self._family == socket.AF_INET6:
                 host = self.interface
                 addr: Any = socket.getaddrinfo(
@@ -235,14 +254,24 @@ class TCPMixin:
     _loop: asyncio.AbstractEventLoop
 
     def listenTCP(
-        self, port: int, factory: Any, backlog: int = 50, interface: str = ""
+        self,
+        port: int,
+        factory: Any,
+        backlog: int = 50,
+        interface: str = "",
+        *,
+        reusePort: bool = False,
     ) -> TCPPort:
         """Listen on a TCP port; the socket is bound before this returns.
 
         ``interface`` "" means all IPv4 interfaces; an IPv6 literal such as "::" listens on
         IPv6.  Raises CannotListenError if the address cannot be bound.
+
+        ``reusePort=True`` (a torsion extension) sets SO_REUSEPORT so several processes
+        can listen on the same port and the kernel spreads connections among them (e.g.
+        ``torsion web --workers N``); every sharer must ask for it.
         """
-        p = TCPPort(self, port, factory, backlog, interface)
+        p = TCPPort(self, port, factory, backlog, interface, reusePort=reusePort)
         p.startListening()
         return p
 

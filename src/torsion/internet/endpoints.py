@@ -144,14 +144,31 @@ def _connectWith(connect: Callable[[Any], Any], factory: Any) -> Deferred[Any]:
 # -- server endpoints ------------------------------------------------------------------------
 
 
-class TCP4ServerEndpoint:
-    """Listen on a TCP port over IPv4 (IStreamServerEndpoint)."""
+def _reuseKeywords(reusePort: bool) -> dict[str, bool]:
+    """Pass ``reusePort`` to the reactor only when asked, so any IReactorTCP works otherwise."""
+    return {"reusePort": True} if reusePort else {}
 
-    def __init__(self, reactor: Any, port: int, backlog: int = 50, interface: str = "") -> None:
+
+class TCP4ServerEndpoint:
+    """Listen on a TCP port over IPv4 (IStreamServerEndpoint).
+
+    ``reusePort=True`` (torsion extension) listens with SO_REUSEPORT; see listenTCP.
+    """
+
+    def __init__(
+        self,
+        reactor: Any,
+        port: int,
+        backlog: int = 50,
+        interface: str = "",
+        *,
+        reusePort: bool = False,
+    ) -> None:
         self._reactor = reactor
         self._port = port
         self._backlog = backlog
         self._interface = interface
+        self._reusePort = reusePort
 
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         """Listen; the Deferred fires with the IListeningPort or fails with CannotListenError."""
@@ -161,14 +178,23 @@ class TCP4ServerEndpoint:
             protocolFactory,
             backlog=self._backlog,
             interface=self._interface,
+            **_reuseKeywords(self._reusePort),
         )
 
 
 class TCP6ServerEndpoint(TCP4ServerEndpoint):
     """Listen on a TCP port over IPv6 (interface "::" by default)."""
 
-    def __init__(self, reactor: Any, port: int, backlog: int = 50, interface: str = "::") -> None:
-        super().__init__(reactor, port, backlog, interface)
+    def __init__(
+        self,
+        reactor: Any,
+        port: int,
+        backlog: int = 50,
+        interface: str = "::",
+        *,
+        reusePort: bool = False,
+    ) -> None:
+        super().__init__(reactor, port, backlog, interface, reusePort=reusePort)
 
 
 class SSL4ServerEndpoint:
@@ -181,12 +207,15 @@ class SSL4ServerEndpoint:
         sslContextFactory: Any,
         backlog: int = 50,
         interface: str = "",
+        *,
+        reusePort: bool = False,
     ) -> None:
         self._reactor = reactor
         self._port = port
         self._sslContextFactory = sslContextFactory
         self._backlog = backlog
         self._interface = interface
+        self._reusePort = reusePort
 
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         """Listen; the Deferred fires with the IListeningPort."""
@@ -197,6 +226,7 @@ class SSL4ServerEndpoint:
             self._sslContextFactory,
             backlog=self._backlog,
             interface=self._interface,
+            **_reuseKeywords(self._reusePort),
         )
 
 
@@ -620,35 +650,53 @@ def _int(values: dict[str, str], name: str, default: int | None = None) -> int:
         raise ValueError(f"{name} must be an integer, not {values[name]!r}") from None
 
 
+_YES = ("yes", "true", "1", "on")
+_NO = ("no", "false", "0", "off")
+
+
+def _flag(values: dict[str, str], name: str) -> bool:
+    """Read a yes/no option (yes/true/1/on or no/false/0/off); absent means no."""
+    text = values.get(name, "no").lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError(f"{name} must be yes or no, not {values[name]!r}")
+
+
 def serverFromString(reactor: Any, description: str) -> Any:
     """Build a server endpoint from a description such as "tcp:8080:interface=127.0.0.1".
 
-    Types: ``tcp:PORT[:interface=][:backlog=]``, ``tcp6:PORT[:interface=::]``,
+    Types: ``tcp:PORT[:interface=][:backlog=][:reusePort=yes]``, ``tcp6:PORT[:interface=::]``,
     ``ssl:PORT:privateKey=KEY.pem[:certKey=CERT.pem][:interface=][:backlog=]``,
-    ``unix:PATH[:mode=666][:backlog=][:lockfile=0]``.
+    ``unix:PATH[:mode=666][:backlog=][:lockfile=0]``.  ``reusePort`` (tcp, tcp6, ssl; a
+    torsion extension) shares the port between processes with SO_REUSEPORT.
     """
     args, kwargs = _parse(description)
     kind = args.pop(0).lower() if args else ""
     if kind in ("tcp", "tcp6"):
-        v = _take(args, kwargs, ["port", "interface", "backlog"])
+        v = _take(args, kwargs, ["port", "interface", "backlog", "reusePort"])
         cls = TCP4ServerEndpoint if kind == "tcp" else TCP6ServerEndpoint
         return cls(
             reactor,
             _int(v, "port"),
             _int(v, "backlog", 50),
             v.get("interface", "" if kind == "tcp" else "::"),
+            reusePort=_flag(v, "reusePort"),
         )
     if kind == "ssl":
         from torsion.internet.ssl import DefaultOpenSSLContextFactory
 
         v = _take(
-            args, kwargs, ["port", "privateKey", "certKey", "interface", "backlog", "sslmethod"]
+            args,
+            kwargs,
+            ["port", "privateKey", "certKey", "interface", "backlog", "sslmethod", "reusePort"],
         )
         key = v.get("privateKey", "server.pem")
         contextFactory = DefaultOpenSSLContextFactory(key, v.get("certKey", key))
         return SSL4ServerEndpoint(
             reactor, _int(v, "port"), contextFactory, _int(v, "backlog", 50),
-            v.get("interface", ""),
+            v.get("interface", ""), reusePort=_flag(v, "reusePort"),
         )
     if kind == "unix":
         v = _take(args, kwargs, ["address", "mode", "backlog", "lockfile"])
