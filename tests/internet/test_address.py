@@ -83,3 +83,9 @@ def test_unixEqualThroughSymlink(tmp_path: Path) -> None:
     os.symlink(target, link)
     assert UNIXAddress(str(link)) == UNIXAddress(str(target))
     assert hash(UNIXAddress(str(link))) == hash(UNIXAddress(str(target)))
+
+
+def test_unixAddressNameIsBytesAsInTwisted() -> None:
+    """A UNIXAddress made from a str path exposes it as file-system-encoded bytes."""
+    assert UNIXAddress("/tmp/caf\u00e9").name == "/tmp/caf\u00e9".encode()
+    assert UNIXAddress(b"/tmp/s").name == b"/tmp/s" and UNIXAddress(None).name is None

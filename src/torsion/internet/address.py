@@ -69,10 +69,16 @@ class UNIXAddress:
     """A UNIX-domain socket path (``None`` for an unbound, e.g. a client's, socket).
 
     Two addresses are equal when their names are equal or, as in Twisted, when both
-    paths exist and are the same file (a symlink and its target, say).
+    paths exist and are the same file (a symlink and its target, say). As in Twisted,
+    ``name`` is always bytes (a str path is encoded with the file-system encoding), so
+    code that compares or joins it sees one type whichever way the address was made.
     """
 
     name: str | bytes | None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.name, str):
+            object.__setattr__(self, "name", os.fsencode(self.name))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, UNIXAddress):
