@@ -851,3 +851,41 @@ def test_callbackReturningDeferredSubclassChains() -> None:
     inner.callback(7)
     assert out == [7]
 
+
+
+class _UnhashableMeta(type):
+    """A metaclass whose classes are unhashable (it defines __eq__ without __hash__)."""
+
+    def __eq__(cls, other: object) -> bool:
+        return cls is other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _OddValue(metaclass=_UnhashableMeta):
+    """A value of a class that cannot be hashed."""
+
+
+def test_valueOfUnhashableClassPassesThroughCallbacks() -> None:
+    """A value whose class cannot be hashed is an ordinary result, fired or returned."""
+    first, second = _OddValue(), _OddValue()
+    d: Deferred[Any] = Deferred()
+    seen: list[Any] = []
+    d.addCallback(lambda v: seen.append(v) or second)
+    out = _results(d)
+    d.callback(first)
+    assert seen == [first]
+    assert out == [second]
+
+
+def test_valueOfUnhashableClassPassesThroughChainedDeferred() -> None:
+    """The general loop (a Deferred waiting on another) also takes such a value as is."""
+    value = _OddValue()
+    inner: Deferred[Any] = Deferred()
+    outer: Deferred[Any] = Deferred()
+    outer.addCallback(lambda _: inner)
+    outer.addCallback(lambda v: v)
+    out = _results(outer)
+    outer.callback(None)
+    inner.callback(value)
+    assert out == [value]

@@ -500,7 +500,11 @@ class Deferred(Generic[_T]):
         if self.called:
             self._alreadyCalled()
             return
-        if type(result) not in _PLAIN_TYPES and isinstance(result, _SPECIAL):
+        try:
+            special = type(result) not in _PLAIN_TYPES and isinstance(result, _SPECIAL)
+        except TypeError:  # an unhashable class (its metaclass says so)
+            special = isinstance(result, _SPECIAL)
+        if special:
             if isinstance(result, Deferred):
                 raise AssertionError("callback() with a Deferred result: return it from a "
                                      "callback to chain instead")
@@ -541,9 +545,14 @@ class Deferred(Generic[_T]):
                 value = _fromCaught(e)
                 failed = True
                 continue
-            if type(value) in _PLAIN_TYPES or not isinstance(value, _SPECIAL):
-                failed = False
-                continue
+            try:
+                if type(value) in _PLAIN_TYPES or not isinstance(value, _SPECIAL):
+                    failed = False
+                    continue
+            except TypeError:  # an unhashable class (its metaclass says so)
+                if not isinstance(value, _SPECIAL):
+                    failed = False
+                    continue
             if isinstance(value, Failure):
                 failed = True
                 continue
@@ -710,7 +719,12 @@ class Deferred(Generic[_T]):
                         result = _fromCaught(e)
                         failed = True
                         continue
-                    if type(result) not in _PLAIN_TYPES and isinstance(result, _SPECIAL):
+                    try:
+                        special = (type(result) not in _PLAIN_TYPES
+                                   and isinstance(result, _SPECIAL))
+                    except TypeError:  # an unhashable class (its metaclass says so)
+                        special = isinstance(result, _SPECIAL)
+                    if special:
                         if isinstance(result, Failure):
                             failed = True
                             continue
@@ -887,7 +901,9 @@ _SPECIAL = (Deferred, Failure)
 
 # Exact built-in types whose instances can be neither a Deferred nor a Failure (their
 # __class__ cannot be reassigned).  Checked before isinstance(..., _SPECIAL), whose negative
-# answer is the slow one: it also looks up the value's __class__ attribute.
+# answer is the slow one: it also looks up the value's __class__ attribute.  Looking a
+# class up here hashes it: one whose metaclass makes it unhashable raises TypeError, which
+# the callers catch (then only isinstance decides).
 _PLAIN_TYPES = frozenset({int, str, bytes, float, bool, type(None), tuple, list, dict, set,
                           frozenset, complex, bytearray, range})
 
