@@ -181,3 +181,13 @@ def test_concreteSubclassOfInterfaceConstructsNormally() -> None:
             self.name = name
 
     assert Explicit("x").name == "x"
+
+
+def test_runningIsTwistedsOneOrZero() -> None:
+    """A service's running flag reads 0, then 1 once started and 0 once stopped (Twisted's ints)."""
+    s = service.Service()
+    before = repr(s.running)
+    s.startService()
+    started = repr(s.running)
+    s.stopService()
+    assert (before, started, repr(s.running)) == ("0", "1", "0")

@@ -252,7 +252,7 @@ class StreamServerEndpointService(Service):
             return None
 
         def stopped(passthrough: Any) -> Any:
-            self.running = False
+            self.running = 0
             return passthrough
 
         return waiting.addCallback(stopIt).addBoth(stopped)

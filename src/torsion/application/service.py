@@ -75,7 +75,7 @@ class IService(Protocol, metaclass=_AdaptingMeta):
     """A service: named, parented, started in two phases and stopped."""
 
     name: str | None
-    running: bool
+    running: int
     parent: IServiceCollection | None
 
     def setName(self, name: str) -> None:
@@ -132,7 +132,7 @@ class Service:
 
     name: str | None = None
     parent: IServiceCollection | None = None
-    running: bool = False
+    running: int = 0  # Twisted's 1/0 flag
 
     def setName(self, name: str) -> None:
         """Set this service's name; refused once it has a parent (which indexes by name)."""
@@ -161,11 +161,11 @@ class Service:
 
     def startService(self) -> None:
         """Mark the service running."""
-        self.running = True
+        self.running = 1
 
     def stopService(self) -> defer.Deferred[Any] | None:
         """Mark the service stopped."""
-        self.running = False
+        self.running = 0
         return None
 
     def __getstate__(self) -> dict[str, Any]:
