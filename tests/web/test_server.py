@@ -325,3 +325,123 @@ def test_noContentResponseHasNoBody(connectSite: Any, parse: Any) -> None:
     assert b"dropped" not in out and b"Content-Length" not in out
     assert not conn.transport.disconnecting
     assert parse(conn.send(GET))[0].code == 204
+
+
+# -- Request._serve: the one-frame path for plain requests must act like the steps ----------
+
+
+def test_plainRequestAnsweredWithStandardHead(connectSite: Any, parse: Any) -> None:
+    """A leaf returning bytes is answered 200 with length, type, date and server fields."""
+    conn = connectSite(Leaf(lambda r: b"hello"))
+    response = parse(conn.send(GET))[0]
+    assert (response.code, response.body) == (200, b"hello")
+    assert response.header(b"content-length") == b"5"
+    assert response.header(b"content-type") == b"text/html"
+    assert response.header(b"server") and response.header(b"date")
+    assert not conn.transport.disconnecting
+
+
+def test_plainRequestAttributesAreTwisteds(connectSite: Any) -> None:
+    """After the one-frame path, the request has Twisted's attributes set as the steps set them."""
+    seen: list[server.Request] = []
+
+    def render(request: server.Request) -> bytes:
+        seen.append(request)
+        return b"x"
+
+    root = resource.Resource()
+    root.putChild(b"a", Leaf(render))
+    conn = connectSite(root)
+    conn.send(b"GET /a/b%20c?q=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    request = seen[0]
+    assert request.path == b"/a/b%20c" and request.uri == b"/a/b%20c?q=1"
+    assert request.prepath == [b"a"] and request.postpath == [b"b c"]
+    assert request.sitepath == [] and request.site is conn.site
+    assert request.finished and request.startedWriting and request.sentLength == 1
+    assert request.code == 200 and request.args == {b"q": [b"1"]}
+
+
+def test_headerSetByRenderIsSent(connectSite: Any, parse: Any) -> None:
+    """A render that sets a response header leaves the one-frame path and the header goes out."""
+    def render(request: server.Request) -> bytes:
+        request.setHeader(b"x-a", b"1")
+        return b"body"
+
+    response = parse(connectSite(Leaf(render)).send(GET))[0]
+    assert response.header(b"x-a") == b"1" and response.body == b"body"
+
+
+def test_codeAssignedDirectlyIsSent(connectSite: Any, parse: Any) -> None:
+    """A render that assigns request.code directly (no setResponseCode) gets that code."""
+    def render(request: server.Request) -> bytes:
+        request.code = 404
+        request.code_message = b"Not Found"
+        return b"gone"
+
+    assert parse(connectSite(Leaf(render)).send(GET))[0].code == 404
+
+
+def test_notifyFinishDuringRenderFires(connectSite: Any) -> None:
+    """A Deferred asked for during render fires when the response is written."""
+    fired: list[object] = []
+
+    def render(request: server.Request) -> bytes:
+        request.notifyFinish().addCallback(fired.append)
+        return b"x"
+
+    connectSite(Leaf(render)).send(GET)
+    assert fired == [None]
+
+
+def test_subclassOverridingProcessIsCalled(connectSite: Any, parse: Any) -> None:
+    """A Request subclass that overrides process gets its process called."""
+    class Mine(server.Request):
+        def process(self) -> None:
+            self.setResponseCode(202)
+            self.finish()
+
+    conn = connectSite(Leaf(lambda r: b"unused"), requestFactory=Mine)
+    conn.channel.requestFactory = Mine
+    assert parse(conn.send(GET))[0].code == 202
+
+
+def test_subclassChangingDefaultCodeIsHonoured(connectSite: Any, parse: Any) -> None:
+    """A Request subclass with another class-level code answers with it."""
+    class Teapot(server.Request):
+        code = 418
+        code_message = b"I'm a teapot"
+
+    conn = connectSite(Leaf(lambda r: b"tea"))
+    conn.channel.requestFactory = Teapot
+    assert parse(conn.send(GET))[0].code == 418
+
+
+def test_siteOverridingGetResourceForIsUsed(connectSite: Any, parse: Any) -> None:
+    """A Site subclass's own getResourceFor picks the resource."""
+    class MySite(server.Site):
+        def getResourceFor(self, request: Any) -> Any:
+            return Leaf(lambda r: b"mine")
+
+    site = MySite(Leaf(lambda r: b"not mine"))
+    channel = site.buildProtocol(None)
+    from torsion.internet.testing import StringTransport
+
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    channel.dataReceived(GET)
+    assert parse(transport.value())[0].body == b"mine"
+
+
+def test_http10KeepAliveRequestIsHttp10(connectSite: Any) -> None:
+    """An HTTP/1.0 request is seen as HTTP/1.0 whatever its Connection field says."""
+    seen: list[bytes] = []
+
+    def render(request: server.Request) -> bytes:
+        seen.append(request.clientproto)
+        return b"x"
+
+    conn = connectSite(Leaf(render))
+    conn.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert seen == [b"HTTP/1.0", b"HTTP/1.1", b"HTTP/1.1"]

@@ -29,7 +29,7 @@ from torsion.internet.protocol import Protocol
 from torsion.logger import Logger
 from torsion.python.failure import Failure
 from torsion.web import _http1
-from torsion.web._http1 import _VERSIONS, TRANSITIONS, Event, ParseError, State
+from torsion.web._http1 import _HEAD_DONE, _MESSAGE_DONE, ParseError, State
 from torsion.web._httputil import INTERNAL_SERVER_ERROR
 from torsion.web._request import Request, _connectionLostError
 from torsion.web.http_headers import Headers
@@ -267,14 +267,15 @@ class HTTPChannel(Protocol, _http1.RequestParser):
     def on_headers_complete(self) -> None:
         # RequestParser.on_headers_complete and _headReceived in one frame: this runs for
         # every request. The checks are the parser's (see _http1).
-        self.state = TRANSITIONS[(self.state, Event.HEAD_DONE)]
+        self.state = _HEAD_DONE
         limits = self.limits
         headers = self.headers
         if len(headers) > limits.maxHeaderCount or self._headSeen > limits.maxHeaderBytes:
             self._checkHeadLimits()
         self._headSeen = 0
         parser = self._parser
-        version = _VERSIONS.get(parser.get_http_version(), b"HTTP/1.1")
+        keepAlive = parser.should_keep_alive()
+        version = b"HTTP/1.1" if keepAlive and not self._connection else self._version()
         if self._hosts != 1:
             self._checkHost(version)
         if self._closeAfter:
@@ -289,13 +290,14 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             request.requestHeaders = Headers._fromWire(headers)
         else:
             request._wireHeaders = headers  # becomes request.requestHeaders on first use
-        if not parser.should_keep_alive() or method == b"CONNECT":
+        if not keepAlive or method == b"CONNECT":
             request._persistent = False
             self._closeAfter = True
-        if self.chunked:
-            request.gotLength(None)
-        elif self.contentLength:
-            request.gotLength(self.contentLength)
+        if self._framed:
+            if self.chunked:
+                request.gotLength(None)
+            elif self.contentLength:
+                request.gotLength(self.contentLength)
         queue = self._queue
         if queue:
             request._active = False
@@ -304,7 +306,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
                 self.transport.pauseProducing()
         queue.append(request)
         self._current = request
-        if self.expectContinue and version == b"HTTP/1.1":
+        if self._framed and self.expectContinue and version == b"HTTP/1.1":
             # RFC 9110 §10.1.1: tell the client to send the body (once it is our turn).
             if request._active:
                 self.transport.write(_http1.CONTINUE)
@@ -318,14 +320,14 @@ class HTTPChannel(Protocol, _http1.RequestParser):
 
     def on_message_complete(self) -> None:
         # RequestParser.on_message_complete and _messageComplete in one frame.
-        self.state = TRANSITIONS[(self.state, Event.MESSAGE_DONE)]
+        self.state = _MESSAGE_DONE
         request = self._current
         self._current = None
         if request is None:
             return
         request._expectContinue = False
         try:
-            request.requestReceived(request.method, request.uri, request.clientproto)
+            request._serve()
         except Exception:
             _log.failure("Unhandled error processing {request}", request=request)
             if not request.finished and not request._disconnected:

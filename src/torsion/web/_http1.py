@@ -124,6 +124,9 @@ class RequestHead:
 
 
 _VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0", "0.9": b"HTTP/0.9"}
+_BEGUN = TRANSITIONS[(State.IDLE, Event.BEGIN)]
+_HEAD_DONE = TRANSITIONS[(State.HEAD, Event.HEAD_DONE)]
+_MESSAGE_DONE = TRANSITIONS[(State.BODY, Event.MESSAGE_DONE)]
 
 
 class RequestParser:
@@ -156,6 +159,8 @@ class RequestParser:
         self.expectContinue = False
         self._hosts = 0
         self._headSeen = 0
+        self._framed = False
+        self._connection = False
 
     def currentHead(self) -> RequestHead:
         """Return the head of the request being read, as one object."""
@@ -228,15 +233,19 @@ class RequestParser:
 
     def on_url(self, url: bytes) -> None:
         if self.state is State.IDLE:
-            self.state = TRANSITIONS[(State.IDLE, Event.BEGIN)]
+            self.state = _BEGUN
             self.uri = url
             self.headers = []
-            self.contentLength = None
-            self.chunked = False
-            self.expectContinue = False
             self._hosts = 0
-            self._trailerBytes = 0
-            self._bodyBytes = 0
+            if self._framed:
+                # The previous request had framing or connection fields: forget them.
+                self._framed = False
+                self.contentLength = None
+                self.chunked = False
+                self.expectContinue = False
+                self._connection = False
+                self._trailerBytes = 0
+                self._bodyBytes = 0
             if len(url) > self.limits.maxUriBytes:
                 self._fail(414, "URI Too Long")
             return
@@ -257,17 +266,23 @@ class RequestParser:
         if n == 4:
             if name.lower() == b"host":
                 self._hosts += 1
+            return
+        if n == 10:
+            if name.lower() == b"connection":
+                self._framed = self._connection = True
         elif n == 14:
             if name.lower() == b"content-length":
+                self._framed = True
                 # llhttp has already checked 1*DIGIT and rejected a second one.
                 self.contentLength = int(value)
                 if self.contentLength > self.limits.maxBodyBytes:
                     self._fail(413, "Content Too Large")
         elif n == 17:
             if name.lower() == b"transfer-encoding":
-                self.chunked = True
+                self._framed = self.chunked = True
         elif n == 6:
             if name.lower() == b"expect":
+                self._framed = True
                 if value.lower() == b"100-continue":
                     self.expectContinue = True
                 else:
@@ -288,24 +303,35 @@ class RequestParser:
         if size > limits.maxHeaderBytes:
             self._fail(431, "Request Header Fields Too Large")
 
+    def _version(self) -> bytes:
+        """Return the request's HTTP version, asking llhttp.
+
+        Why a method: httptools formats the version as text (a few hundred ns), so the
+        common case skips it. llhttp accepts only 0.9, 1.0, 1.1 and 2.0, and reports
+        keep-alive without a ``Connection: keep-alive`` field only for 1.1; so a
+        keep-alive request with no Connection field is HTTP/1.1 without asking.
+        """
+        return _VERSIONS.get(self._parser.get_http_version(), b"HTTP/1.1")
+
     def _checkHost(self, version: bytes) -> None:
         """RFC 9112 §3.2: answer 400 to a 1.1 request lacking Host, or any with two."""
         if self._hosts != 1 and (self._hosts > 1 or version == b"HTTP/1.1"):
             self._fail(400, "Bad Request: exactly one Host header is required")
 
     def on_headers_complete(self) -> None:
-        self.state = TRANSITIONS[(self.state, Event.HEAD_DONE)]
+        self.state = _HEAD_DONE
         limits = self.limits
         if len(self.headers) > limits.maxHeaderCount or self._headSeen > limits.maxHeaderBytes:
             self._checkHeadLimits()
         self._headSeen = 0
         parser = self._parser
-        version = _VERSIONS.get(parser.get_http_version(), b"HTTP/1.1")
+        keepAlive = parser.should_keep_alive()
+        version = b"HTTP/1.1" if keepAlive and not self._connection else self._version()
         if self._hosts != 1:
             self._checkHost(version)
         method = self.method = parser.get_method()
         self.version = version
-        self.keepAlive = parser.should_keep_alive() and method != b"CONNECT"
+        self.keepAlive = keepAlive and method != b"CONNECT"
         if self.chunked:
             self.contentLength = None
         if self.expectContinue and version != b"HTTP/1.1":
@@ -320,7 +346,7 @@ class RequestParser:
         self._bodyReceived(body)
 
     def on_message_complete(self) -> None:
-        self.state = TRANSITIONS[(self.state, Event.MESSAGE_DONE)]
+        self.state = _MESSAGE_DONE
         self._messageComplete()
 
 

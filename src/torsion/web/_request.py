@@ -203,6 +203,13 @@ class Request:
             self.content.seek(0, 0)
         self.process()
 
+    def _serve(self) -> None:
+        """Process the request now that it is complete (the channel's entry point).
+
+        torsion.web.server.Request replaces this with the same steps in one frame.
+        """
+        self.requestReceived(self.method, self.uri, self.clientproto)
+
     def _parseArgs(self) -> dict[bytes, list[bytes]]:
         """Parse query-string arguments and, for form bodies, body arguments.
 

@@ -33,7 +33,9 @@ from torsion.logger import Logger
 from torsion.python.failure import Failure
 from torsion.python.urlpath import URLPath
 from torsion.web import http, resource
+from torsion.web._httputil import _SERVER_LINE, _dateCache, _time
 from torsion.web.error import UnsupportedMethod
+from torsion.web.resource import _RENDER_NAMES, _renderName
 
 __all__ = [
     "NOT_DONE_YET",
@@ -56,6 +58,27 @@ def _unquote(segment: bytes) -> bytes:
     return unquote_to_bytes(segment) if b"%" in segment else segment
 
 
+_resourceRender = resource.Resource.render
+
+_SERVE_STEPS = ("requestReceived", "process", "render", "_rendered", "_writeWhole", "finish")
+"""Request methods Request._serve stands in for: overriding one turns the fast path off."""
+
+_RESPONSE_STATE = (
+    "code", "code_message", "startedWriting", "finished", "chunked", "sentLength",
+    "etag", "lastModified", "producer", "_persistent", "_active", "_disconnected",
+    "_noBody", "_buffer", "_cookies", "_notifications", "_encoder", "_pendingProducer",
+    "_closeDelimited", "_plainFinish",
+)
+"""Class-level defaults Request._serve relies on: a subclass changing one loses the fast path."""
+
+_PLAIN_KEYS = len((
+    "channel", "transport", "method", "uri", "clientproto", "_wireHeaders",
+    "_expectContinue", "path", "site", "prepath", "postpath", "sitepath",
+))
+"""How many instance attributes a request has after the channel and the traversal set
+theirs (_wireHeaders becomes requestHeaders once read: one key either way)."""
+
+
 class Request(http.Request):
     """A request served by a Site: resource traversal, rendering, sessions, URLs.
 
@@ -71,6 +94,107 @@ class Request(http.Request):
     prepath: list[bytes]
     postpath: list[bytes]
     sitepath: list[bytes]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if any(name in cls.__dict__ for name in _SERVE_STEPS + _RESPONSE_STATE):
+            # _serve would skip an overridden step or misread a changed default: take
+            # the steps one by one.
+            cls._serve = http.Request._serve  # type: ignore[method-assign]
+
+    def _serve(self) -> None:
+        """requestReceived, process, traversal, render and _writeWhole in one frame.
+
+        Why: these steps run for every request, a Python frame each. The channel calls
+        this when the request is complete; a subclass that overrides one of the steps
+        gets them called one by one instead. Anything but the common case (a Resource's
+        render_METHOD returning bytes and nothing else touched, keep-alive HTTP/1.1) is
+        handed to the ordinary methods part way, so the effects are theirs.
+
+        "Nothing else touched" is read off the instance dictionary: every piece of
+        response state (code, headers, cookies, startedWriting, _persistent, ...) is a
+        class-level default until something sets it on the instance, so a dictionary
+        holding exactly the keys the channel and the traversal set (`_PLAIN_KEYS`) means
+        a response with every default, and one key count replaces a dozen checks.
+        """
+        d = self.__dict__
+        path = self.path = self.uri.partition(b"?")[0]
+        if "content" in d:
+            self.content.seek(0, 0)
+        site = self.site = self.channel.site
+        prepath: list[bytes] = []
+        self.prepath = prepath
+        if path == b"/":
+            postpath = [b""]
+        else:
+            postpath = [_unquote(s) for s in path[1:].split(b"/")]
+        self.postpath = postpath
+        try:
+            if not getattr(site, "_plainTraversal", False):
+                self._renderResource(site.getResourceFor(self))
+                return
+            # Site.getResourceFor, inlined.
+            self.sitepath = []
+            resrc = site.resource
+            while postpath and not resrc.isLeaf:
+                pathElement = postpath.pop(0)
+                prepath.append(pathElement)
+                resrc = resrc.getChildWithDefault(pathElement, self)
+            if (
+                type(resrc).render is not _resourceRender
+                or getattr(resrc, "getEncoder", None) is not None
+            ):
+                self._renderResource(resrc)
+                return
+            # Resource.render, inlined.
+            method = self.method
+            m = getattr(resrc, _RENDER_NAMES.get(method) or _renderName(method), None)
+            if m is None:
+                self.render(resrc)
+                return
+            plain = len(d) == _PLAIN_KEYS
+            try:
+                body = m(self)
+            except UnsupportedMethod as e:
+                body = self._unsupported(resrc, e)
+            if (
+                not plain
+                or len(d) != _PLAIN_KEYS
+                or type(body) is not bytes
+                or method == b"HEAD"
+                or self.clientproto != b"HTTP/1.1"
+            ):
+                self._rendered(body, resrc)
+                return
+            # Request._writeWhole's common case, inlined.
+            ctype = self.defaultContentType
+            if ctype is None:
+                self._writeWhole(body)
+                return
+            self.startedWriting = True
+            dateCache = _dateCache
+            if int(_time()) != dateCache.second:
+                dateCache.get()
+            self.sentLength = len(body)
+            transport = self.transport
+            if transport is not None:
+                transport.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s%sContent-Type: %s\r\n\r\n%s"
+                    % (len(body), _SERVER_LINE, dateCache.value, ctype, body)
+                )
+            self.finished = True
+            self.channel._requestDone(self)
+        except Exception:
+            self.processingFailed(Failure())
+
+    def _renderResource(self, resrc: Any) -> None:
+        """Render `resrc` as process does after traversal (encoder set up first)."""
+        getEncoder = getattr(resrc, "getEncoder", None)
+        if getEncoder is not None and not self._disconnected:
+            encoder = getEncoder(self)
+            if encoder is not None:
+                self._encoder = encoder
+        self.render(resrc)
 
     def process(self) -> None:
         """Traverse the site's resource tree and render the resource reached."""
@@ -97,27 +221,36 @@ class Request(http.Request):
         try:
             body = resrc.render(self)
         except UnsupportedMethod as e:
-            allowedMethods = e.allowedMethods
-            if self.method == b"HEAD" and b"GET" in allowedMethods:
-                # RFC 9110 §9.1: a server that supports GET must support HEAD.
-                self.method = b"GET"
-                self._inFakeHead = True
-                body = resrc.render(self)
-                self.method = b"HEAD"
-            else:
-                self.setResponseCode(http.NOT_ALLOWED)
-                self.setHeader(b"allow", b", ".join(allowedMethods))
-                body = resource.ErrorPage(
-                    http.NOT_ALLOWED,
-                    "Method Not Allowed",
-                    "Your browser approached me (at %s) with the method %s. I only allow "
-                    "the method%s %s here." % (
-                        self.uri.decode("ascii", "replace"),
-                        self.method.decode("ascii", "replace"),
-                        "s" if len(allowedMethods) > 1 else "",
-                        ", ".join(m.decode("ascii", "replace") for m in allowedMethods),
-                    ),
-                ).render(self)
+            body = self._unsupported(resrc, e)
+        self._rendered(body, resrc)
+
+    def _unsupported(self, resrc: Any, e: UnsupportedMethod) -> Any:
+        """Answer a method `resrc` cannot render: HEAD as GET, else 405 with Allow."""
+        allowedMethods = e.allowedMethods
+        if self.method == b"HEAD" and b"GET" in allowedMethods:
+            # RFC 9110 §9.1: a server that supports GET must support HEAD.
+            self.method = b"GET"
+            self._inFakeHead = True
+            body = resrc.render(self)
+            self.method = b"HEAD"
+        else:
+            self.setResponseCode(http.NOT_ALLOWED)
+            self.setHeader(b"allow", b", ".join(allowedMethods))
+            body = resource.ErrorPage(
+                http.NOT_ALLOWED,
+                "Method Not Allowed",
+                "Your browser approached me (at %s) with the method %s. I only allow "
+                "the method%s %s here." % (
+                    self.uri.decode("ascii", "replace"),
+                    self.method.decode("ascii", "replace"),
+                    "s" if len(allowedMethods) > 1 else "",
+                    ", ".join(m.decode("ascii", "replace") for m in allowedMethods),
+                ),
+            ).render(self)
+        return body
+
+    def _rendered(self, body: Any, resrc: Any) -> None:
+        """Write what `resrc`'s render returned (see the module docstring)."""
         if body is NOT_DONE_YET:
             return
         if type(body) is bytes:
@@ -386,6 +519,13 @@ class Site(http.HTTPFactory):
     sessionCheckTime = 1800
     isLeaf = False
     _entropy = staticmethod(os.urandom)
+    _plainTraversal = True
+    """False for subclasses with their own getResourceFor (Request._serve inlines ours)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "getResourceFor" in cls.__dict__:
+            cls._plainTraversal = False
 
     def __init__(
         self,
