@@ -816,3 +816,74 @@ def test_stopListeningBeforeRunFiresAtOnce(reactor: Any) -> None:
     fired: list[object] = []
     port.stopListening().addCallback(fired.append)
     assert fired == [None] and factory.numPorts == 0
+
+
+# -- IReactorSocket: adopting sockets made elsewhere --------------------------------------------
+
+
+def test_adoptStreamPortServesAListeningSocket(reactor: Any, run: Any) -> None:
+    """A listening socket made by the caller serves the factory once adopted."""
+    made = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    made.bind(("127.0.0.1", 0))
+    made.listen(5)
+    port = reactor.adoptStreamPort(made.fileno(), socket.AF_INET, RecordingFactory(Echo))
+    number = made.getsockname()[1]
+    made.close()
+    assert port.getHost() == IPv4Address("TCP", "127.0.0.1", number)
+    cf = Client()
+    reactor.connectTCP("127.0.0.1", number, cf)
+    client = run(cf.built)
+    run(client.made)
+    client.expected = 7
+    client.transport.write(b"adopted")
+    assert run(client.gotAll) == b"adopted"
+
+
+def test_adoptStreamPortLeavesTheCallersDescriptorOpen(reactor: Any, run: Any) -> None:
+    """The adopted descriptor is a duplicate: stopping the port leaves the original open."""
+    made = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    made.bind(("127.0.0.1", 0))
+    made.listen(5)
+    port = reactor.adoptStreamPort(made.fileno(), socket.AF_INET, RecordingFactory())
+    run(port.stopListening())
+    assert made.getsockname()[1] > 0
+    assert made.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+    made.close()
+
+
+def test_adoptStreamConnectionTakesOverAConnectedSocket(reactor: Any, run: Any) -> None:
+    """A connected socket, once adopted, gets a protocol from the factory with its peer."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    outside = socket.create_connection(listener.getsockname())
+    accepted, _ = listener.accept()
+    listener.close()
+    sf = RecordingFactory(Echo)
+    assert reactor.adoptStreamConnection(accepted.fileno(), socket.AF_INET, sf) is None
+    accepted.close()
+    run(sf.built)
+    assert sf.addr == IPv4Address("TCP", "127.0.0.1", outside.getsockname()[1])
+    outside.sendall(b"over")
+    outside.settimeout(5)
+    got = b""
+    while len(got) < 4:
+        run(Deferred.fromCoroutine(_sleep(reactor, 0.01)))
+        try:
+            got += outside.recv(16, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            pass
+    assert got == b"over"
+    outside.close()
+
+
+def test_adoptUnsupportedFamilyRaises(reactor: Any) -> None:
+    """Adopting a stream socket of a family other than IPv4/IPv6/UNIX is refused."""
+    with pytest.raises(error.UnsupportedAddressFamily):
+        reactor.adoptStreamPort(0, socket.AF_PACKET, RecordingFactory())
+
+
+def test_adoptNonSocketIsAnError(reactor: Any, tmp_path: Any) -> None:
+    """A descriptor that is not a stream socket is refused with an error, not adopted."""
+    with open(tmp_path / "f", "wb") as f, pytest.raises((OSError, ValueError)):
+        reactor.adoptStreamConnection(f.fileno(), socket.AF_INET, RecordingFactory())

@@ -157,3 +157,25 @@ def test_ipv6Datagrams(reactor: Any, run: Any) -> None:
     client.write(b"six", ("::1", sport.getHost().port))
     data, addr = run(server.got)
     assert data == b"six" and addr == ("::1", client.getHost().port)
+
+
+def test_adoptDatagramPortReceives(reactor: Any, run: Any) -> None:
+    """A bound UDP socket made by the caller delivers datagrams to the protocol once adopted."""
+    made = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    made.bind(("127.0.0.1", 0))
+    proto = Collector()
+    port = reactor.adoptDatagramPort(made.fileno(), socket.AF_INET, proto)
+    number = made.getsockname()[1]
+    made.close()
+    assert proto.started == 1 and port.getHost().port == number
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.sendto(b"adopted", ("127.0.0.1", number))
+    data, addr = run(proto.got)
+    assert data == b"adopted" and addr == ("127.0.0.1", sender.getsockname()[1])
+    sender.close()
+
+
+def test_adoptDatagramPortRefusesUNIX(reactor: Any) -> None:
+    """UNIX datagram sockets cannot be adopted (as in Twisted)."""
+    with pytest.raises(error.UnsupportedAddressFamily):
+        reactor.adoptDatagramPort(0, socket.AF_UNIX, Collector())

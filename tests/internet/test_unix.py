@@ -155,3 +155,36 @@ def test_checkPIDRefusesWithoutLiveLock(reactor: Any, run: Any, tmp_path: Any) -
     cf = Client()
     reactor.connectUNIX(path, cf, checkPID=True)
     assert run(cf.failed).check(error.BadFileError)
+
+
+def test_adoptStreamPortUNIXKeepsTheSocketFile(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """An adopted UNIX listening socket serves the factory; stopping leaves its file alone."""
+    path = str(tmp_path / "adopted.sock")
+    made = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    made.bind(path)
+    made.listen(5)
+    factory = ServerFactory.forProtocol(Greeter)
+    port = reactor.adoptStreamPort(made.fileno(), socket.AF_UNIX, factory)
+    made.close()
+    cf = Client()
+    reactor.connectUNIX(path, cf)
+    client = run(cf.built)
+    run(client.lost)
+    assert bytes(client.data) == b"hello"
+    run(port.stopListening())
+    assert os.path.exists(path)
+
+
+def test_adoptStreamConnectionUNIX(reactor: Any, run: Any) -> None:
+    """One end of a socketpair, adopted, talks to a protocol built by the factory."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    factory = Client()
+    reactor.adoptStreamConnection(theirs.fileno(), socket.AF_UNIX, factory)
+    theirs.close()
+    proto = run(factory.built)
+    run(proto.made)
+    mine.sendall(b"pair")
+    mine.close()
+    run(proto.lost)
+    assert bytes(proto.data) == b"pair"
+    assert isinstance(proto.transport.getPeer(), UNIXAddress)

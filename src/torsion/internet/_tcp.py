@@ -9,9 +9,10 @@ connection objects themselves live in torsion.internet._transport.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
 from torsion.internet._transport import (
@@ -248,8 +249,75 @@ class TCPConnector(Connector):
             raise
 
 
+def _adoptSocket(fileDescriptor: int, addressFamily: int, kind: int) -> socket.socket:
+    """Return a non-blocking socket on a duplicate of ``fileDescriptor`` (Twisted's rule:
+    the caller keeps, and must close, the original).
+
+    Raises UnsupportedAddressFamily for families other than IPv4, IPv6 and (for streams)
+    UNIX, and ValueError if the descriptor is not a socket of type ``kind``.
+    """
+    allowed: tuple[int, ...] = (socket.AF_INET, socket.AF_INET6)
+    if kind == socket.SOCK_STREAM:
+        allowed += (socket.AF_UNIX,)
+    if addressFamily not in allowed:
+        raise error.UnsupportedAddressFamily(addressFamily)
+    sock = socket.socket(addressFamily, kind, 0, os.dup(fileDescriptor))
+    try:
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) != kind:
+            raise ValueError(f"file descriptor {fileDescriptor} is not a socket of type {kind}")
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _AdoptedTCPPort(TCPPort):
+    """A TCP port on a socket that is already bound (and usually listening)."""
+
+    def __init__(self, reactor: Any, sock: socket.socket, factory: Any) -> None:
+        host, port = sock.getsockname()[:2]
+        super().__init__(reactor, port, factory, 50, host)
+        self._family = sock.family
+        self._adopted: socket.socket | None = sock
+
+    def _makeSocket(self) -> socket.socket:
+        sock, self._adopted = self._adopted, None
+        if sock is None:
+            raise error.CannotListenError(self.interface, self.port, OSError("already used"))
+        return sock
+
+
+class _AdoptedConnectionOwner:
+    """Owns a connection adopted with adoptStreamConnection: builds its protocol."""
+
+    _isServer = True
+
+    def __init__(self, reactor: Any, factory: Any, family: int) -> None:
+        self._reactor = reactor
+        self.factory = factory
+        self._family = family
+
+    def _address(self, sockaddr: Any) -> Any:
+        if self._family == socket.AF_UNIX:
+            from torsion.internet._unix import _unixAddress
+
+            return _unixAddress(sockaddr)
+        return inetAddress("TCP", sockaddr)
+
+    def _buildProtocol(self, addr: Any, conn: Connection) -> Any:
+        return self.factory.buildProtocol(addr)
+
+    def _connected(self, conn: Connection) -> None:
+        pass
+
+    def _connectionLost(self, conn: Connection, reason: Any) -> None:
+        pass
+
+
 class TCPMixin:
-    """Reactor methods for TCP (IReactorTCP); relies on the reactor's _loop."""
+    """Reactor methods for TCP (IReactorTCP) and for adopting stream sockets
+    (IReactorSocket); relies on the reactor's _loop."""
 
     _loop: asyncio.AbstractEventLoop
 
@@ -287,3 +355,57 @@ class TCPMixin:
         c = TCPConnector(self, host, port, factory, timeout, bindAddress)
         c.connect()
         return c
+
+    def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Port:
+        """Serve ``factory`` on a listening socket made elsewhere (IReactorSocket).
+
+        The descriptor is duplicated: the caller still owns ``fileDescriptor`` and should
+        close it.  ``addressFamily`` is AF_INET, AF_INET6 or AF_UNIX (a UNIX socket file
+        is not removed when the adopted port stops: it belongs to whoever made it).
+        """
+        sock = _adoptSocket(fileDescriptor, addressFamily, socket.SOCK_STREAM)
+        p: Port
+        if addressFamily == socket.AF_UNIX:
+            from torsion.internet._unix import _AdoptedUNIXPort
+
+            p = _AdoptedUNIXPort(self, sock, factory)
+        else:
+            p = _AdoptedTCPPort(self, sock, factory)
+        try:
+            p.startListening()
+        except BaseException:
+            sock.close()
+            raise
+        return p
+
+    def adoptStreamConnection(
+        self, fileDescriptor: int, addressFamily: int, factory: Any
+    ) -> None:
+        """Take over a connected stream socket made elsewhere (IReactorSocket).
+
+        The descriptor is duplicated (the caller keeps the original); ``factory`` builds
+        the protocol with the peer's address once the reactor runs, as for an accepted
+        connection.
+        """
+        sock = _adoptSocket(fileDescriptor, addressFamily, socket.SOCK_STREAM)
+        conn = Connection(_AdoptedConnectionOwner(self, factory, addressFamily))
+        loop = self._loop
+
+        async def adopt() -> None:
+            try:
+                await loop.connect_accepted_socket(lambda: conn, sock)
+            except BaseException:
+                sock.close()
+                _log.failure("Could not adopt connection on descriptor {fd}", fd=fileDescriptor)
+
+        loop.create_task(adopt())
+
+
+if TYPE_CHECKING:
+    from torsion.internet._reactor import Reactor
+    from torsion.internet.interfaces import IReactorSocket, IReactorTCP
+
+    def _conformance(r: Reactor) -> None:
+        """Static check (mypy only): the reactor provides IReactorTCP and IReactorSocket."""
+        _t: IReactorTCP = r
+        _s: IReactorSocket = r

@@ -344,8 +344,27 @@ class MulticastPort(UDPPort):
         return self._membership(socket.IP_DROP_MEMBERSHIP, addr, interface)
 
 
+class _AdoptedUDPPort(UDPPort):
+    """A UDP port on a socket bound elsewhere (adoptDatagramPort)."""
+
+    def __init__(
+        self, reactor: Any, sock: socket.socket, protocol: Any, maxPacketSize: int
+    ) -> None:
+        host, port = sock.getsockname()[:2]
+        super().__init__(reactor, port, protocol, host, maxPacketSize)
+        self._family = sock.family
+        self._adopted: socket.socket | None = sock
+
+    def _bind(self) -> socket.socket:
+        sock, self._adopted = self._adopted, None
+        if sock is None:
+            raise error.CannotListenError(self.interface, self.port, OSError("already used"))
+        return sock
+
+
 class UDPMixin:
-    """Reactor methods for UDP and multicast; relies on the reactor's _loop."""
+    """Reactor methods for UDP and multicast, and adoptDatagramPort (IReactorSocket);
+    relies on the reactor's _loop."""
 
     _loop: asyncio.AbstractEventLoop
 
@@ -368,6 +387,25 @@ class UDPMixin:
         """Bind a UDP port that can join multicast groups; ``listenMultiple`` shares the port."""
         p = MulticastPort(self, port, protocol, interface, maxPacketSize, listenMultiple)
         p.startListening()
+        return p
+
+    def adoptDatagramPort(
+        self, fileDescriptor: int, addressFamily: int, protocol: Any, maxPacketSize: int = 8192
+    ) -> UDPPort:
+        """Serve ``protocol`` on a bound datagram socket made elsewhere (IReactorSocket).
+
+        The descriptor is duplicated (the caller keeps the original); ``addressFamily`` is
+        AF_INET or AF_INET6.
+        """
+        from torsion.internet._tcp import _adoptSocket
+
+        sock = _adoptSocket(fileDescriptor, addressFamily, socket.SOCK_DGRAM)
+        p = _AdoptedUDPPort(self, sock, protocol, maxPacketSize)
+        try:
+            p.startListening()
+        except BaseException:
+            sock.close()
+            raise
         return p
 
 

@@ -148,6 +148,23 @@ class UNIXPort(Port):
         return UNIXAddress(self.port)
 
 
+class _AdoptedUNIXPort(UNIXPort):
+    """A UNIX port on a socket bound elsewhere; its socket file is left alone on close."""
+
+    def __init__(self, reactor: Any, sock: socket.socket, factory: Any) -> None:
+        super().__init__(reactor, sock.getsockname(), factory)
+        self._adopted: socket.socket | None = sock
+
+    def _makeSocket(self) -> socket.socket:
+        sock, self._adopted = self._adopted, None
+        if sock is None:
+            raise error.CannotListenError(None, _fsPath(self.port), OSError("already used"))
+        return sock
+
+    def _cleanUp(self) -> None:
+        pass
+
+
 class UNIXConnector(Connector):
     """Connects to a UNIX-domain stream socket."""
 
