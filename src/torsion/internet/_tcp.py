@@ -12,6 +12,8 @@ import asyncio
 import os
 import socket
 import ssl
+import sys
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
@@ -81,12 +83,38 @@ async def resolveHost(reactor: Any, host: str, port: int) -> tuple[int, Any]:
     return found[0]
 
 
+def _handshakePeer() -> str | None:
+    """Return "host:port" of the peer whose TLS handshake is running, if cheaply known.
+
+    Called only when a handshake fails.  The asyncio engine's TLS layer is Python code
+    that calls ``do_handshake`` from a method of its SSLProtocol, which holds the socket
+    transport; uvloop's is C with no frame to look at, so there the peer is unknown.
+    """
+    from asyncio.sslproto import SSLProtocol
+
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(3):
+        if frame is None:
+            return None
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, SSLProtocol):
+            transport = owner._transport
+            sockaddr = transport.get_extra_info("peername") if transport is not None else None
+            if not sockaddr or not isinstance(sockaddr, tuple):
+                return None
+            host = str(sockaddr[0])
+            return f"[{host}]:{sockaddr[1]}" if ":" in host else f"{host}:{sockaddr[1]}"
+        frame = frame.f_back
+    return None
+
+
 class _HandshakeLoggingSSLObject(ssl.SSLObject):
     """An SSLObject that logs a failed server handshake before the loop drops the connection.
 
     The loop's TLS layer closes a connection whose handshake fails without telling anyone
     (no protocol exists yet); this is the one place the failure can be seen.  It costs a
     Python frame per handshake step only, nothing once the connection is established.
+    The line names the peer where the engine lets it be found cheaply (asyncio).
     """
 
     _portText = "?"
@@ -97,9 +125,20 @@ class _HandshakeLoggingSSLObject(ssl.SSLObject):
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
             raise
         except ssl.SSLError as exc:
-            _log.info(
-                "TLS handshake failed on port {port}: {error}", port=self._portText, error=exc
-            )
+            peer = _handshakePeer()
+            if peer is None:
+                _log.info(
+                    "TLS handshake failed on port {port}: {error}",
+                    port=self._portText,
+                    error=exc,
+                )
+            else:
+                _log.info(
+                    "TLS handshake failed on port {port} from {peer}: {error}",
+                    port=self._portText,
+                    peer=peer,
+                    error=exc,
+                )
             raise
 
 
