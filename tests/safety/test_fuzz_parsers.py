@@ -115,3 +115,21 @@ def test_httpChannelSurvivesAnyInput(chunks: list[bytes]) -> None:
     channel = site.buildProtocol(None)
     transport = _feed(channel, chunks)
     assert b"HTTP/1.1 5" not in transport.value()
+
+
+@_settings
+@given(_chunks)
+def test_webSocketServerSurvivesAnyInput(chunks: list[bytes]) -> None:
+    """An open server WebSocket fed random bytes never raises out of dataReceived."""
+    from torsion.web.websocket import WebSocketServerProtocol
+
+    _feed(WebSocketServerProtocol(), chunks)
+
+
+@_settings
+@given(_chunks)
+def test_ampSurvivesAnyInput(chunks: list[bytes]) -> None:
+    """An AMP protocol fed random bytes never raises out of dataReceived."""
+    from torsion.protocols import amp
+
+    _feed(amp.AMP(), chunks)
