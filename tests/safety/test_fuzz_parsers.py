@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from torsion.internet.protocol import Protocol
 from torsion.internet.task import Clock
 from torsion.internet.testing import StringTransport
 from torsion.protocols import basic
@@ -133,3 +134,44 @@ def test_ampSurvivesAnyInput(chunks: list[bytes]) -> None:
     from torsion.protocols import amp
 
     _feed(amp.AMP(), chunks)
+
+
+_responses = st.lists(
+    st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from([
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"5\r\nhello\r\n0\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            b"HTTP/1.0 200 OK\r\n\r\n",
+            b"\r\n",
+        ]),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@_settings
+@given(_responses)
+def test_httpClientSurvivesAnyResponse(chunks: list[bytes]) -> None:
+    """The HTTP client protocol fed any response bytes fails or succeeds, never raises."""
+    from torsion.web._newclient import HTTP11ClientProtocol, Request
+    from torsion.web.http_headers import Headers
+
+    proto = HTTP11ClientProtocol()
+    transport = StringTransport()
+    proto.makeConnection(transport)
+    outcome: list[Any] = []
+    d = proto.request(Request(b"GET", b"/", Headers({b"host": [b"x"]}), None))
+    d.addBoth(outcome.append)
+    for chunk in chunks:
+        proto.dataReceived(chunk)
+    from torsion.python.failure import Failure
+
+    proto.connectionLost(Failure(ConnectionError("done")))
+    assert len(outcome) == 1
+    body = outcome[0]
+    if not isinstance(body, Failure):
+        body.deliverBody(Protocol())  # discard whatever body there is
