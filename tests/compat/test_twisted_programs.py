@@ -415,6 +415,45 @@ def trialTests(ctx: Ctx) -> Observed:
     return {"counts": counts, "failed test named": failed, "exit": done.returncode}
 
 
+def sslEcho(ctx: Ctx) -> Observed:
+    key, cert = ctx.workdir / "server.key", ctx.workdir / "server.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=30)
+    return {"output": ctx.script("ssl_echo.py", str(key), str(cert)).splitlines()}
+
+
+def webRequest(ctx: Ctx) -> Observed:
+    port = freePort()
+    base = f"http://127.0.0.1:{port}"
+    with ctx.server("web_request.py", str(port), port=port):
+        show = curl(base + "/show/a/b?x=1&x=2&y=", "-H", "X-Test: yes", "-b", "c=choc",
+                    "--data-binary", "body!")
+        fresh = curl(base + "/cached")
+        cached = curl(base + "/cached", "-H",
+                      "If-Modified-Since: " + fresh.headers.get("last-modified", ""))
+    shown = show.body.decode().replace(str(port), "PORT").splitlines()
+    return {"show": [line for line in shown if not line.startswith("args=")],
+            "args": [line for line in shown if line.startswith("args=")],
+            "fresh": [fresh.status, fresh.headers.get("last-modified"), fresh.body],
+            "conditional": [cached.status, cached.body]}
+
+
+def webWSGIProxy(ctx: Ctx) -> Observed:
+    port = freePort()
+    base = f"http://127.0.0.1:{port}"
+    with ctx.server("web_wsgi_proxy.py", str(port), port=port):
+        app = curl(base + "/app/some/where?q=1")
+        post = curl(base + "/app", "--data-binary", "x")
+        proxied = curl(base + "/proxied")
+        other = curl(base + "/x/y", "-H", "Host: other.example")
+        missing = curl(base + "/missing")
+    return {"wsgi": [app.status, app.headers.get("x-app"), app.body, post.body],
+            "proxy": [proxied.status, proxied.body],
+            "vhost": [other.status, other.body],
+            "404 page": [missing.status, missing.body]}
+
+
 DRIVERS: dict[str, Driver] = {
     "simpleserv": simpleserv,
     "simpleclient": simpleclient,
@@ -470,6 +509,15 @@ DRIVERS: dict[str, Driver] = {
     "failure_tb": scriptDriver("failure_tb.py"),
     "misc_api": scriptDriver("misc_api.py"),
     "trial": trialTests,
+    "services": scriptDriver("services.py"),
+    "log_legacy": scriptDriver("log_legacy.py"),
+    "amp_types": scriptDriver("amp_types.py"),
+    "pb_copy": scriptDriver("pb_copy.py"),
+    "ssl_echo": sslEcho,
+    "unix_echo": scriptDriver("unix_echo.py"),
+    "web_request": webRequest,
+    "web_wsgi_proxy": webWSGIProxy,
+    "process_fds": scriptDriver("process_fds.py"),
 }
 
 # What Twisted 26.10 is observed to do with each program (checked against Twisted itself by
@@ -784,7 +832,65 @@ EXPECTED: dict[str, Observed] = (
                              '[exit 0]']},
      'trial': {'counts': {'failures': 1, 'successes': 5},
                'failed test named': ['test_expectedFailure'],
-               'exit': 1}}
+               'exit': 1},
+     'services': {'output': ['start first',
+                             'start second',
+                             "running: 1 ['first', 'second']",
+                             "client got: [b'hello from the server'] ticks > 1: True",
+                             'named lookup: second',
+                             'stop second',
+                             'stop first',
+                             'running after stop: 0',
+                             '[exit 0]']},
+     'log_legacy': {'output': ['observed: several arguments | system: - | isError: 0',
+                               'observed: with keyword | system: - | isError: 0',
+                               'observed: formatted 42 | system: - | isError: 0',
+                               'observed: inside a context | system: ctx-sys | isError: 0',
+                               'observed: why it failed',
+                               'Traceback (most recent call last):',
+                               'Failure: builtins.RuntimeError: an error',
+                               ' | system: - | isError: 1',
+                               'stdlib INFO twisted: to stdlib',
+                               'stdlib WARNING twisted: to stdlib at warning',
+                               'done',
+                               '[exit 0]']},
+     'amp_types': {'output': ['[exit 1]']},
+     'pb_copy': {'output': ['server got a ReceiverPond with 12 frogs; secret copied: False | '
+                            'received: True',
+                            'doubled: 24',
+                            'client got a ReceiverPond with 7 frogs',
+                            '[exit 0]']},
+     'ssl_echo': {'output': ["listenSSL/connectSSL: b'secret message'",
+                             "endpoints: b'secret message'",
+                             '[exit 0]']},
+     'unix_echo': {'output': ['host type: UNIXAddress False',
+                              'peer: UNIXAddress',
+                              "reply: b'OVER A UNIX SOCKET'",
+                              'socket file removed: True',
+                              "endpoint reply: b'OVER A UNIX SOCKET'",
+                              '[exit 0]']},
+     'web_request': {'show': ["method=b'POST'",
+                              "uri=b'/show/a/b?x=1&x=2&y='",
+                              "path=b'/show/a/b'",
+                              "prepath=[b'show'] postpath=[b'a', b'b']",
+                              "header=b'yes' missing=None",
+                              "host=b'127.0.0.1' secure=False",
+                              "client='127.0.0.1'",
+                              "cookie=b'choc'",
+                              "urlpath='http://127.0.0.1:PORT/show'",
+                              "content=b'body!'"],
+                     'args': ["args=[(b'x', [b'1', b'2']), (b'y', [b''])]"],
+                     'fresh': [200, 'Sun, 09 Sep 2001 01:46:40 GMT', b'fresh content'],
+                     'conditional': [304, b'']},
+     'web_wsgi_proxy': {'wsgi': [200, 'wsgi', b'GET /some/where q=1', b'POST  '],
+                        'proxy': [200, b'plain data'],
+                        'vhost': [200, b'the other host, path /x/y'],
+                        '404 page': [404,
+                                     b'\n<html>\n  <head><title>404 - No Such Resource</title></h'
+                                     b'ead>\n  <body>\n    <h1>No Such Resource</h1>\n    <p>S'
+                                     b'orry. No luck finding that resource.</p>\n  </body>\n</htm'
+                                     b'l>\n']},
+     'process_fds': {'output': ['[exit 1]']}}
 )
 
 # Observations where torsion differs from Twisted, each reported to the owner of the code
@@ -801,6 +907,16 @@ KNOWN: dict[tuple[str, str], str] = {
         "mimetypes type -- reported",
     ("web_session", "cookie name"):
         "WEB: the session cookie is TORSION_SESSION; Twisted's is TWISTED_SESSION -- reported",
+    ("ssl_echo", "output"):
+        "TRANSPORT: connectSSL / SSL4ClientEndpoint with ssl.ClientContextFactory() (no "
+        "hostname check) fails: ValueError 'You must set server_hostname when using ssl "
+        "without a host' from loop.create_connection(sock=...) -- reported",
+    ("web_request", "args"):
+        "WEB: a form field without '=' in an urlencoded body becomes an argument with an "
+        "empty value; Twisted's parse_qs drops it -- reported",
+    ("web_wsgi_proxy", "404 page"):
+        "WEB: Resource.getChild's 404 page says 'No such child resource.'; Twisted 26's "
+        "says 'Sorry. No luck finding that resource.' -- reported",
     ("unhandled_error", "garbage collected"):
         "DEFER: a collected Deferred's Failure is logged as one event; Twisted logs two "
         "('Unhandled error in Deferred:' then 'Unhandled Error' + traceback) -- reported",
