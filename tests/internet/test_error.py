@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 
 import pytest
@@ -173,3 +174,13 @@ def test_errorsCanBeRaisedAndCaught() -> None:
             with pytest.raises(obj):
                 raise obj()
             str(obj())
+
+
+def test_getConnectErrorUsesSystemTextForAsyncioMessage() -> None:
+    """asyncio's "Connect call failed (...)" text becomes the errno's system text, so the
+    message reads as Twisted's: "Connection was refused by other side: 111: Connection
+    refused."."""
+    e = error.getConnectError(
+        OSError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 9)"))
+    assert str(e) == (f"Connection was refused by other side: {errno.ECONNREFUSED}: "
+                      f"{os.strerror(errno.ECONNREFUSED)}.")

@@ -62,6 +62,7 @@ connecting to the matching ``ConnectError`` subclass.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from typing import Any
 
@@ -284,6 +285,10 @@ def getConnectError(e: BaseException | tuple[Any, ...]) -> ConnectError:
         klass = UnknownHostError
     else:
         klass = errnoMapping.get(number, ConnectError)
+        if isinstance(number, int) and str(string).startswith("Connect call failed"):
+            # asyncio's sock_connect words the errno as "Connect call failed ('127.0.0.1',
+            # 80)"; Twisted reports the system's text for it ("Connection refused").
+            string = os.strerror(number)
     return klass(number, string)
 
 
