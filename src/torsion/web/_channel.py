@@ -41,6 +41,8 @@ __all__ = ["HTTPChannel"]
 
 _log = Logger()
 
+_HEAD, _BODY, _CLOSED = State.HEAD, State.BODY, State.CLOSED
+
 
 class HTTPChannel(Protocol, _http1.RequestParser):
     """A server-side HTTP/1.1 connection: parses requests, orders responses, times out.
@@ -139,17 +141,17 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         now = self._seconds()
         self._lastActivity = now
         state = self.state
-        if state is not State.BODY:
-            if state is State.CLOSED:
+        if state is not _BODY:
+            if state is _CLOSED:
                 self._dataWhileClosed(data)
                 return
-            if state is not State.HEAD:
+            if state is not _HEAD:
                 self._headStart = now
             self._headSeen += len(data)
         try:
             self._parser.feed_data(data)
-            if self._headSeen > self.limits.maxHeaderBytes and self.state is State.HEAD:
-                self.state = State.CLOSED
+            if self.state is _HEAD and self._headSeen > self.limits.maxHeaderBytes:
+                self.state = _CLOSED
                 raise ParseError(431, "Request Header Fields Too Large")
         except ParseError as e:
             self._reject(e.code, e.reason)
@@ -325,7 +327,8 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         self._current = None
         if request is None:
             return
-        request._expectContinue = False
+        if self._framed:
+            request._expectContinue = False
         try:
             request._serve()
         except Exception:

@@ -73,7 +73,7 @@ _RESPONSE_STATE = (
 
 _PLAIN_KEYS = len((
     "channel", "transport", "method", "uri", "clientproto", "_wireHeaders",
-    "_expectContinue", "path", "site", "prepath", "postpath", "sitepath",
+    "path", "site", "prepath", "postpath", "sitepath",
 ))
 """How many instance attributes a request has after the channel and the traversal set
 theirs (_wireHeaders becomes requestHeaders once read: one key either way)."""
@@ -183,7 +183,21 @@ class Request(http.Request):
                     % (len(body), _SERVER_LINE, dateCache.value, ctype, body)
                 )
             self.finished = True
-            self.channel._requestDone(self)
+            # HTTPChannel._requestDone's common case, inlined: the only request queued,
+            # nothing held or paused, no access log.
+            channel = self.channel
+            queue = channel._queue
+            if (
+                len(queue) == 1
+                and queue[0] is self
+                and channel._held is None
+                and not channel._paused
+            ):
+                factory = channel.factory
+                if factory is None or not factory._accessLog:
+                    queue.pop()
+                    return
+            channel._requestDone(self)
         except Exception:
             self.processingFailed(Failure())
 
