@@ -175,7 +175,6 @@ def test_hugeChunkSizeCountsAgainstBodyLimit() -> None:
     assert conn.status() == 413
 
 
-@pytest.mark.xfail(strict=True, reason="reported to WEB: chunk-size line (leading zeros) unbounded")
 def test_endlessChunkSizeLineIsRefused() -> None:
     """A chunk-size line of endless leading zeros is refused once it exceeds maxHeaderBytes."""
     conn = _Conn()
@@ -187,7 +186,6 @@ def test_endlessChunkSizeLineIsRefused() -> None:
     assert conn.transport.disconnecting
 
 
-@pytest.mark.xfail(strict=True, reason="reported to WEB: chunk extensions unbounded")
 def test_endlessChunkExtensionIsRefused() -> None:
     """A chunk extension of endless bytes is refused once it exceeds maxHeaderBytes."""
     conn = _Conn()
@@ -266,7 +264,6 @@ def test_pipelinedReadingResumesWhenQueueDrains() -> None:
     assert conn.transport.producerState == "producing"
 
 
-@pytest.mark.xfail(strict=True, reason="reported to WEB: bytes after Upgrade held unbounded")
 def test_bytesAfterUpgradeRequestAreBounded() -> None:
     """Bytes sent after an Upgrade request still being answered are bounded (pause or close)."""
     conn = _Conn(_Recorder(hold=True))

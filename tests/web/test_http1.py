@@ -255,3 +255,23 @@ def test_statusLineIsPrebuiltAndValidated() -> None:
 def test_chunkFraming() -> None:
     """chunk() frames data with its hexadecimal size."""
     assert chunk(b"a" * 26) == b"1a\r\n" + b"a" * 26 + b"\r\n"
+
+
+def test_endlessChunkSizeZerosRefused() -> None:
+    """A chunk-size line of endless leading zeros raises 400 once past maxHeaderBytes."""
+    p = Recorder(Limits(maxHeaderBytes=1000))
+    p.feed(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+    p.feed(b"0" * 900)
+    with pytest.raises(ParseError) as e:
+        p.feed(b"0" * 200)
+    assert e.value.code == 400 and p.state is State.CLOSED
+
+
+def test_chunkFramingCountsOnlyFraming() -> None:
+    """Body bytes do not count towards the framing bound, however many arrive."""
+    p = Recorder(Limits(maxHeaderBytes=100))
+    p.feed(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for _ in range(50):
+        p.feed(b"1f4\r\n" + b"x" * 500 + b"\r\n")
+    p.feed(b"0\r\n\r\n")
+    assert p.events[-1] == "done" and p.events[-2] == b"x" * 25000

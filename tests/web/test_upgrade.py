@@ -178,3 +178,40 @@ def test_switchOverRealSocket(reactor: Any, run: Any) -> None:
     out = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
     assert out.startswith(b"HTTP/1.1 101 Switching Protocols")
     assert out.endswith(b"\r\n\r\nHELLO BYE!")
+
+
+def test_heldBytesPauseReadingUntilSwitch(connectSite: Any) -> None:
+    """Past maxHeaderBytes of held bytes reading pauses; the switch delivers them and resumes."""
+    switcher = Switcher("later")
+    conn = connectSite(switcher, maxHeaderBytes=1000)
+    conn.send(UPGRADE + b"a" * 600)
+    assert conn.transport.producerState == "producing"
+    conn.send(b"b" * 600)
+    assert conn.transport.producerState == "paused"
+    switcher.pending[0].switchProtocol(switcher.protocol)
+    assert switcher.protocol.data == b"a" * 600 + b"b" * 600
+    assert conn.transport.producerState == "producing"
+
+
+def test_heldBytesPastHardBoundClose(connectSite: Any) -> None:
+    """A peer whose transport keeps delivering while paused is disconnected."""
+    switcher = Switcher("later")
+    conn = connectSite(switcher, maxHeaderBytes=1000)
+    conn.send(UPGRADE)
+    for _ in range(20):
+        conn.send(b"z" * 1000)
+    assert conn.transport.disconnecting
+
+
+def test_declineResumesPausedReading(connectSite: Any, parse: Any) -> None:
+    """Reading paused for held bytes resumes once the upgrade request is answered normally."""
+    switcher = Switcher("later")
+    conn = connectSite(switcher, maxHeaderBytes=1000)
+    padded = b"GET /next HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 600 + b"\r\n\r\n"
+    conn.send(UPGRADE + padded + padded)
+    assert conn.transport.producerState == "paused"
+    request = switcher.pending[0]
+    request.setResponseCode(426)
+    request.finish()
+    assert conn.transport.producerState == "producing"
+    assert [r.code for r in parse(conn.take())] == [426, 200, 200]

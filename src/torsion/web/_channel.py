@@ -43,6 +43,10 @@ _log = Logger()
 
 _HEAD, _BODY, _CLOSED = State.HEAD, State.BODY, State.CLOSED
 
+_HELD_CLOSE = 16
+"""Bytes held behind an Upgrade request past this many times maxHeaderBytes close the
+connection (reading was paused at one time; the peer's transport ignored it)."""
+
 
 class HTTPChannel(Protocol, _http1.RequestParser):
     """A server-side HTTP/1.1 connection: parses requests, orders responses, times out.
@@ -71,6 +75,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         self._secure = False
         self._upgradedTo: Any = None
         self._held: list[bytes] | None = None
+        self._heldBytes = 0
         self._callLater: Callable[..., IDelayedCall] | None = None
         self._seconds: Callable[[], float] = time.monotonic
 
@@ -141,6 +146,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         now = self._seconds()
         self._lastActivity = now
         state = self.state
+        chunkedBody = False
         if state is not _BODY:
             if state is _CLOSED:
                 self._dataWhileClosed(data)
@@ -148,11 +154,16 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             if state is not _HEAD:
                 self._headStart = now
             self._headSeen += len(data)
+        elif self.chunked:
+            chunkedBody = True
+            self._framing += len(data)
         try:
             self._parser.feed_data(data)
             if self.state is _HEAD and self._headSeen > self.limits.maxHeaderBytes:
                 self.state = _CLOSED
                 raise ParseError(431, "Request Header Fields Too Large")
+            if chunkedBody:
+                self._checkFraming()
         except ParseError as e:
             self._reject(e.code, e.reason)
         except httptools.HttpParserUpgrade as e:
@@ -174,6 +185,32 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             self._upgradedTo.dataReceived(data)
         elif self._held is not None:
             self._held.append(data)
+            self._heldBytes += len(data)
+            self._boundHeld()
+
+    def _boundHeld(self) -> None:
+        """Keep the bytes held behind an Upgrade request bounded.
+
+        Beyond maxHeaderBytes reading is paused until the request is answered; a
+        transport that keeps delivering anyway is closed at `_HELD_CLOSE` times that.
+        """
+        limit = self.limits.maxHeaderBytes
+        if self._heldBytes <= limit:
+            return
+        if self._heldBytes > limit * _HELD_CLOSE:
+            self._held = None
+            self._closing = True
+            self.transport.loseConnection()
+            return
+        if not self._paused:
+            self._paused = True
+            self.transport.pauseProducing()
+
+    def _resumeReading(self) -> None:
+        """Resume a transport paused for held bytes (or pipelining)."""
+        if self._paused:
+            self._paused = False
+            self.transport.resumeProducing()
 
     def _upgradeRequested(self, data: bytes, e: httptools.HttpParserUpgrade) -> None:
         """llhttp stopped after a request carrying Upgrade (or a CONNECT).
@@ -196,6 +233,8 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         if queue and not queue[-1].finished:
             self.state = State.CLOSED
             self._held = [rest] if rest else []
+            self._heldBytes = len(rest)
+            self._boundHeld()
             return
         self.state = State.IDLE
         if rest:
@@ -222,6 +261,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         self._held = None
         if held:
             protocol.dataReceived(b"".join(held))
+        self._resumeReading()
 
     def _resumeAfterUpgradeDeclined(self) -> None:
         """The Upgrade request was answered normally: parse the held bytes as HTTP."""
@@ -230,6 +270,7 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         if self._closing or self._upgradedTo is not None:
             return
         self.state = State.IDLE
+        self._resumeReading()
         if held:
             self.dataReceived(b"".join(held))
 
@@ -269,6 +310,8 @@ class HTTPChannel(Protocol, _http1.RequestParser):
     def on_headers_complete(self) -> None:
         # RequestParser.on_headers_complete and _headReceived in one frame: this runs for
         # every request. The checks are the parser's (see _http1).
+        if self.state is not _HEAD:
+            self._fail(400, "Bad Request")  # parsing went on after the connection ended
         self.state = _HEAD_DONE
         limits = self.limits
         headers = self.headers
@@ -322,6 +365,8 @@ class HTTPChannel(Protocol, _http1.RequestParser):
 
     def on_message_complete(self) -> None:
         # RequestParser.on_message_complete and _messageComplete in one frame.
+        if self.state is not _BODY:
+            self._fail(400, "Bad Request")
         self.state = _MESSAGE_DONE
         request = self._current
         self._current = None

@@ -161,6 +161,7 @@ class RequestParser:
         self._headSeen = 0
         self._framed = False
         self._connection = False
+        self._framing = 0
 
     def currentHead(self) -> RequestHead:
         """Return the head of the request being read, as one object."""
@@ -188,10 +189,14 @@ class RequestParser:
         state = self.state
         if state is State.CLOSED:
             return
+        chunkedBody = False
         if state is not State.BODY:
             # Bytes seen since the last complete head: an upper bound on the size of the
             # head being read, which llhttp buffers internally until a field is complete.
             self._headSeen += len(data)
+        elif self.chunked:
+            chunkedBody = True
+            self._framing += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as e:
@@ -205,6 +210,21 @@ class RequestParser:
         if self._headSeen > self.limits.maxHeaderBytes and self.state is State.HEAD:
             self.state = State.CLOSED
             raise ParseError(431, "Request Header Fields Too Large")
+        if chunkedBody:
+            self._checkFraming()
+
+    def _checkFraming(self) -> None:
+        """Refuse a chunked body whose framing has grown past maxHeaderBytes.
+
+        RFC 9112 §7.1: chunk-size lines, extensions and trailers are framing, not data;
+        llhttp does not hold them, but a peer can send them (e.g. endless leading zeros
+        or an endless extension) forever without a byte of body. `_framing` counts the
+        bytes of reads that began inside a chunked body since body bytes last came, so
+        a long line is caught within one read of the bound and an upload of many small
+        chunks never is.
+        """
+        if self._framing > self.limits.maxHeaderBytes and self.state is State.BODY:
+            self._fail(400, "Bad Request: chunk framing too long")
 
     def _upgrade(self, data: bytes, e: httptools.HttpParserUpgrade) -> None:
         """Handle llhttp stopping at an Upgrade or CONNECT request.
@@ -246,6 +266,7 @@ class RequestParser:
                 self._connection = False
                 self._trailerBytes = 0
                 self._bodyBytes = 0
+                self._framing = 0
             if len(url) > self.limits.maxUriBytes:
                 self._fail(414, "URI Too Long")
             return
@@ -319,6 +340,8 @@ class RequestParser:
             self._fail(400, "Bad Request: exactly one Host header is required")
 
     def on_headers_complete(self) -> None:
+        if self.state is not State.HEAD:
+            self._fail(400, "Bad Request")  # parsing went on after the connection ended
         self.state = _HEAD_DONE
         limits = self.limits
         if len(self.headers) > limits.maxHeaderCount or self._headSeen > limits.maxHeaderBytes:
@@ -343,9 +366,12 @@ class RequestParser:
             self._bodyBytes += len(body)
             if self._bodyBytes > self.limits.maxBodyBytes:
                 self._fail(413, "Content Too Large")
+            self._framing = 0
         self._bodyReceived(body)
 
     def on_message_complete(self) -> None:
+        if self.state is not State.BODY:
+            self._fail(400, "Bad Request")
         self.state = _MESSAGE_DONE
         self._messageComplete()
 
