@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from torsion.internet.task import Clock
 from torsion.internet.testing import StringTransport
 from torsion.web import resource, server
@@ -300,7 +298,6 @@ class _Args(resource.Resource):
         return b"%d" % (sum(len(v) for v in request.args.values()),)
 
 
-@pytest.mark.xfail(strict=True, reason="reported to WEB: form field count unbounded")
 def test_formFieldFloodIsBounded() -> None:
     """A urlencoded body of 131072 empty fields is refused (or cut), not parsed in full.
 
@@ -316,7 +313,6 @@ def test_formFieldFloodIsBounded() -> None:
     assert conn.status() in (400, 413) or int(answered) <= 1000
 
 
-@pytest.mark.xfail(strict=True, reason="reported to WEB: bad multipart body answered 500")
 def test_multipartPartFloodIsRefused() -> None:
     """A multipart body of 5000 parts is refused at the 1000-part limit with a 400 (Twisted)."""
     conn = _Conn(_Args())
@@ -327,7 +323,6 @@ def test_multipartPartFloodIsRefused() -> None:
     assert conn.status() in (400, 413)
 
 
-@pytest.mark.xfail(strict=True, reason="reported to WEB: bad multipart body answered 500")
 def test_malformedMultipartIs400() -> None:
     """A multipart body without its boundary is a client error (400), not a server error."""
     conn = _Conn(_Args())

@@ -373,6 +373,51 @@ def test_argsFromMultipart(connectSite: Any) -> None:
     assert echo.requests[0].args == {b"field": [b"value"], b"up": [b"file\r\nbody"]}
 
 
+def _postForm(conn: Any, ctype: bytes, body: bytes) -> bytes:
+    return conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: " + ctype
+                     + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def test_formFieldsUpToTheLimitAreParsed(connectSite: Any) -> None:
+    """A urlencoded body of exactly maxFormFields fields reaches the resource whole."""
+    echo = Echo()
+    conn = connectSite(echo)
+    _postForm(conn, b"application/x-www-form-urlencoded", b"&".join([b"a=1"] * 1000))
+    assert echo.requests[0].args == {b"a": [b"1"] * 1000}
+
+
+def test_formFieldsPastTheLimitAre400(connectSite: Any, parse: Any) -> None:
+    """One field more than maxFormFields is answered 400 and closed; the resource is not called."""
+    echo = Echo()
+    conn = connectSite(echo)
+    out = _postForm(conn, b"application/x-www-form-urlencoded", b"&".join([b"a=1"] * 1001))
+    assert parse(out)[0].code == 400 and conn.transport.disconnecting
+    assert echo.requests == []
+
+
+def test_multipartWithoutBoundaryParamIs400(connectSite: Any, parse: Any) -> None:
+    """multipart/form-data with no boundary parameter is a client error."""
+    echo = Echo()
+    conn = connectSite(echo)
+    out = _postForm(conn, b"multipart/form-data", b"--x\r\n\r\n--x--\r\n")
+    assert parse(out)[0].code == 400 and echo.requests == []
+
+
+def test_badFormAfterPendingRequestKeepsOrder(connectSite: Any, parse: Any) -> None:
+    """A bad form behind a pending request is answered 400 after that request's response."""
+    conn = connectSite(Tree())
+    body = b"&" * 2000
+    conn.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+              b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+              b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert conn.take() == b""
+    pending = conn.site.resource.later.pending[0]
+    pending.write(b"first")
+    pending.finish()
+    assert [r.code for r in parse(conn.take())] == [200, 400]
+    assert conn.transport.disconnecting
+
+
 def test_addCookieFormatsAttributes(connectSite: Any, parse: Any) -> None:
     """addCookie emits Set-Cookie with every attribute given."""
     class C(resource.Resource):

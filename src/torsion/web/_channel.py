@@ -60,6 +60,8 @@ class HTTPChannel(Protocol, _http1.RequestParser):
     headerTimeout: float | None = 30.0
     maxPipelined = 32
     """Requests queued behind an unfinished one before reading is paused."""
+    _rejected = False
+    """True once a request was answered with an error status and the connection is ending."""
 
     def __init__(self) -> None:
         Protocol.__init__(self)
@@ -279,8 +281,9 @@ class HTTPChannel(Protocol, _http1.RequestParser):
 
         Earlier pipelined responses still go out first (they are flushed in order).
         """
-        if self._closing:
+        if self._closing or self._rejected:
             return
+        self._rejected = True
         self.state = State.CLOSED
         current = self._current
         if current is not None and current in self._queue:
@@ -306,6 +309,18 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             self._closing = True
             self.transport.write(response)
             self.transport.loseConnection()
+
+    def _rejectRequest(self, request: Request, code: int, reason: str) -> None:
+        """Answer a complete request found malformed (e.g. its form body) and close.
+
+        As Twisted's _respondToBadRequestAndDisconnect: the resource never sees the
+        request; earlier pipelined responses still go out first.
+        """
+        queue = self._queue
+        if request in queue:
+            queue.remove(request)
+        request._disconnected = True
+        self._reject(code, reason)
 
     def on_headers_complete(self) -> None:
         # RequestParser.on_headers_complete and _headReceived in one frame: this runs for

@@ -12,10 +12,17 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from typing import IO
 
-__all__ = ["parseMultipart", "MultipartError"]
+__all__ = ["parseMultipart", "FormError", "MultipartError"]
 
 
-class MultipartError(ValueError):
+class FormError(ValueError):
+    """A form body (urlencoded or multipart) is malformed or breaks a limit.
+
+    Why: the server answers it 400, as a client error, where other exceptions are 500.
+    """
+
+
+class MultipartError(FormError):
     """The multipart body is malformed."""
 
 

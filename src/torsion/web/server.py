@@ -34,6 +34,7 @@ from torsion.python.failure import Failure
 from torsion.python.urlpath import URLPath
 from torsion.web import http, resource
 from torsion.web._httputil import _SERVER_LINE, _dateCache, _time
+from torsion.web._request import _FORM_METHODS
 from torsion.web.error import UnsupportedMethod
 from torsion.web.resource import _RENDER_NAMES, _renderName
 
@@ -121,6 +122,8 @@ class Request(http.Request):
         path = self.path = self.uri.partition(b"?")[0]
         if "content" in d:
             self.content.seek(0, 0)
+            if self.method in _FORM_METHODS and not self._parseForm():
+                return
         site = self.site = self.channel.site
         prepath: list[bytes] = []
         self.prepath = prepath
