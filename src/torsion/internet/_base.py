@@ -22,7 +22,12 @@ System events ("startup", "shutdown", or any name) run their "before", "during" 
 "after" triggers in that order; a phase that returned Deferreds (or asyncio futures)
 is waited for before the next phase starts.  Shutdown ends with crash(), which stops the
 loop only if ``run()`` is what is running it: a reactor adopted onto a loop someone else
-runs (``asyncioreactor.install(loop)``) never stops that loop.
+runs (``asyncioreactor.install(loop)``) never stops that loop.  Shutdown is bounded:
+after ``shutdownTimeout`` seconds (10 by default; None waits for ever) a watchdog timer
+logs the triggers still pending and what is still open, and crashes the reactor, so one
+SIGTERM always ends a process even when a service never finishes stopping (Twisted
+would wait until a second signal).  Code that blocks the reactor thread itself is not
+covered: no loop timer can run then.
 
 Time: ``seconds()`` is the loop's monotonic clock (``loop.time()``), not the wall clock
 Twisted uses, so delayed calls are immune to clock changes; compare ``seconds()`` values
@@ -135,6 +140,8 @@ class _ThreePhaseEvent:
         self.phases: dict[str, list[_Trigger]] = {phase: [] for phase in _PHASES}
         self.firing = False
         self.generation = 0
+        #: The triggers of the phase under way whose Deferreds/futures have not finished.
+        self.pending: list[_Trigger] = []
 
     def add(
         self,
@@ -172,13 +179,14 @@ class _ThreePhaseEvent:
     ) -> None:
         if generation != self.generation:
             return
+        self.pending = []
         if index == len(_PHASES):
             self.firing = False
             if whenDone is not None:
                 whenDone()
             return
         triggers = self.phases[_PHASES[index]]
-        waits: list[Any] = []
+        waits: list[tuple[_Trigger, Any]] = []
         for trigger in list(triggers):
             if trigger.removed:
                 continue
@@ -195,23 +203,24 @@ class _ThreePhaseEvent:
                 )
                 continue
             if result is not None and _waitable(result):
-                waits.append(result)
+                waits.append((trigger, result))
         if not waits:
             self._runPhase(index + 1, whenDone, generation)
             return
-        remaining = [len(waits)]
+        pending = self.pending = [trigger for trigger, _ in waits]
 
-        def oneDone() -> None:
-            remaining[0] -= 1
-            if remaining[0] == 0:
+        def oneDone(trigger: _Trigger) -> None:
+            pending.remove(trigger)
+            if not pending and generation == self.generation:
                 self._runPhase(index + 1, whenDone, generation)
 
-        for wait in waits:
+        for trigger, wait in waits:
+            done = functools.partial(oneDone, trigger)
             if asyncio.isfuture(wait):
-                wait.add_done_callback(functools.partial(self._futureDone, oneDone))
+                wait.add_done_callback(functools.partial(self._futureDone, done))
             else:
                 wait.addErrback(self._logTriggerFailure)
-                wait.addBoth(lambda _ignored: oneDone())
+                wait.addBoth(lambda _ignored, done=done: done())
 
     def _futureDone(self, oneDone: Callable[[], None], future: asyncio.Future[Any]) -> None:
         exc = None if future.cancelled() else future.exception()
@@ -238,6 +247,10 @@ class ReactorBase:
     """
 
     threadpool: ThreadPool | None = None
+    #: Seconds stop() may take before the reactor stops anyway (None: wait for ever).
+    #: Past it, what shutdown still waits for is logged and the reactor crashes.
+    shutdownTimeout: float | None = 10.0
+    _shutdownWatchdog: asyncio.TimerHandle | None = None
     _threadpoolShutdownID: tuple[str, _Trigger] | None = None
     _threadpoolStartupID: tuple[str, _Trigger] | None = None
 
@@ -358,8 +371,35 @@ class ReactorBase:
         event = self._eventTriggers.get("shutdown")
         if event is None:
             self.crash()
-        else:
-            event.fire(self._shutdownDone)
+            return
+        if self.shutdownTimeout is not None:
+            self._shutdownWatchdog = self._loop.call_later(
+                self.shutdownTimeout, self._shutdownOverdue, event
+            )
+        event.fire(self._shutdownDone)
+
+    def _shutdownOverdue(self, event: _ThreePhaseEvent) -> None:
+        """Shutdown took longer than ``shutdownTimeout``: say what it waits for, then stop.
+
+        A stopService whose Deferred never fires, a port or a child process that never
+        closes, a thread pool job that never returns: any of these would otherwise keep
+        the process up until a second signal (or for ever, for a stop() from code).
+        """
+        self._shutdownWatchdog = None
+        if not (self._started and self._stopped):
+            return
+        pool = self.threadpool
+        _log.error(
+            "Shutdown did not finish in {timeout} seconds; stopping anyway. Still waiting "
+            "for: {pending}; still open: {ports} listening ports, {transports} connections,"
+            " {threads} busy pool threads.",
+            timeout=self.shutdownTimeout,
+            pending=", ".join(repr(t) for t in event.pending) or "nothing",
+            ports=len(self._openPorts),
+            transports=len(self._openTransports),
+            threads=pool.working if pool is not None else 0,
+        )
+        self.crash()
 
     def _shutdownDone(self) -> None:
         if self._started:
@@ -370,6 +410,9 @@ class ReactorBase:
         self._started = False
         self._running = False
         self._uninstallSignals()
+        watchdog, self._shutdownWatchdog = self._shutdownWatchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
         if self._runsLoop:
             self._loop.stop()
 
@@ -638,7 +681,8 @@ class ReactorBase:
         try:
             call.func(*call.args, **call.kw)
         except Exception:
-            _log.failure("Unhandled error in delayed call {call}", call=call)
+            # Twisted's words; the call itself is in the event for observers that want it.
+            _log.failure("while handling timed call", call=call)
 
     def _resetDelayedCall(self, call: DelayedCall) -> None:
         if call.time < call._when and call._handle is not None:
@@ -837,10 +881,12 @@ class ReactorBase:
         )
         if details:
             message = f"{message} ({details})"
+        # The field is not called "message": that key is the classic log API's message
+        # tuple, which torsion.python.log observers would print character by character.
         if isinstance(exc, BaseException):
-            _log.failure("{message}", failure=_failureOf(exc), message=message)
+            _log.failure("{loopMessage}", failure=_failureOf(exc), loopMessage=message)
         else:
-            _log.error("{message}", message=message)
+            _log.error("{loopMessage}", loopMessage=message)
 
 
 #: asyncio's message when accept() fails for lack of descriptors or memory.

@@ -1,11 +1,20 @@
 """SIGINT/SIGTERM/SIGBREAK handling for a reactor's run().
 
-Theory of operation: the handlers are installed through the loop's own
-``add_signal_handler`` (the loop's wakeup fd turns a signal into a callback run on the
-loop, so the handler may touch reactor state safely), but only when ``run()`` is called
-in the main thread with ``installSignalHandlers=True``.  When ``run()`` returns, the
-handlers that were there before are put back, so a reactor that ran once leaves no
-trace in the process's signal dispositions.
+Theory of operation: the handlers are installed only when ``run()`` is called in the
+main thread with ``installSignalHandlers=True``.  Each signal is first registered with
+the loop's own ``add_signal_handler``, which points the process's signal wakeup fd at
+the loop (so a signal wakes a loop sleeping in epoll/select), and then its Python-level
+handler is replaced with ours, which hands the signal to the loop with
+``call_soon_threadsafe``; the callback registered with the loop does nothing.  The
+reactor callback therefore runs on the loop (it may touch reactor state safely) and
+never depends on the signal's byte reaching the wakeup fd: the stdlib loop shares that
+socket with ``call_soon_threadsafe``, and under load (a thread pool calling back many
+times while the loop is busy) it fills up and the kernel drops the signal's byte, which
+used to lose the SIGTERM altogether.  CPython runs the Python-level handler whether or
+not the byte was written, and a full wakeup socket keeps the loop awake.
+
+When ``run()`` returns, the handlers that were there before are put back, so a reactor
+that ran once leaves no trace in the process's signal dispositions.
 """
 
 from __future__ import annotations
@@ -47,10 +56,27 @@ class SignalHandling:
         for number in self.signals():
             try:
                 previous = signal.getsignal(number)
-                self._loop.add_signal_handler(number, self._onSignal, number)
+                self._loop.add_signal_handler(number, _ignore)
             except (ValueError, RuntimeError, NotImplementedError, OSError):
                 continue
             self._saved[number] = previous
+            signal.signal(number, self._received)
+        if self._saved:
+            # A full wakeup socket is expected under load (see above), not worth a
+            # traceback on stderr per signal: keep the loop's fd, without the warning.
+            # (A signal between these two calls still runs our Python-level handler.)
+            fd = signal.set_wakeup_fd(-1)
+            if fd != -1:
+                signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
+
+    def _received(self, number: int, frame: object) -> None:
+        """The Python-level handler: run the reactor's callback on the loop, soon.
+
+        Called by CPython in the main thread between two bytecodes, possibly in the
+        middle of a loop callback, hence the hand-over instead of a direct call.
+        """
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._onSignal, number)
 
     def uninstall(self) -> None:
         """Remove the handlers this object installed and restore the previous ones."""
@@ -65,3 +91,7 @@ class SignalHandling:
                     signal.signal(number, previous)
                 except (ValueError, OSError):
                     pass
+
+
+def _ignore() -> None:
+    """The loop-level callback: the Python-level handler has done the work already."""

@@ -1,0 +1,122 @@
+"""A shutdown signal always reaches the reactor, and a stuck shutdown is bounded.
+
+These run ``reactor.run()`` in the test's own main thread (signal handlers can only be
+installed there) and signal the test process itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from torsion.internet._reactor import Reactor
+from torsion.internet.defer import Deferred
+from torsion.logger import globalLogPublisher
+
+
+def _collectLog() -> tuple[list[str], Any]:
+    """Capture formatted log messages; return (messages, observer) to remove afterwards."""
+    from torsion.logger import formatEvent
+
+    messages: list[str] = []
+
+    def observer(event: dict[str, Any]) -> None:
+        messages.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observer)
+    return messages, observer
+
+
+def test_sigtermIsSeenWhenTheLoopWakeupPipeIsFull(reactor: Reactor) -> None:
+    """SIGTERM stops the reactor even when callFromThread floods have filled the loop's
+    wakeup pipe (the stdlib loop shares it with the signal wakeup fd, and a signal byte
+    that finds it full is dropped)."""
+    outcome: list[str] = []
+
+    def flood() -> None:
+        # The reactor thread is busy (as under CPU load) while a thread calls back
+        # many times: the loop's self-pipe fills up.
+        done = threading.Event()
+
+        def caller() -> None:
+            for _ in range(20000):
+                reactor.callFromThread(lambda: None)
+            done.set()
+
+        threading.Thread(target=caller, daemon=True).start()
+        done.wait(10)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+
+    def timeout() -> None:
+        outcome.append("timeout")
+        reactor.crash()
+
+    reactor.callWhenRunning(flood)
+    watchdog = reactor.callLater(5, timeout)
+    reactor.addSystemEventTrigger("before", "shutdown", outcome.append, "shutdown")
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        reactor.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if watchdog.active():
+        watchdog.cancel()
+    assert outcome == ["shutdown"]
+
+
+def test_stuckShutdownIsCutShortAndSaysWhatWasPending(reactor: Reactor) -> None:
+    """A shutdown trigger whose Deferred never fires delays the stop by at most
+    ``shutdownTimeout`` seconds, and the log names what was still pending."""
+    reactor.shutdownTimeout = 0.3
+    never: Deferred[None] = Deferred()
+
+    def stuck() -> Deferred[None]:
+        return never
+
+    reactor.addSystemEventTrigger("before", "shutdown", stuck)
+    reactor.callWhenRunning(reactor.stop)
+    messages, observer = _collectLog()
+    try:
+        started = time.monotonic()
+        reactor.run(installSignalHandlers=False)
+        took = time.monotonic() - started
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    assert took < 3
+    overdue = [m for m in messages if "Shutdown did not finish" in m]
+    assert overdue and "stuck" in overdue[0], messages
+
+
+def test_promptShutdownLeavesNoWatchdogBehind(reactor: Reactor) -> None:
+    """A shutdown that finishes in time cancels its watchdog timer."""
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    assert reactor._shutdownWatchdog is None
+
+
+@pytest.mark.parametrize("engine", ["uvloop", "asyncio"])
+def test_secondSignalDuringStuckShutdownStopsAtOnce(engine: str) -> None:
+    """A second SIGTERM while shutdown waits on a Deferred stops the reactor at once."""
+    from tests.conftest import closeReactor
+
+    reactor = Reactor(engine=engine)
+    try:
+        never: Deferred[None] = Deferred()
+        reactor.addSystemEventTrigger("before", "shutdown", lambda: never)
+
+        def signalTwice() -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            reactor.callLater(0.05, os.kill, os.getpid(), signal.SIGTERM)
+
+        reactor.callWhenRunning(signalTwice)
+        started = time.monotonic()
+        reactor.run()
+        assert time.monotonic() - started < reactor.shutdownTimeout
+    finally:
+        closeReactor(reactor)
