@@ -207,7 +207,6 @@ def test_vhostMonsterRefusesBadHost() -> None:
     assert status == 404
 
 
-@pytest.mark.xfail(strict=True, reason="reported to WEB: static.File opens a FIFO, blocking")
 def test_staticFifoDoesNotBlockTheReactor(tmp_path: Any) -> None:
     """A named pipe inside the root is refused at once; opening it would block the reactor."""
     import threading

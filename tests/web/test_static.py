@@ -251,3 +251,16 @@ def test_nonUtf8NameListedAndServed(connectSite: Any, parse: Any, root: Path) ->
     listing = get(connectSite, parse, root, b"/")
     assert listing.code == 200 and b'href="caf%E9.txt"' in listing.body
     assert get(connectSite, parse, root, b"/caf%E9.txt").body == b"latin"
+
+
+@pytest.mark.timeout(10)
+def test_fifoIsForbiddenWithoutBlocking(connectSite: Any, parse: Any, root: Path) -> None:
+    """A named pipe in the tree is answered 403 at once (opening it normally would block)."""
+    os.mkfifo(root / "pipe")
+    assert get(connectSite, parse, root, b"/pipe").code == 403
+
+
+def test_openRegularReadsRegularFilesWhole(root: Path) -> None:
+    """_openRegular's non-blocking open still reads a regular file's bytes in full."""
+    with static._openRegular(str(root / "hello.txt")) as f:
+        assert f.read() == b"0123456789"

@@ -407,6 +407,19 @@ class MultipleRangeStaticProducer(_StaticProducer):
         return True
 
 
+def _openRegular(path: str) -> IO[bytes]:
+    """Open `path` for reading without ever blocking.
+
+    Why: opening a FIFO for reading blocks until a writer appears (and a device may
+    block or never end), which would stall the reactor. O_NONBLOCK makes the open
+    return at once whatever the file is; the caller then serves only regular files
+    (checked with fstat on the opened descriptor, so a file swapped in between a check
+    and the open cannot slip through). Reads of a regular file ignore O_NONBLOCK.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    return os.fdopen(fd, "rb")
+
+
 class File(resource.Resource):
     """Serve a file or a directory tree from disk (Twisted's static.File).
 
@@ -528,7 +541,7 @@ class File(resource.Resource):
                 return redirectTo(_addSlash(request), request)
             return self.getChild(b"", request).render(request)
         try:
-            fileForReading = open(self.path, "rb")  # noqa: SIM115 - closed by producer
+            fileForReading = _openRegular(self.path)
         except OSError as e:
             if e.errno == errno.EACCES:
                 return self.forbidden.render(request)
