@@ -176,3 +176,47 @@ def test_realThreadPoolOnRealReactor(reactor: Any, run: Any) -> None:
     body = run(deferToThreadPool(reactor, reactor.getThreadPool(), fetch), timeout=20)
     assert body == b"from a thread"
     assert threads and threads[0] != threading.get_ident()
+
+
+def test_headerWithLineBreakIs500AndLogged(connectSite: Any, parse: Any) -> None:
+    """A header value with CR/LF is refused in start_response: 500, logged, never sent."""
+    def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [("X-A", "v\r\nSet-Cookie: evil=1")])
+        return [b"body"]
+
+    with capturedLogs() as events:
+        out = serveApp(connectSite, app).send(b"GET /app HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parse(out)[0].code == 500 and b"evil" not in out
+    assert any(e.get("log_failure") is not None for e in events)
+
+
+@pytest.mark.parametrize("status, headers", [
+    ("200 OK\r\nX-Evil: 1", []),
+    ("OK", []),
+    ("200 OK", [("Bad Name", "v")]),
+    ("200 OK", [("X-A", "\u20ac")]),
+])
+def test_badStatusOrHeaderIs500(connectSite: Any, parse: Any, status: str,
+                                headers: list[tuple[str, str]]) -> None:
+    """A malformed status line, a non-token name or non-Latin-1 text is a 500."""
+    def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        start_response(status, headers)
+        return [b"body"]
+
+    with capturedLogs():
+        out = serveApp(connectSite, app).send(b"GET /app HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parse(out)[0].code == 500 and b"Evil" not in out
+
+
+def test_streamingResponsesOneAfterAnother(connectSite: Any, parse: Any) -> None:
+    """The response is the request's producer only while writing: the next one can be too."""
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [])
+        yield b"a"
+        yield b"b"
+
+    conn = serveApp(connectSite, app)
+    for _ in range(2):
+        out = conn.send(b"GET /app HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert parse(out)[0].body == b"ab"
+        assert conn.transport.producer is None

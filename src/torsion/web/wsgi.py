@@ -5,14 +5,20 @@ Theory of operation: `WSGIResource.render` builds the environ in the reactor thr
 application in the given thread pool. From the worker, ``start_response`` records the
 status and headers; the first non-empty body chunk (or the end of the iterable) sends
 them. Every write crosses back to the reactor thread with ``blockingCallFromThread``, so
-the worker waits for each write to be handed to the transport: a slow client slows the
-application instead of filling memory. The iterable's ``close()`` is always called
-(PEP 3333 §"Specification Details"). An exception before the headers are sent becomes a
-500 response; after, the connection is closed. Errors are logged with their traceback.
+the worker waits for each write to be handed to the transport. The response is also the
+request's streaming producer: while the transport's buffer is above its high-water mark
+(pauseProducing) the worker waits before writing more, so a client that does not read
+slows the application instead of filling memory. The iterable's ``close()`` is always
+called (PEP 3333 §"Specification Details"). Status and headers are checked in
+``start_response`` (CR, LF or NUL, a bad name or non-ISO-8859-1 text raise there, in the
+application); an exception before the headers are sent becomes a 500 response; after,
+the connection is closed. Errors are logged with their traceback.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -28,6 +34,19 @@ __all__ = ["WSGIResource"]
 _log = Logger()
 
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+# RFC 9110 §5.1: a field name is a token; §5.5: a value holds no CR, LF or NUL.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+# RFC 9112 §4: status-code is three digits; the reason phrase holds no CR or LF.
+_STATUS = re.compile(r"[0-9]{3}( [^\r\n\x00]*)?\Z")
+
+
+def _checkLatin1(text: str, what: str) -> None:
+    try:
+        text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        raise ValueError("%s is not ISO-8859-1 text: %r" % (what, text)) from None
 
 
 class _ErrorStream:
@@ -83,11 +102,36 @@ class _WSGIResponse:
         self.request = request
         self.status: str | None = None
         self.headers: list[tuple[str, str]] | None = None
+        self._writable = threading.Event()
+        self._writable.set()
+        self._producing = False
         request.notifyFinish().addBoth(self._finished)
         self.environ = self._buildEnviron(request)
 
     def _finished(self, ignored: object) -> None:
         self._requestFinished = True
+        self._writable.set()
+
+    # -- IPushProducer, registered on the request while the body is written --------------
+
+    def pauseProducing(self) -> None:
+        """The transport's buffer is full: the worker waits before its next write."""
+        self._writable.clear()
+
+    def resumeProducing(self) -> None:
+        """The buffer drained: let the worker write again."""
+        self._writable.set()
+
+    def stopProducing(self) -> None:
+        """The connection is gone: stop waiting and stop iterating."""
+        self._requestFinished = True
+        self._writable.set()
+
+    def _stopBeingProducer(self) -> None:
+        """Unregister from the request before it finishes (reactor thread)."""
+        if self._producing:
+            self._producing = False
+            self.request.unregisterProducer()
 
     @staticmethod
     def _buildEnviron(request: Any) -> dict[str, Any]:
@@ -149,10 +193,20 @@ class _WSGIResponse:
             raise TypeError("status must be str, not %r" % (status,))
         if not isinstance(headers, list):
             raise TypeError("headers must be a list, not %r" % (headers,))
+        if not _STATUS.match(status):
+            raise ValueError("status must be three digits, a space and a reason: %r"
+                             % (status,))
+        _checkLatin1(status, "status")
         for header in headers:
             if not (isinstance(header, tuple) and len(header) == 2
                     and isinstance(header[0], str) and isinstance(header[1], str)):
                 raise TypeError("header must be a (str, str) tuple, not %r" % (header,))
+            name, value = header
+            if not _TOKEN.match(name):
+                raise ValueError("header name is not a token: %r" % (name,))
+            if _BAD_VALUE.search(value):
+                raise ValueError("header value contains CR, LF or NUL: %r" % (header,))
+            _checkLatin1(value, "header value")
         self.status = status
         self.headers = headers
         return self.write
@@ -167,12 +221,18 @@ class _WSGIResponse:
         self.started = True
 
         def wsgiWrite(started: bool) -> None:
+            request = self.request
             if not started:
                 self._sendResponseHeaders()
-            if not self.request._disconnected and not self.request.finished:
-                self.request.write(data)
+            if not request._disconnected and not request.finished:
+                if not self._producing:
+                    self._producing = True
+                    request.registerProducer(self, True)
+                request.write(data)
 
         blockingCallFromThread(self.reactor, wsgiWrite, started)
+        # Backpressure: wait while the transport holds more than its high-water mark.
+        self._writable.wait()
 
     def _sendResponseHeaders(self) -> None:
         assert self.status is not None and self.headers is not None
@@ -206,6 +266,7 @@ class _WSGIResponse:
             def wsgiError(started: bool, failure: Failure) -> None:
                 _log.failure("WSGI application error", failure=failure)
                 request = self.request
+                self._stopBeingProducer()
                 if request._disconnected or request.finished:
                     return
                 if started:
@@ -223,6 +284,7 @@ class _WSGIResponse:
         else:
             def wsgiFinish(started: bool) -> None:
                 request = self.request
+                self._stopBeingProducer()
                 if request._disconnected or request.finished:
                     return
                 if not started:
