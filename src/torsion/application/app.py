@@ -83,6 +83,8 @@ class ServerOptions(usage.Options):
          "available)."],
         ["profile", "p", None, "Run under cProfile and write its statistics (pstats) to "
          "this file."],
+        ["shutdown-timeout", None, 10.0, "Seconds a shutdown may take before the process "
+         "stops anyway, logging what was still pending (0: wait for ever).", float],
     ]
 
     def __init__(self) -> None:
@@ -232,6 +234,7 @@ class ApplicationRunner:
         self._logStream: IO[str] | None = None
         self._reporter: _daemon.DaemonReporter | None = None
         self._replayEarlySignals: Callable[[], None] = lambda: None
+        self._originalSignals: dict[int, Any] = {}
 
     def run(self) -> int:
         """Run the application; the process exit status."""
@@ -247,6 +250,7 @@ class ApplicationRunner:
         try:
             self._runReactor()
         finally:
+            self._restoreSignals()
             _log.info("Server Shut Down.")
             _daemon.removePID(self.config["pidfile"])
         return 0
@@ -295,25 +299,51 @@ class ApplicationRunner:
     def _catchEarlySignals(self) -> None:
         """Hold SIGTERM/SIGINT that arrive before the reactor runs, then stop it cleanly.
 
-        The reactor installs its own handlers only when it runs; without this, a signal
-        during start-up (while ports are being bound) would kill the process without
-        stopping the services or removing the pid file.
+        The reactor installs its own handlers only once its "during startup" phase runs;
+        without this, a signal during start-up (while ports are being bound) would kill
+        the process without stopping the services or removing the pid file.  A signal
+        held before ``run()`` is acted on when the reactor is running; one that arrives
+        once ``run()`` has started the loop (say, while a startup trigger is still
+        waiting) is handed to the loop at once, so it is never held for ever.  A second
+        signal while the shutdown it started is still under way stops at once, as the
+        reactor's own handler does.  The dispositions found here are put back when the
+        reactor has stopped (``_restoreSignals``), so a hang on the way out (an atexit
+        handler, a non-daemon thread) still yields to the next signal.
         """
         received: list[int] = []
+        replayed: list[bool] = []
+        self._originalSignals = {number: signal.getsignal(number)
+                                 for number in (signal.SIGTERM, signal.SIGINT)}
 
         def hold(number: int, frame: Any) -> None:
             received.append(number)
+            reactor = self.reactor
+            if reactor is not None and getattr(reactor, "_started", False):
+                reactor.callFromThread(replay)
 
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, hold)
 
         def replay() -> None:
-            if received:
-                name = signal.Signals(received[0]).name
-                _log.info("Received {signal}, shutting down.", signal=name)
-                self.reactor.stop()
+            if not received or not getattr(self.reactor, "_started", True):
+                return
+            name = signal.Signals(received[-1]).name
+            if not replayed:
+                replayed.append(True)
+                if not getattr(self.reactor, "_stopped", False):
+                    _log.info("Received {signal}, shutting down.", signal=name)
+                    self.reactor.stop()
+            elif len(received) > 1:
+                _log.info("Received {signal} again, stopping at once.", signal=name)
+                self.reactor.crash()
 
         self._replayEarlySignals = replay
+
+    def _restoreSignals(self) -> None:
+        """Put back the SIGTERM/SIGINT dispositions found before start-up."""
+        for number, previous in self._originalSignals.items():
+            if previous is not None:
+                signal.signal(number, previous)
 
     def _installReactor(self, engine: str) -> Any:
         """Install the global reactor with the chosen engine and return it."""
@@ -322,6 +352,8 @@ class ApplicationRunner:
         default.install(engine)
         from torsion.internet import reactor
 
+        timeout = self.config["shutdown-timeout"]
+        reactor.shutdownTimeout = timeout if timeout > 0 else None
         return reactor
 
     def _loadApplication(self) -> IService:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     getThreadPool = _installed.getThreadPool
     suggestThreadPoolSize = _installed.suggestThreadPoolSize
     threadpool = _installed.threadpool
+    shutdownTimeout = _installed.shutdownTimeout
     # IReactorPluggableNameResolver, IReactorPluggableResolver
     nameResolver = _installed.nameResolver
     resolver = _installed.resolver
