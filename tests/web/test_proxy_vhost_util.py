@@ -219,3 +219,62 @@ def test_urlPathFromBytesRoundTrips() -> None:
     """bytes(URLPath.fromBytes(u)) == u for a full URL."""
     raw = b"https://user@h:8443/p/q?x=y#frag"
     assert bytes(URLPath.fromBytes(raw)) == raw
+
+
+class _ProxyLeaf(resource.Resource):
+    """Relays each request through a ProxyClient on a StringTransport the test drives."""
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clients: list[Any] = []
+
+    def render(self, request: Any) -> Any:
+        from torsion.internet.testing import StringTransport
+        from torsion.web.proxy import ProxyClient
+
+        client = ProxyClient(b"GET", b"/", b"HTTP/1.1", [], b"", request)
+        client.makeConnection(StringTransport())
+        self.clients.append(client)
+        return server.NOT_DONE_YET
+
+
+def test_upstreamHeadTooLargeIs502(connectSite: Any, parse: Any) -> None:
+    """An upstream head past ProxyClient.maxHeaderBytes is cut: 502, upstream dropped."""
+    leaf = _ProxyLeaf()
+    conn = connectSite(leaf)
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    client = leaf.clients[0]
+    client.dataReceived(b"HTTP/1.1 200 OK\r\n")
+    for i in range(100):
+        if client.transport.disconnecting:
+            break
+        client.dataReceived(b"X-%d: %s\r\n" % (i, b"a" * 1000))
+    assert client.transport.disconnecting and i < 70
+    assert parse(conn.take())[0].code == 502
+
+
+def test_upstreamWithTooManyFieldsIs502(connectSite: Any, parse: Any) -> None:
+    """An upstream head with more than maxHeaderCount fields is a 502."""
+    leaf = _ProxyLeaf()
+    conn = connectSite(leaf)
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    client = leaf.clients[0]
+    client.dataReceived(b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n")
+    assert parse(conn.take())[0].code == 502
+
+
+def test_upstreamIsClientsProducerWhileRelaying(connectSite: Any, parse: Any) -> None:
+    """While the body is relayed the upstream connection is paced by the client's transport."""
+    leaf = _ProxyLeaf()
+    conn = connectSite(leaf)
+    conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    client = leaf.clients[0]
+    client.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab")
+    assert conn.transport.producer is client.transport
+    conn.transport.producer.pauseProducing()
+    assert client.transport.producerState == "paused"
+    client.dataReceived(b"cd")
+    assert conn.transport.producer is None
+    assert parse(conn.take())[0].body == b"abcd"

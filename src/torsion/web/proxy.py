@@ -5,8 +5,11 @@ with ``reactor.connectTCP`` and a small self-contained HTTP/1.1 client
 (`ProxyClient`, parsing the response with httptools). The request is sent with
 ``Connection: close``; the upstream status, headers (hop-by-hop ones removed, RFC 9110
 §7.6.1) and body are relayed to the client as they arrive. If the upstream cannot be
-reached or answers garbage, the client gets 502 Bad Gateway. If the client goes away,
-the upstream connection is dropped.
+reached, answers garbage or sends a response head larger than `ProxyClient.maxHeaderBytes`
+(or with more than `maxHeaderCount` fields), the client gets 502 Bad Gateway. While the
+body is relayed the upstream connection is the client request's streaming producer, so a
+client that reads slowly pauses reading from the upstream instead of making the proxy
+buffer the body. If the client goes away, the upstream connection is dropped.
 """
 
 from __future__ import annotations
@@ -32,10 +35,20 @@ _HOP_BY_HOP = frozenset((
 ))
 
 
+class _UpstreamHeadTooLarge(Exception):
+    """The upstream's response head breaks ProxyClient's limits."""
+
+
 class ProxyClient(Protocol):
     """Send one request upstream and relay the response to `father` (the client request)."""
 
     _finished = False
+    _headDone = False
+    _producing = False
+    maxHeaderBytes = 64 * 1024
+    """Bound on the upstream's status line and header block, in bytes (502 beyond)."""
+    maxHeaderCount = 100
+    """Bound on the number of upstream response header fields (502 beyond)."""
 
     def __init__(self, command: bytes, rest: bytes, version: bytes,
                  headers: list[tuple[bytes, bytes]], data: bytes, father: Any) -> None:
@@ -47,6 +60,7 @@ class ProxyClient(Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._headerPairs: list[tuple[bytes, bytes]] = []
         self._statusMessage = b""
+        self._headBytes = 0
 
     def connectionMade(self) -> None:
         parts = [b"%s %s HTTP/1.1\r\n" % (self.command, self.rest)]
@@ -62,13 +76,19 @@ class ProxyClient(Protocol):
 
     def _clientGone(self, reason: Failure) -> None:
         self._finished = True
+        self._producing = False  # the request dropped its producer when the client left
         if self.transport is not None:
             self.transport.loseConnection()
 
     def dataReceived(self, data: bytes) -> None:
+        if not self._headDone:
+            # Bytes seen before the head is complete: an upper bound on the head's size.
+            self._headBytes += len(data)
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as e:
+            if not self._headDone and self._headBytes > self.maxHeaderBytes:
+                raise _UpstreamHeadTooLarge("more than %d bytes" % (self.maxHeaderBytes,))
+        except (httptools.HttpParserError, _UpstreamHeadTooLarge) as e:
             _log.warn("Bad response from upstream: {error}", error=e)
             self._fail()
             self.transport.loseConnection()
@@ -78,8 +98,11 @@ class ProxyClient(Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headerPairs.append((name, value))
+        if len(self._headerPairs) > self.maxHeaderCount:
+            raise _UpstreamHeadTooLarge("more than %d fields" % (self.maxHeaderCount,))
 
     def on_headers_complete(self) -> None:
+        self._headDone = True
         if self._finished:
             return
         father = self.father
@@ -94,6 +117,16 @@ class ProxyClient(Protocol):
                 father.responseHeaders.setRawHeaders(name, [value])
             else:
                 father.responseHeaders.addRawHeader(name, value)
+        # Backpressure: the client's transport pauses and resumes reading upstream.
+        if not father._disconnected and father.producer is None:
+            self._producing = True
+            father.registerProducer(self.transport, True)
+
+    def _stopBeingProducer(self) -> None:
+        """Unregister the upstream connection from the client request, if registered."""
+        if self._producing:
+            self._producing = False
+            self.father.unregisterProducer()
 
     def on_body(self, body: bytes) -> None:
         if not self._finished:
@@ -102,6 +135,7 @@ class ProxyClient(Protocol):
     def on_message_complete(self) -> None:
         if not self._finished:
             self._finished = True
+            self._stopBeingProducer()
             self.father.finish()
         self.transport.loseConnection()
 
@@ -109,6 +143,7 @@ class ProxyClient(Protocol):
         if self._finished:
             return
         self._finished = True
+        self._stopBeingProducer()
         father = self.father
         if father.startedWriting:
             father._persistent = False
