@@ -35,6 +35,7 @@ from torsion.web._newclient import (
     ResponseDone,
     ResponseNeverReceived,
 )
+from torsion.web.error import SchemeNotSupported
 from torsion.web.http_headers import Headers
 from torsion.web.iweb import UNKNOWN_LENGTH
 
@@ -50,10 +51,6 @@ __all__ = [
     "URI",
     "readBody",
 ]
-
-
-class SchemeNotSupported(Exception):
-    """The URI's scheme is not one this agent can fetch (Twisted's web.error name)."""
 
 
 class PartialDownloadError(error.Error):

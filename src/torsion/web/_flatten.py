@@ -348,24 +348,6 @@ def _flattenElement(
         raise UnsupportedType(root)
 
 
-class _PathFlattenerError(FlattenerError):
-    """FlattenerError whose text shows the path of elements to the failure."""
-
-    def __str__(self) -> str:
-        lines = ["Exception while flattening:"]
-        for root in self._roots:
-            text = repr(root)
-            if len(text) > 120:
-                text = text[:117] + "..."
-            if isinstance(root, (Tag, slot)) and root.filename is not None:
-                text += " (%s:%s:%s)" % (root.filename, root.lineNumber, root.columnNumber)
-            lines.append("  " + text)
-        lines.append("%s: %s" % (type(self._exception).__name__, self._exception))
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-
 def _rootOf(frame: _Frame) -> Any:
     code = getattr(frame, "gi_frame", None)
     return code.f_locals.get("root") if code is not None else None
@@ -410,7 +392,7 @@ def _flattenTree(request: Any, root: Any, write: _Write) -> Deferred[None]:
         if isinstance(exc, FlattenerError):
             error = exc
         else:
-            error = _PathFlattenerError(exc, path, list(_traceback.extract_tb(tb)))
+            error = FlattenerError(exc, path, list(_traceback.extract_tb(tb)))
         done.errback(Failure(error))
 
     def resumed(value: Any) -> None:

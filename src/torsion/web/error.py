@@ -14,6 +14,7 @@ purpose derives from one of two roots, so callers can tell whose fault a failure
      ├─ MissingTemplateLoader       a template element has no loader
      ├─ UnexposedMethodError        a template renderer was not exposed
      ├─ UnfilledSlot / UnsupportedType / FlattenerError   template flattening
+     ├─ SchemeNotSupported          a client was asked for a URI it cannot fetch
      └─ ValueError                  (builtin) bad header names/values, bad cookies
 
 UnsupportedMethod keeps Twisted's constructor: ``UnsupportedMethod(allowedMethods)``.
@@ -37,6 +38,7 @@ __all__ = [
     "UnfilledSlot",
     "UnsupportedType",
     "FlattenerError",
+    "SchemeNotSupported",
 ]
 
 
@@ -169,7 +171,13 @@ class UnsupportedType(Exception):
 
 
 class FlattenerError(Exception):
-    """An error occurred while flattening a template; carries the original exception."""
+    """An error occurred while flattening a template; carries the original exception.
+
+    Why the text: a template failure is found by its place in the document, so str()
+    lists the elements being flattened, outermost first (with file, line and column for
+    elements loaded from a template file), then the traceback entries given, then the
+    original exception.
+    """
 
     def __init__(
         self, exception: BaseException, roots: Sequence[object], traceback: Sequence[object]
@@ -178,3 +186,34 @@ class FlattenerError(Exception):
         self._exception = exception
         self._roots = roots
         self._traceback = traceback
+
+    @staticmethod
+    def _formatRoot(root: object) -> str:
+        """One element of the path: its repr (shortened), and where a template put it."""
+        text = repr(root)
+        if len(text) > 120:
+            text = text[:117] + "..."
+        filename = getattr(root, "filename", None)
+        if isinstance(filename, str):
+            text += " (%s:%s:%s)" % (filename, getattr(root, "lineNumber", "?"),
+                                     getattr(root, "columnNumber", "?"))
+        return text
+
+    def __str__(self) -> str:
+        import traceback as _tb
+
+        lines = ["Exception while flattening:"]
+        lines.extend("  " + self._formatRoot(root) for root in self._roots)
+        frames = [entry for entry in self._traceback
+                  if isinstance(entry, (_tb.FrameSummary, tuple))]
+        if frames:
+            for entry in _tb.format_list(frames):
+                lines.extend(entry.rstrip("\n").splitlines())
+        lines.append("%s: %s" % (type(self._exception).__name__, self._exception))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+class SchemeNotSupported(Exception):
+    """A URI's scheme is not one the client can fetch (Twisted's web.error name)."""
