@@ -215,3 +215,63 @@ def test_declineResumesPausedReading(connectSite: Any, parse: Any) -> None:
     request.finish()
     assert conn.transport.producerState == "producing"
     assert [r.code for r in parse(conn.take())] == [426, 200, 200]
+
+
+def test_switchHandsTransportOverWhenItCan(connectSite: Any) -> None:
+    """A transport with setProtocol is given the new protocol, after the held bytes."""
+    switcher = Switcher("later")
+    conn = connectSite(switcher)
+    handed: list[tuple[Any, bytes]] = []
+    conn.transport.setProtocol = lambda p: handed.append(  # type: ignore[attr-defined]
+        (p, switcher.protocol.data))
+    conn.send(UPGRADE + b"early")
+    switcher.pending[0].switchProtocol(switcher.protocol)
+    assert handed == [(switcher.protocol, b"early")]
+
+
+@pytest.mark.integration
+def test_readsGoStraightToNewProtocolOverRealSocket(reactor: Any, run: Any) -> None:
+    """On a real connection, reads after the switch reach the new protocol, not the channel."""
+    import socket
+
+    from torsion.internet.threads import deferToThreadPool
+
+    channels: list[Any] = []
+    seen: list[bool] = []
+
+    class Echo(Protocol):
+        def dataReceived(self, data: bytes) -> None:
+            seen.append(self.transport.protocol is self)
+            self.transport.write(data.upper())
+            if data.endswith(b"!"):
+                self.transport.loseConnection()
+
+    class ToEcho(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request: server.Request) -> int:
+            channels.append(request.channel)
+            request.setHeader(b"connection", b"Upgrade")
+            request.setHeader(b"upgrade", b"echo")
+            request.switchProtocol(Echo())
+            return server.NOT_DONE_YET
+
+    port = reactor.listenTCP(0, server.Site(ToEcho(), reactor=reactor),
+                             interface="127.0.0.1").getHost().port
+
+    def client() -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(UPGRADE)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(4096)
+            s.sendall(b"bye!")
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return data
+                data += chunk
+
+    out = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
+    assert out.endswith(b"BYE!") and seen and all(seen)
+    assert channels[0].transport.protocol is not channels[0]

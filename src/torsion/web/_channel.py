@@ -243,7 +243,13 @@ class HTTPChannel(Protocol, _http1.RequestParser):
             self.dataReceived(rest)
 
     def _switchTo(self, request: Request, protocol: Any) -> None:
-        """Hand the connection to `protocol` after `request`'s 101 response."""
+        """Hand the connection to `protocol` after `request`'s 101 response.
+
+        Bytes already received (held or after the request) are delivered first; then,
+        if the transport has ``setProtocol`` (torsion's TCP and TLS connections do),
+        later reads and the connection's end go to `protocol` directly; otherwise this
+        channel forwards them.
+        """
         queue = self._queue
         if queue and queue[0] is request:
             queue.popleft()
@@ -258,11 +264,17 @@ class HTTPChannel(Protocol, _http1.RequestParser):
         factory = self.factory
         if factory is not None and factory._accessLog:
             factory.log(request)
-        protocol.makeConnection(self.transport)
+        transport = self.transport
+        protocol.makeConnection(transport)
         held = self._held
         self._held = None
         if held:
             protocol.dataReceived(b"".join(held))
+        setProtocol = getattr(transport, "setProtocol", None)
+        if setProtocol is not None:
+            # torsion's connections can hand reads (and connectionLost) straight to the
+            # new protocol, with no frame of this channel in between.
+            setProtocol(protocol)
         self._resumeReading()
 
     def _resumeAfterUpgradeDeclined(self) -> None:
