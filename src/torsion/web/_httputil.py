@@ -124,16 +124,19 @@ class _DateCache:
     Why: formatting a date per response costs more than the rest of a small response.
     """
 
-    __slots__ = ("second", "value")
+    __slots__ = ("second", "since", "until", "value")
 
     def __init__(self) -> None:
         self.second = -1
+        self.since = self.until = 0.0  # value is current while since <= time.time() < until
         self.value = b""
 
     def get(self) -> bytes:
         now = int(time.time())
         if now != self.second:
             self.second = now
+            self.since = float(now)
+            self.until = float(now + 1)
             self.value = b"Date: " + formatdate(now, usegmt=True).encode("ascii") + b"\r\n"
         return self.value
 

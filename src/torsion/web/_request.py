@@ -486,7 +486,7 @@ class Request:
                 self._noBody = True
             ctype = self.defaultContentType
             dateCache = _dateCache
-            if int(_time()) != dateCache.second:
+            if not dateCache.since <= _time() < dateCache.until:
                 dateCache.get()
             return b"%sContent-Length: %d\r\n%s%s%s\r\n" % (
                 line, contentLength, _SERVER_LINE, dateCache.value,
@@ -597,7 +597,7 @@ class Request:
         ):
             # _headBytes's common case, inlined: 200, no headers set, keep-alive.
             dateCache = _dateCache
-            if int(_time()) != dateCache.second:
+            if not dateCache.since <= _time() < dateCache.until:
                 dateCache.get()
             self.sentLength = len(body)
             head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s%sContent-Type: %s\r\n\r\n%s" % (

@@ -176,7 +176,7 @@ class Request(http.Request):
                 return
             self.startedWriting = True
             dateCache = _dateCache
-            if int(_time()) != dateCache.second:
+            if not dateCache.since <= _time() < dateCache.until:
                 dateCache.get()
             self.sentLength = len(body)
             transport = self.transport
