@@ -358,3 +358,39 @@ def test_raiseMinimumTo(serverCert: PrivateCertificate) -> None:
         raiseMinimumTo=ssl.TLSVersion.TLSv1_3,
     )
     assert options.getContext().minimum_version == ssl.TLSVersion.TLSv1_3
+
+
+class PausedAtStart(Recorder):
+    """Pauses its transport in connectionMade."""
+
+    def connectionMade(self) -> None:
+        self.transport.pauseProducing()
+        super().connectionMade()
+
+
+class SendsAtOnce(Recorder):
+    def connectionMade(self) -> None:
+        self.transport.write(b"right away")
+        super().connectionMade()
+
+
+def test_pauseInConnectionMadeHoldsOverTLS(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """A TLS server protocol pausing in connectionMade gets nothing until it resumes."""
+    sf = RecordingServer(PausedAtStart)
+    port = reactor.listenSSL(0, sf, serverCert.options(), interface="127.0.0.1")
+    cf = Client()
+    cf.protocol = SendsAtOnce
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
+    )
+    server = run(sf.built)
+    run(server.made)
+    waited: Deferred[None] = Deferred()
+    reactor.callLater(0.05, waited.callback, None)
+    run(waited)
+    assert bytes(server.data) == b""
+    server.expected = 10
+    server.transport.resumeProducing()
+    assert run(server.gotAll) == b"right away"
