@@ -30,6 +30,17 @@ about the end of the connection.  `Port` binds its socket synchronously (so
 ``CannotListenError`` raises at once and ``getHost()`` works before ``run()``) and then hands
 the socket to ``loop.create_server``; `Connector` runs one connection attempt as a task.
 
+Reading flow control: ``pauseProducing``/``resumeProducing`` are the loop's
+``pause_reading``/``resume_reading``.  uvloop starts reading only after ``connection_made``
+returns, so a pause made in ``connectionMade`` would be lost there: the connection then
+re-applies it on the next iteration and keeps what is read meanwhile (`_EarlyReads`) for
+resume.
+
+TLS: connections of TLS ports and connectors, and any connection once ``startTLS`` is called,
+are `TLSConnection` (``TLS = True``, ``getPeerCertificate``: ISSLTransport); plain ones are
+`Connection` (``TLS = False``), so ``transport.TLS`` or ``isinstance(t, ISSLTransport)`` tells
+them apart.
+
 Backpressure: a streaming producer is paused and resumed by the loop's
 ``pause_writing``/``resume_writing``.  A pull producer is asked for more each time the write
 buffer drains: while one is registered the high-water mark is 0, so any buffered byte pauses
