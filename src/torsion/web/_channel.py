@@ -3,7 +3,8 @@
 Theory of operation: `HTTPChannel` is the connection's protocol *and* its
 `_http1.RequestParser`, so httptools calls straight into it. Each request gets a
 `Request` when its head is complete; the request joins the channel's `_queue` and is
-processed (``requestReceived`` → ``process``) when its body is complete. Only the request
+processed (``Request._serve``: ``requestReceived`` → ``process``, which
+torsion.web.server.Request runs in one frame) when its body is complete. Only the request
 at the head of the queue writes to the transport; later ones (pipelining, RFC 9112 §9.3.2)
 buffer their output and flush it, in order, when every request before them is finished.
 
@@ -12,8 +13,9 @@ of silence while idle or while reading a body close the connection; a request he
 is not complete `headerTimeout` seconds after it began is answered 408 and closed.
 
 After a request carrying Upgrade, llhttp stops: the bytes that follow are held until the
-request is answered, then either handed to the protocol it switched to
-(Request.switchProtocol) or parsed as HTTP again.
+request is answered (past maxHeaderBytes of them, reading pauses), then either handed to
+the protocol it switched to (Request.switchProtocol; the transport itself is handed over
+when it has ``setProtocol``) or parsed as HTTP again.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ status and closes, since the framing can no longer be trusted. llhttp itself alr
 rejects (RFC 9112): duplicate or signed Content-Length (§6.3), Content-Length together with
 Transfer-Encoding (§6.1), bad chunk sizes and extensions (§7.1), bare CR or LF and
 obs-fold in the header block (§2.2, §5.2), and CR/LF inside the method or target (§3).
-On top of that this module bounds the header block (bytes and count), the target length
-and the body, and requires exactly one Host header in HTTP/1.1 (RFC 9112 §3.2).
+On top of that this module bounds the header block (bytes and count), the target length,
+the body, and chunk framing between body bytes (size lines, extensions, trailers: at most
+maxHeaderBytes, §7.1), and requires exactly one Host header in HTTP/1.1 (RFC 9112 §3.2).
 
 Response framing helpers (`statusLine`, `chunk`, `LAST_CHUNK`) live here too, so the wire
 format is in one place; the glue that owns a transport is torsion.web._channel.
