@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +34,7 @@ import pytest
 DEADLINE = 8.0
 STARTED = re.compile(r"starting on (\d+)")
 MODES = ("web", "https", "workers", "tac")
-MOMENTS = ("pid", "early", "accepts", "handshake", "request")
+MOMENTS = ("pid", "early", "accepts", "handshake", "request", "busy")
 
 TAC = """\
 from torsion.application import internet, service
@@ -137,7 +138,7 @@ def trial(mode: str, engine: str, moment: str, directory: Path,
     port = _freePort()
     process = subprocess.Popen(_command(mode, engine, port, directory), cwd=directory,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    clients: list[socket.socket] = []
+    clients: list[socket.socket | _Stopper] = []
     grandchildren: list[int] = []
     try:
         if moment == "early":
@@ -158,6 +159,13 @@ def trial(mode: str, engine: str, moment: str, directory: Path,
                     c = socket.create_connection(("127.0.0.1", port), timeout=2)
                     c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n")
                     clients.append(c)
+            elif moment == "busy":
+                hammer = threading.Event()
+                for _ in range(8):
+                    threading.Thread(target=_hammer, args=(port, mode == "https", hammer),
+                                     daemon=True).start()
+                clients.append(_Stopper(hammer))
+                time.sleep(rng.uniform(0.1, 1.0))
         grandchildren = _children(process.pid)
         sent = time.monotonic()
         process.send_signal(signal.SIGTERM)
@@ -198,6 +206,34 @@ def trial(mode: str, engine: str, moment: str, directory: Path,
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _hammer(port: int, tls: bool, stop: threading.Event) -> None:
+    """Make requests (over TLS for ``tls``) as fast as possible until ``stop``."""
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    while not stop.is_set():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:
+                conn = context.wrap_socket(raw) if tls else raw
+                conn.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                while conn.recv(65536):
+                    pass
+        except OSError:
+            time.sleep(0.01)
+
+
+class _Stopper:
+    """Looks like a socket to the clean-up code: closing it stops the hammer threads."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def close(self) -> None:
+        self.event.set()
 
 
 def _hog(stop: multiprocessing.synchronize.Event) -> None:
@@ -296,6 +332,39 @@ def test_stuckStopServiceIsCutShortByTheShutdownTimeout(tmp_path: Path) -> None:
     text = log.read_text()
     assert "Shutdown did not finish in 0.5 seconds" in text
     assert "stopService" in text
+
+
+BLOCKED_TAC = TAC + """
+import time
+from torsion.internet import reactor
+reactor.addSystemEventTrigger("before", "shutdown", time.sleep, 60)
+"""
+
+NON_DAEMON_TAC = TAC + """
+import threading, time
+threading.Thread(target=time.sleep, args=(60,), daemon=False).start()
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("text", [BLOCKED_TAC, NON_DAEMON_TAC], ids=["blocked", "thread"])
+def test_hungExitIsEndedByTheExitWatchdog(text: str, tmp_path: Path) -> None:
+    """A reactor thread blocked during shutdown, or a non-daemon thread holding up the
+    interpreter's exit, ends the process (status 1) 2 * timeout + 1 seconds after the
+    signal, with the main thread's stack in the log."""
+    process, log = _runTac(tmp_path, text, "--shutdown-timeout", "0.25")
+    try:
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(DEADLINE) == 1
+        assert time.monotonic() - started < 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = log.read_text()
+    assert "Still running 1.5 seconds after shutdown began; exiting now." in text
+    assert "sleep" in text or "_shutdown" in text, text[-2000:]
 
 
 def main() -> int:

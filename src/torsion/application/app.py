@@ -14,16 +14,26 @@ Theory of operation (`ApplicationRunner.run`), in the order twistd does it:
  9. run the reactor (under cProfile with ``--profile``) until SIGTERM/SIGINT or
     ``reactor.stop()``; log "Server Shut Down.", remove the pid file, exit 0.
 
+Shutdown is bounded (one SIGTERM always ends the process): the reactor stops anyway
+after ``--shutdown-timeout`` seconds (default 10), logging what it still waited for; and
+if the process has still not exited ``2 * timeout + 1`` seconds after shutdown began
+(the reactor thread blocked in user code, or a non-daemon thread holding up the
+interpreter's exit), a watchdog thread logs the main thread's stack and ends the process
+with ``os._exit(1)``.  ``--shutdown-timeout 0`` turns both off (Twisted's behaviour).
+
 Any failure before the reactor runs is printed (and logged) and gives exit status 1.
 """
 
 from __future__ import annotations
 
 import cProfile
+import functools
 import os
 import platform
 import signal
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import IO, Any
@@ -235,6 +245,7 @@ class ApplicationRunner:
         self._reporter: _daemon.DaemonReporter | None = None
         self._replayEarlySignals: Callable[[], None] = lambda: None
         self._originalSignals: dict[int, Any] = {}
+        self._exitWatchdogArmed = False
 
     def run(self) -> int:
         """Run the application; the process exit status."""
@@ -279,6 +290,8 @@ class ApplicationRunner:
         os.chdir(config["rundir"])
         _daemon.checkPID(config["pidfile"])
         self.reactor = self._installReactor(config["reactor"])
+        # The application's triggers come later: this one runs first, even if theirs hang.
+        self.reactor.addSystemEventTrigger("before", "shutdown", self._armExitWatchdog)
         self.application = self._loadApplication()
         self._startLogging()
         if config["daemon"]:
@@ -289,6 +302,7 @@ class ApplicationRunner:
         self._shedPrivileges()
         startApplication(self.application, False, self.reactor)
         self.reactor.callWhenRunning(self._replayEarlySignals)
+        self.reactor.callWhenRunning(self._armOnSignals)
         if RELOAD_ENV in os.environ:
             self.reactor.callWhenRunning(_writeWatchList, os.environ[RELOAD_ENV],
                                          config["python"])
@@ -317,6 +331,8 @@ class ApplicationRunner:
 
         def hold(number: int, frame: Any) -> None:
             received.append(number)
+            if self.reactor is not None:
+                self._armExitWatchdog()
             reactor = self.reactor
             if reactor is not None and getattr(reactor, "_started", False):
                 reactor.callFromThread(replay)
@@ -338,6 +354,52 @@ class ApplicationRunner:
                 self.reactor.crash()
 
         self._replayEarlySignals = replay
+
+    def _armExitWatchdog(self) -> None:
+        """Make sure the process ends even if shutdown or the interpreter's exit hangs.
+
+        Started as shutdown begins; a daemon thread, so a normal exit never waits for it.
+        The reactor's own watchdog (``shutdownTimeout``) needs the loop to run; this one
+        does not.
+        """
+        timeout = self.reactor.shutdownTimeout
+        if timeout is None or self._exitWatchdogArmed:
+            return
+        self._exitWatchdogArmed = True
+        limit = 2 * timeout + 1
+        mainThread = threading.main_thread()
+        stream = self._logStream
+
+        def watch() -> None:
+            time.sleep(limit)
+            frame = sys._current_frames().get(mainThread.ident or 0)
+            stack = "".join(traceback.format_stack(frame)) if frame is not None else "?"
+            _log.critical("Still running {limit} seconds after shutdown began; exiting now. "
+                          "The main thread is at:\n{stack}", limit=limit, stack=stack)
+            if stream is not None:
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(1)
+
+        threading.Thread(target=watch, name="torsion-exit-watchdog", daemon=True).start()
+
+    def _armOnSignals(self) -> None:
+        """Arm the exit watchdog from the reactor's SIGTERM/SIGINT handlers themselves.
+
+        Python runs a signal handler between two bytecodes of the main thread even while
+        a reactor callback blocks it, when no loop timer or trigger can run.
+        """
+        for number in (signal.SIGTERM, signal.SIGINT):
+            handler = signal.getsignal(number)
+            if callable(handler):
+                signal.signal(number, functools.partial(self._armedSignal, handler))
+
+    def _armedSignal(self, handler: Callable[[int, Any], object], number: int,
+                     frame: Any) -> None:
+        self._armExitWatchdog()
+        handler(number, frame)
 
     def _restoreSignals(self) -> None:
         """Put back the SIGTERM/SIGINT dispositions found before start-up."""
