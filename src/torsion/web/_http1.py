@@ -128,6 +128,7 @@ _VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0", "0.9": b"HTTP/0.9"}
 _BEGUN = TRANSITIONS[(State.IDLE, Event.BEGIN)]
 _HEAD_DONE = TRANSITIONS[(State.HEAD, Event.HEAD_DONE)]
 _MESSAGE_DONE = TRANSITIONS[(State.BODY, Event.MESSAGE_DONE)]
+_IDLE, _HEAD, _BODY = State.IDLE, State.HEAD, State.BODY  # one global load in the callbacks
 
 
 class RequestParser:
@@ -253,7 +254,7 @@ class RequestParser:
     # so the first on_url of a request is its beginning (one Python call fewer).
 
     def on_url(self, url: bytes) -> None:
-        if self.state is State.IDLE:
+        if self.state is _IDLE:
             self.state = _BEGUN
             self.uri = url
             self.headers = []
@@ -277,7 +278,7 @@ class RequestParser:
         self.uri = uri
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self.state is State.BODY:
+        if self.state is _BODY:
             # Trailer fields (RFC 9112 §7.1.2): bounded, then discarded.
             self._trailerBytes += len(name) + len(value)
             if self._trailerBytes > self.limits.maxHeaderBytes:
@@ -341,7 +342,7 @@ class RequestParser:
             self._fail(400, "Bad Request: exactly one Host header is required")
 
     def on_headers_complete(self) -> None:
-        if self.state is not State.HEAD:
+        if self.state is not _HEAD:
             self._fail(400, "Bad Request")  # parsing went on after the connection ended
         self.state = _HEAD_DONE
         limits = self.limits
@@ -371,7 +372,7 @@ class RequestParser:
         self._bodyReceived(body)
 
     def on_message_complete(self) -> None:
-        if self.state is not State.BODY:
+        if self.state is not _BODY:
             self._fail(400, "Bad Request")
         self.state = _MESSAGE_DONE
         self._messageComplete()
