@@ -408,3 +408,85 @@ def test_boxSizeCountsOnlyTheCurrentBox() -> None:
     for _ in range(10):
         parser.feed(box)
     assert len(received) == 10
+
+
+def readyProtocol() -> tuple[amp.AMP, StringTransport]:
+    """An AMP protocol connected to a StringTransport."""
+    proto = Server()
+    transport = StringTransport()
+    proto.makeConnection(transport)
+    return proto, transport
+
+
+def test_protocolIsStreamingProducerOfItsTransport() -> None:
+    """AMP registers itself as its transport's streaming producer."""
+    proto, transport = readyProtocol()
+    assert transport.producer is proto and transport.streaming
+
+
+def test_fullOutputPausesReading() -> None:
+    """A full write buffer stops reading the peer's boxes; a drained one resumes it."""
+    proto, transport = readyProtocol()
+    proto.pauseProducing()
+    assert transport.producerState == "paused"
+    proto.resumeProducing()
+    assert transport.producerState == "producing"
+
+
+def test_fullOutputKeepsReadingWhileAwaitingAnswers() -> None:
+    """Reading goes on while an answer from the peer is awaited, and stops once it came."""
+    proto, transport = readyProtocol()
+    d = proto.callRemote(Sum, a=1, b=2)
+    assert d is not None
+    results: list[Any] = []
+    d.addBoth(results.append)
+    proto.pauseProducing()
+    assert transport.producerState == "producing"
+    tag = amp.parseString(transport.value())[0][amp.ASK]
+    proto.dataReceived(amp.AmpBox({amp.ANSWER: tag, b"total": b"3"}).serialize())
+    assert results == [{"total": 3}]
+    assert transport.producerState == "paused"
+
+
+def test_commandWhilePausedResumesReading() -> None:
+    """Sending a command while reading is paused resumes reading."""
+    proto, transport = readyProtocol()
+    proto.pauseProducing()
+    proto.callRemote(Sum, a=1, b=2)
+    assert transport.producerState == "producing"
+
+
+def test_oneWayCommandKeepsReadingUntilDrained() -> None:
+    """After a one-way command reading goes on until the buffer drains, then may pause."""
+    proto, transport = readyProtocol()
+    proto.callRemote(Notify, message="hi")
+    proto.pauseProducing()
+    assert transport.producerState == "producing"
+    proto.resumeProducing()
+    proto.pauseProducing()
+    assert transport.producerState == "paused"
+
+
+def test_transportWithProducerLeavesFlowControlOff() -> None:
+    """A transport that already has a producer is used without flow control."""
+    transport = StringTransport()
+    other = object()
+    transport.registerProducer(other, True)  # type: ignore[arg-type]
+    proto = Server()
+    proto.makeConnection(transport)
+    assert transport.producer is other
+
+
+def test_commandsAgainstTinyBufferAllAnswered() -> None:
+    """With tiny write buffers a burst of commands in both directions is all answered."""
+    client, server, pump = connectedServerAndClient(Server, Server)
+    client.transport.bufferSize = server.transport.bufferSize = 64
+    results: list[Any] = []
+    for n in range(200):
+        d = client.callRemote(Sum, a=n, b=1)
+        e = server.callRemote(Sum, a=n, b=2)
+        assert d is not None and e is not None
+        d.addBoth(results.append)
+        e.addBoth(results.append)
+    pump.flush()
+    assert len(results) == 400 and all(isinstance(r, dict) for r in results)

@@ -154,8 +154,6 @@ def test_floodOfSmallCommandsIsAnswered() -> None:
     assert answers[-1][b"total"] == b"10000"
 
 
-
-@pytest.mark.xfail(strict=True, reason="reported to SPREAD2: AMP answers unbounded for non-reader")
 def test_commandFloodFromNonReadingPeerIsBounded(reactor: Any, run: Any) -> None:
     """A peer flooding commands without reading the answers cannot grow our buffer unbounded."""
     import socket

@@ -9,7 +9,11 @@ answer carries `_answer` with that tag and the response values, or `_error`,
 Layers, each replaceable, as in Twisted:
 
 - BinaryBoxProtocol: bytes <-> AmpBox (a dict of bytes to bytes); enforces the
-  length limits (a too-long key closes the connection with TooLong).
+  length limits (a too-long key closes the connection with TooLong). It is its
+  transport's streaming producer: while the write buffer is full it stops reading
+  (unless answers or a one-way command of ours may still be waiting for the peer), so a
+  peer flooding commands without reading the answers is bounded, and two AMP peers
+  flooding each other never both stop.
 - BoxDispatcher: boxes <-> Deferreds: tags outgoing commands, fires the Deferred when
   the answer or error comes back, hands incoming commands to a locator.
 - CommandLocator: finds the responder for a command name among methods decorated
@@ -267,6 +271,7 @@ class BoxDispatcher:
 
     _failAllReason: Failure | None = None
     _counter = 0
+    _oneWaySent = False
     boxSender: Any = None
 
     def __init__(self, locator: Any) -> None:
@@ -300,14 +305,22 @@ class BoxDispatcher:
             return defer.fail(self._failAllReason) if requiresAnswer else None
         box[COMMAND] = command
         tag = self._nextTag()
-        if requiresAnswer:
-            box[ASK] = tag
-        box._sendTo(self.boxSender)
         if not requiresAnswer:
+            # Flow control (BinaryBoxProtocol): a command may now sit in our output.
+            self._oneWaySent = True
+            box._sendTo(self.boxSender)
             return None
+        box[ASK] = tag
         d: defer.Deferred[Any] = defer.Deferred()
-        assert self._outstandingRequests is not None
-        self._outstandingRequests[tag] = d
+        requests = self._outstandingRequests
+        assert requests is not None
+        # Registered before sending, so flow control sees an answer is awaited.
+        requests[tag] = d
+        try:
+            box._sendTo(self.boxSender)
+        except BaseException:
+            requests.pop(tag, None)
+            raise
         return d
 
     def callRemoteString(self, command: bytes, requiresAnswer: bool = True,
@@ -502,10 +515,24 @@ class BinaryBoxProtocol(Protocol):
     A received box over `boxSizeLimit` bytes of pairs or `boxKeyLimit` keys is bad input:
     it is logged and the connection closed (the wire format bounds each key and value,
     not their number). Set them per subclass to accept bigger boxes.
+
+    Flow control: the protocol registers itself as its transport's streaming producer
+    (before connectionMade). While the transport's write buffer is over its high-water
+    mark it stops reading the peer's boxes, so a peer that sends commands and never reads
+    the answers cannot make us hold unbounded output; reading resumes when the buffer
+    drains. It keeps reading while the box receiver awaits answers from the peer, or has
+    sent the peer a one-way command since the buffer last drained: then our output may
+    hold commands, and the peer may have to read them before it can answer or take more.
+    Two AMP peers therefore never both stop: if we stopped, what we hold beyond the
+    low-water mark is answers, so the peer awaits them and goes on reading. To register a
+    producer of your own on the transport, first call ``transport.unregisterProducer()``
+    (flow control then stays off for the connection).
     """
 
     boxSizeLimit: int = BOX_SIZE_LIMIT
     boxKeyLimit: int = BOX_KEY_LIMIT
+    _outputFull = False
+    _readingPaused = False
     _justStartedTLS = False
     _startingTLSBuffer: list[AmpBox] | None = None
     _locked = False
@@ -533,13 +560,64 @@ class BinaryBoxProtocol(Protocol):
             self._startingTLSBuffer.append(box)
         else:
             self.transport.write(box.serialize())
+        if self._outputFull:
+            # A command sent while reading is paused: the peer may need us to read first.
+            self._reconsiderReading()
 
     def makeConnection(self, transport: Any) -> None:
-        """Tell the box receiver that boxes are coming, then connect."""
+        """Tell the box receiver that boxes are coming, become the transport's streaming
+        producer (flow control), then connect."""
         self.connected = True
         self.transport = transport
+        register = getattr(transport, "registerProducer", None)
+        if register is not None:
+            try:
+                register(self, True)
+            except RuntimeError:
+                _log.warn("{protocol} runs without flow control: its transport already has "
+                          "a producer", protocol=self)
         self.boxReceiver.startReceivingBoxes(self)
         self.connectionMade()
+
+    # -- flow control (IPushProducer towards the transport) ----------------------------------
+
+    def pauseProducing(self) -> None:
+        """The transport's write buffer is over its high-water mark: stop reading if safe."""
+        self._outputFull = True
+        self._reconsiderReading()
+
+    def resumeProducing(self) -> None:
+        """The transport's write buffer drained: read again."""
+        self._outputFull = False
+        receiver = self.boxReceiver
+        if getattr(receiver, "_oneWaySent", False):
+            receiver._oneWaySent = False
+        self._reconsiderReading()
+
+    def stopProducing(self) -> None:
+        """The connection is ending; connectionLost does the cleaning up."""
+
+    def _reconsiderReading(self) -> None:
+        """Pause reading while output is full and nothing we sent may be awaited; else read.
+
+        The peer may need to read what we sent (a command awaiting an answer, or a one-way
+        command sent since the last drain) before it can read more of what we owe it.
+        """
+        receiver = self.boxReceiver
+        mayPause = (
+            self._outputFull
+            and not getattr(receiver, "_outstandingRequests", None)
+            and not getattr(receiver, "_oneWaySent", False)
+            and self.innerProtocol is None
+            and self.transport is not None
+        )
+        if mayPause and not self._readingPaused:
+            self._readingPaused = True
+            self.transport.pauseProducing()
+        elif not mayPause and self._readingPaused:
+            self._readingPaused = False
+            if self.transport is not None:
+                self.transport.resumeProducing()
 
     def dataReceived(self, data: bytes) -> None:
         """Parse boxes (or hand data to a protocol switched to)."""
@@ -551,6 +629,9 @@ class BinaryBoxProtocol(Protocol):
             return
         try:
             self._parser.feed(data)
+            if self._outputFull:
+                # Answers may have come: nothing awaited any more lets reading pause.
+                self._reconsiderReading()
         except TooLong:
             self._keyLengthLimitExceeded = True
             self._parseFailed = True
