@@ -14,7 +14,6 @@ when it shuts down. Workers apply to plain TCP listeners only.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from typing import Any
 
@@ -114,24 +113,8 @@ class _ReusePortService(service.Service):
 
     def privilegedStartService(self) -> None:
         from torsion.internet import reactor
-        from torsion.internet._tcp import TCPPort
 
-        class ReusePort(TCPPort):
-            def _makeSocket(self) -> socket.socket:
-                sock = socket.socket(self._family, socket.SOCK_STREAM)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                try:
-                    sock.bind((self.interface, self.port))
-                except OSError as exc:
-                    sock.close()
-                    from torsion.internet import error
-
-                    raise error.CannotListenError(self.interface, self.port, exc) from exc
-                return sock
-
-        port = ReusePort(reactor, self.port, self.factory, 50, self.interface)
-        port.startListening()
+        port = reactor.listenTCP(self.port, self.factory, 50, self.interface, reusePort=True)
         self._listening = port
         super().privilegedStartService()
 

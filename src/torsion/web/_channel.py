@@ -475,18 +475,10 @@ class HTTPChannel(Protocol, _http1.RequestParser):
 def _transportIsTLS(transport: Any) -> bool:
     """Return whether `transport` carries TLS.
 
-    A transport may say so with a ``TLS`` attribute; torsion's own connections are asked
-    for the loop transport's ``ssl_object`` (every connection class has
-    getPeerCertificate, so its presence proves nothing).
+    torsion's TLS connections (and any transport providing ISSLTransport the torsion way)
+    say so with a true ``TLS`` class attribute; plain connections have ``TLS = False``.
     """
-    flag = getattr(transport, "TLS", None)
-    if flag is not None:
-        return bool(flag)
-    inner = getattr(transport, "_transport", None)
-    getExtra = getattr(inner, "get_extra_info", None)
-    if getExtra is None:
-        return False
-    return getExtra("ssl_object") is not None
+    return bool(getattr(transport, "TLS", False))
 
 
 def _htmlEscape(s: str) -> str:
