@@ -47,6 +47,7 @@ __all__ = [
     "HostnameCachingHTTPSPolicy",
     "PartialDownloadError",
     "ProxyAgent",
+    "ResponseTooLarge",
     "SchemeNotSupported",
     "URI",
     "readBody",
@@ -59,6 +60,27 @@ class PartialDownloadError(error.Error):
     Why (Twisted's contract): readBody cannot tell a close-delimited body from a
     truncated one (RFC 9112 §6.3), so it hands over what it got with this error.
     """
+
+
+class ResponseTooLarge(Exception):
+    """A response body passed the size limit its reader was given; the download stopped.
+
+    Why (DESIGN §7, bounded by default): a caller who wants the whole body in memory must
+    not be made to hold whatever a server (or a compressed body that inflates) sends.
+    `maxSize` is the limit, `length` the size the response announced (Content-Length) or
+    the bytes received when the limit was passed, `status` and `message` the response's.
+    """
+
+    def __init__(self, maxSize: int, length: int, status: int, message: bytes) -> None:
+        super().__init__(maxSize, length, status, message)
+        self.maxSize = maxSize
+        self.length = length
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return (f"response body larger than the limit of {self.maxSize} bytes "
+                f"(at least {self.length} bytes; status {self.status})")
 
 
 # -- URIs ----------------------------------------------------------------------------------
@@ -403,9 +425,13 @@ class _AgentBase:
 class Agent(_AgentBase):
     """Issues HTTP and HTTPS requests (IAgent), verifying HTTPS host names by default.
 
-    `connectTimeout` bounds each connection attempt; `requestTimeout` (a torsion
+    `connectTimeout` bounds each connection attempt (seconds); None, the default, means
+    `defaultConnectTimeout` (30 s, connectTCP's default), so a connection attempt to a
+    host that never answers cannot hang for ever (DESIGN §7). `requestTimeout` (a torsion
     addition) bounds the wait for the response head, failing with defer.TimeoutError.
     """
+
+    defaultConnectTimeout: float = 30.0
 
     def __init__(
         self,
@@ -419,6 +445,8 @@ class Agent(_AgentBase):
         if contextFactory is None:
             contextFactory = BrowserLikePolicyForHTTPS()
         super().__init__(reactor, pool)
+        if connectTimeout is None:
+            connectTimeout = self.defaultConnectTimeout
         self._endpointFactory: Any = _StandardEndpointFactory(
             reactor, contextFactory, connectTimeout, bindAddress
         )
@@ -491,17 +519,44 @@ class ProxyAgent(_AgentBase):
 
 
 class _ReadBodyProtocol(Protocol):
-    """Collects a response body into bytes for readBody."""
+    """Collects a response body into bytes for readBody, up to `maxSize` bytes if given."""
 
-    def __init__(self, status: int, message: bytes, deferred: Deferred[bytes]) -> None:
+    def __init__(self, status: int, message: bytes, deferred: Deferred[bytes],
+                 maxSize: int | None = None, length: Any = UNKNOWN_LENGTH) -> None:
         self._status = status
         self._message = message
         self._deferred = deferred
         self._chunks: list[bytes] = []
+        self._maxSize = maxSize
+        self._length = length
+        self._received = 0
+
+    def connectionMade(self) -> None:
+        maxSize = self._maxSize
+        if maxSize is not None and isinstance(self._length, int) and self._length > maxSize:
+            # Content-Length already says it is too big: do not download any of it.
+            self._tooLarge(self._length)
 
     def dataReceived(self, data: bytes) -> None:
+        if self._deferred.called:
+            return
+        self._chunks.append(data)
+        if self._maxSize is not None:
+            self._received += len(data)
+            if self._received > self._maxSize:
+                self._tooLarge(self._received)
+
+    def _tooLarge(self, length: int) -> None:
+        """Stop the download (the connection is closed) and fail with ResponseTooLarge."""
+        assert self._maxSize is not None
+        self._chunks = []
+        transport = self.transport
+        if transport is not None:
+            transport.stopProducing()
         if not self._deferred.called:
-            self._chunks.append(data)
+            self._deferred.errback(Failure(
+                ResponseTooLarge(self._maxSize, length, self._status, self._message)
+            ))
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         if self._deferred.called:
@@ -517,12 +572,17 @@ class _ReadBodyProtocol(Protocol):
             self._deferred.errback(reason)
 
 
-def readBody(response: Any) -> Deferred[bytes]:
+def readBody(response: Any, maxSize: int | None = None) -> Deferred[bytes]:
     """Read the whole body of `response`; fire with the bytes.
 
     A close-delimited body fails with PartialDownloadError carrying what arrived;
-    cancelling stops the download (the connection is closed).
+    cancelling stops the download (the connection is closed). By default the body is
+    unbounded, as in Twisted; with `maxSize` (a torsion addition) a body announced or
+    grown beyond that many bytes stops the download (the connection is closed) and
+    fails with ResponseTooLarge, so the caller never holds more than that.
     """
+    if maxSize is not None and maxSize < 0:
+        raise ValueError(f"maxSize must be None or >= 0, not {maxSize!r}")
 
     def cancel(d: Deferred[bytes]) -> None:
         transport = protocol.transport
@@ -531,7 +591,8 @@ def readBody(response: Any) -> Deferred[bytes]:
         d.errback(Failure(CancelledError()))
 
     d: Deferred[bytes] = Deferred(cancel)
-    protocol = _ReadBodyProtocol(response.code, response.phrase, d)
+    protocol = _ReadBodyProtocol(response.code, response.phrase, d, maxSize,
+                                 getattr(response, "length", UNKNOWN_LENGTH))
     response.deliverBody(protocol)
     return d
 

@@ -4,7 +4,10 @@ Theory of operation: each call builds ``RedirectAgent(ContentDecoderAgent(Agent)
 given reactor (the global one, imported lazily, when none is given) unless an agent is
 passed; ``timeout`` cancels the whole exchange (head and body) after that many seconds.
 Close-delimited bodies count as complete here (as in treq): these helpers are for
-callers who want the bytes, not the framing.
+callers who want the bytes, not the framing. Bodies are read into memory, so they are
+bounded by ``maxBodySize`` (DEFAULT_MAX_BODY_SIZE, 64 MiB, unless given; None for no
+limit): a bigger body (announced, received, or inflated from gzip) stops the download and
+fails with ResponseTooLarge (DESIGN §7).
 """
 
 from __future__ import annotations
@@ -17,11 +20,17 @@ from urllib.parse import urlencode
 from torsion.internet.defer import Deferred
 from torsion.python.failure import Failure
 from torsion.web import error
-from torsion.web._client_agent import Agent, PartialDownloadError, readBody
+from torsion.web._client_agent import Agent, PartialDownloadError, ResponseTooLarge, readBody
 from torsion.web._client_wrappers import ContentDecoderAgent, GzipDecoder, RedirectAgent
 from torsion.web.http_headers import Headers
 
-__all__ = ["HTTPResponse", "getPage", "get", "post", "request"]
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE", "HTTPResponse", "ResponseTooLarge", "getPage", "get", "post",
+    "request",
+]
+
+DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024
+"""The most body bytes the short forms read into memory unless told otherwise (64 MiB)."""
 
 
 class _BytesProducer:
@@ -66,7 +75,7 @@ def _headersFrom(headers: Any) -> Headers:
     return result
 
 
-def _readAll(response: Any) -> Deferred[bytes]:
+def _readAll(response: Any, maxSize: int | None) -> Deferred[bytes]:
     """readBody, but a close-delimited body is complete rather than an error."""
 
     def partial(reason: Failure) -> Any:
@@ -74,17 +83,21 @@ def _readAll(response: Any) -> Deferred[bytes]:
             return reason.value.response
         return reason
 
-    return readBody(response).addErrback(partial)
+    return readBody(response, maxSize).addErrback(partial)
 
 
 class HTTPResponse:
     """A response with its body a method call away (treq's style).
 
     Why: most callers want ``code``, ``headers`` and the body as bytes, text or JSON.
+    The body is read into memory up to `maxBodySize` bytes (None: no limit); beyond that
+    the download stops and content(), text() and json() fail with ResponseTooLarge.
     """
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: Any,
+                 maxBodySize: int | None = DEFAULT_MAX_BODY_SIZE) -> None:
         self.original = response
+        self.maxBodySize = maxBodySize
         self.code: int = response.code
         self.phrase: bytes = response.phrase
         self.headers: Headers = response.headers
@@ -100,7 +113,7 @@ class HTTPResponse:
     def content(self) -> Deferred[bytes]:
         """Fire with the whole body (read once, then remembered)."""
         if self._content is None:
-            self._content = _readAll(self.original)
+            self._content = _readAll(self.original, self.maxBodySize)
             self._content.addCallbacks(self._gotBody, self._gotFailure)
         d: Deferred[bytes] = Deferred()
         if self._body is not None:
@@ -165,12 +178,18 @@ def request(
     agent: Any = None,
     timeout: float | None = None,
     allowRedirects: bool = True,
+    maxBodySize: int | None = DEFAULT_MAX_BODY_SIZE,
 ) -> Deferred[HTTPResponse]:
     """Send a request; fire with an HTTPResponse.
 
     `data` is bytes (sent as is) or a mapping (sent form-encoded); `json` is any JSON
     value (sent as application/json); `params` are added to the URL's query.
+    `maxBodySize` bounds the body the response's content()/text()/json() read into
+    memory (64 MiB by default, None for no limit): beyond it the download stops and they
+    fail with ResponseTooLarge.
     """
+    if maxBodySize is not None and maxBodySize < 0:
+        raise ValueError(f"maxBodySize must be None or >= 0, not {maxBodySize!r}")
     if reactor is None:
         from torsion.internet import reactor as globalReactor
 
@@ -195,7 +214,7 @@ def request(
         agent = _makeAgent(reactor, timeout, allowRedirects)
     producer = _BytesProducer(body) if body is not None else None
     d: Deferred[Any] = agent.request(method, url, hdrs, producer)
-    d.addCallback(HTTPResponse)
+    d.addCallback(HTTPResponse, maxBodySize)
     return _withTimeout(d, timeout, reactor)
 
 
@@ -219,18 +238,21 @@ def getPage(
     reactor: Any = None,
     timeout: float | None = None,
     followRedirect: bool = True,
+    maxBodySize: int | None = DEFAULT_MAX_BODY_SIZE,
 ) -> Deferred[bytes]:
     """Fetch `url` and fire with its body; a non-2xx status fails with web.error.Error.
 
     The Error carries the status (bytes), the reason phrase and the body as `response`.
-    `timeout` bounds the whole fetch, body included.
+    `timeout` bounds the whole fetch, body included. A body over `maxBodySize` bytes
+    (64 MiB by default, None for no limit) stops the download and fails the fetch with
+    ResponseTooLarge.
     """
     if reactor is None:
         from torsion.internet import reactor as globalReactor
 
         reactor = globalReactor
     d = request(method, url, headers=headers, data=data, reactor=reactor,
-                allowRedirects=followRedirect)
+                allowRedirects=followRedirect, maxBodySize=maxBodySize)
 
     def gotResponse(response: HTTPResponse) -> Deferred[bytes]:
         def check(body: bytes) -> bytes:

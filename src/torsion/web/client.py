@@ -9,7 +9,10 @@ Wrapping agents add behaviour: `RedirectAgent`/`BrowserLikeRedirectAgent` (RFC 9
 short forms for callers that just want the bytes or a treq-style `HTTPResponse`.
 
 HTTPS verifies the server's certificate chain and host name by default
-(`BrowserLikePolicyForHTTPS`, DESIGN §7).
+(`BrowserLikePolicyForHTTPS`, DESIGN §7). Bounded by default: Agent's connection attempts
+time out after 30 s unless `connectTimeout` says otherwise, and the short forms read at
+most `DEFAULT_MAX_BODY_SIZE` (64 MiB) of body unless `maxBodySize` says otherwise;
+readBody keeps Twisted's unlimited default and takes an optional `maxSize`.
 
 Errors (see torsion.web._newclient for the full tree)::
 
@@ -17,6 +20,9 @@ Errors (see torsion.web._newclient for the full tree)::
      └─ ResponseNeverReceived            ... before its head arrived
     RequestGenerationFailed / RequestTransmissionFailed   the request could not be sent
     PartialDownloadError (web.error.Error)   readBody: close-delimited, maybe truncated
+    ResponseTooLarge                     a body over its reader's limit: getPage, get,
+                                         post, request (maxBodySize, 64 MiB by default)
+                                         and readBody(maxSize=...); download stopped
     SchemeNotSupported                   not http or https
 """
 
@@ -31,10 +37,18 @@ from torsion.web._client_agent import (
     HTTPConnectionPool,
     PartialDownloadError,
     ProxyAgent,
+    ResponseTooLarge,
     SchemeNotSupported,
     readBody,
 )
-from torsion.web._client_simple import HTTPResponse, get, getPage, post, request
+from torsion.web._client_simple import (
+    DEFAULT_MAX_BODY_SIZE,
+    HTTPResponse,
+    get,
+    getPage,
+    post,
+    request,
+)
 from torsion.web._client_wrappers import (
     BrowserLikeRedirectAgent,
     ContentDecoderAgent,
@@ -58,6 +72,7 @@ from torsion.web.http_headers import Headers
 from torsion.web.iweb import UNKNOWN_LENGTH
 
 __all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
     "Agent",
     "BrowserLikePolicyForHTTPS",
     "BrowserLikeRedirectAgent",
@@ -82,6 +97,7 @@ __all__ = [
     "ResponseDone",
     "ResponseFailed",
     "ResponseNeverReceived",
+    "ResponseTooLarge",
     "SchemeNotSupported",
     "UNKNOWN_LENGTH",
     "URI",
