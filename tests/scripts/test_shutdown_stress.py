@@ -249,6 +249,7 @@ _CASES = [
     ("web", "asyncio", "early"),
     ("https", "uvloop", "handshake"),
     ("https", "asyncio", "handshake"),
+    ("https", "asyncio", "busy"),
     ("workers", "uvloop", "accepts"),
     ("workers", "asyncio", "early"),
     ("tac", "uvloop", "early"),
@@ -365,6 +366,31 @@ def test_hungExitIsEndedByTheExitWatchdog(text: str, tmp_path: Path) -> None:
     text = log.read_text()
     assert "Still running 1.5 seconds after shutdown began; exiting now." in text
     assert "sleep" in text or "_shutdown" in text, text[-2000:]
+
+
+PENDING_TASK_TAC = TAC + """
+import asyncio
+from torsion.internet import reactor
+
+reactor.callWhenRunning(lambda: asyncio.ensure_future(asyncio.sleep(3600)))
+"""
+
+
+@pytest.mark.integration
+def test_tasksStillPendingAtStopAreCancelledBeforeExit(tmp_path: Path) -> None:
+    """asyncio tasks still pending when the reactor stops (e.g. TLS handshakes the loop
+    alone knows about) are cancelled by the runner, not destroyed by the interpreter's
+    final garbage collection (which crashed CPython 3.11 with SIGSEGV)."""
+    process, log = _runTac(tmp_path, PENDING_TASK_TAC, "--reactor", "asyncio")
+    try:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(DEADLINE) == 0
+        stderr = process.communicate()[1].decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Task was destroyed but it is pending" not in log.read_text() + stderr
 
 
 def main() -> int:
