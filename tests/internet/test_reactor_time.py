@@ -11,7 +11,7 @@ from torsion.internet._base import DelayedCall
 from torsion.internet._reactor import Reactor
 from torsion.internet.defer import Deferred
 from torsion.internet.interfaces import IDelayedCall, IReactorTime
-from torsion.logger import capturedLogs
+from torsion.logger import capturedLogs, formatEvent
 
 _: IReactorTime = Reactor.__new__(Reactor)
 
@@ -190,3 +190,35 @@ def test_cancelReleasesTheCallable(reactor: Reactor) -> None:
     gc.collect()
     assert ref() is None
     assert "cancelled=1" in repr(call)
+
+
+def test_exceptionInDelayedCallLoggedInTwistedsWords(reactor: Reactor, run: Any) -> None:
+    """The failure of a delayed call is logged as "while handling timed call", as Twisted does."""
+    reactor.callLater(0, lambda: 1 / 0)
+    with capturedLogs() as events:
+        run(_after(reactor, 0.01))
+    assert [formatEvent(e) for e in events if "log_failure" in e] == ["while handling timed call"]
+
+
+def test_loopExceptionReadsWellInClassicLogObservers(reactor: Reactor) -> None:
+    """A failure the loop reports (a protocol callback's exception) reaches a classic
+    torsion.python.log observer as its message followed by the traceback."""
+    from torsion.python import log
+
+    texts: list[str | None] = []
+
+    def observer(event: dict[str, Any]) -> None:
+        texts.append(log.textFromEventDict(event))
+
+    log.addObserver(observer)
+    try:
+        try:
+            1 / 0
+        except ZeroDivisionError as e:
+            reactor._handleLoopException(reactor._loop, {"message": "Fatal error on transport",
+                                                         "exception": e})
+    finally:
+        log.removeObserver(observer)
+    assert len(texts) == 1 and texts[0] is not None
+    assert texts[0].startswith("Fatal error on transport\nTraceback")
+    assert "ZeroDivisionError" in texts[0]
