@@ -454,6 +454,65 @@ def webWSGIProxy(ctx: Ctx) -> Observed:
             "404 page": [missing.status, missing.body]}
 
 
+def _logLines(ctx: Ctx, output: str, port: int) -> list[str]:
+    """Log messages without time stamps, traceback frames, the port or object addresses."""
+    lines = []
+    for line in stripTimestamps(output).splitlines():
+        if line.startswith("\t  File ") or line.startswith("\t    "):
+            continue  # frames name each implementation's own files
+        line = line.replace(str(port), "PORT").replace(str(ctx.workdir), "DIR")
+        lines.append(_OBJECT_REPR.sub(r"<\2>", line))
+    return lines
+
+
+_SYSTEM = re.compile(r"^\[([^\]]*)\] ")
+
+
+def _splitLog(lines: list[str]) -> Observed:
+    """Split log lines into their messages, their systems (the bracket), the text logged for
+    an exception raised by a protocol callback, and access-log lines."""
+    messages, systems, callbackError, access = [], [], [], []
+    for line in lines:
+        match = _SYSTEM.match(line)
+        if match:
+            systems.append(match.group(1))
+            line = line[match.end():]
+        if line.startswith(("Unhandled Error", "Fatal error on transport")):
+            callbackError.append(line.split(" (")[0])
+        elif '" - - [' in line:
+            access.append(line)
+        else:
+            messages.append(line)
+    return {"log messages": messages, "log systems": systems,
+            "callback exception": callbackError, "access log": access}
+
+
+def templatePage(ctx: Ctx) -> Observed:
+    lines = ctx.script("template_page.py").splitlines()
+    return {"content type": lines[:1], "page": lines[1:]}
+
+
+def loggingServer(ctx: Ctx) -> Observed:
+    port = freePort()
+    with ctx.server("logging_server.py", str(port), port=port) as server:
+        fine = talk(port, b"hi\r\n", expect=10)
+        crashed = talk(port, b"crash\r\nafter\r\n")
+        time.sleep(0.2)  # let the server log the lost connection before it is stopped
+    lines = [re.sub(r"connection from .*", "connection from HOST", line)
+             for line in _logLines(ctx, server.output, port)]
+    return {"replies": [fine, crashed], "exit": server.returncode, **_splitLog(lines)}
+
+
+def webLogging(ctx: Ctx) -> Observed:
+    port = freePort()
+    with ctx.server("web_logging.py", str(port), port=port) as server:
+        curl(f"http://127.0.0.1:{port}/page?q=1", "-A", "compat-agent", "-e", "http://ref/")
+        time.sleep(0.2)
+    lines = [re.sub(r"\[\d\d/\w+/\d{4}:[\d:]+ \+0000\]", "[DATE]", line)
+             for line in _logLines(ctx, server.output, port)]
+    return _splitLog(lines)
+
+
 DRIVERS: dict[str, Driver] = {
     "simpleserv": simpleserv,
     "simpleclient": simpleclient,
@@ -518,6 +577,12 @@ DRIVERS: dict[str, Driver] = {
     "web_request": webRequest,
     "web_wsgi_proxy": webWSGIProxy,
     "process_fds": scriptDriver("process_fds.py"),
+    "error_messages": scriptDriver("error_messages.py"),
+    "task_clock": scriptDriver("task_clock.py"),
+    "template_page": templatePage,
+    "agent_errors": scriptDriver("agent_errors.py"),
+    "logging_server": loggingServer,
+    "web_logging": webLogging,
 }
 
 # What Twisted 26.10 is observed to do with each program (checked against Twisted itself by
@@ -890,7 +955,93 @@ EXPECTED: dict[str, Observed] = (
                                      b'ead>\n  <body>\n    <h1>No Such Resource</h1>\n    <p>S'
                                      b'orry. No luck finding that resource.</p>\n  </body>\n</htm'
                                      b'l>\n']},
-     'process_fds': {'output': ['[exit 1]']}}
+     'process_fds': {'output': ['[exit 1]']},
+     'error_messages': {'output': ['refused: Connection was refused by other side: 111: '
+                                   'Connection refused.',
+                                   "cannot listen: Couldn't listen on 127.0.0.1:PORT: [Errno 98] "
+                                   'Address already in use.',
+                                   'clean close: ConnectionDone | Connection was closed cleanly.',
+                                   'process: ProcessDone | A process has ended without apparent '
+                                   'errors: process finished with exit code 0.',
+                                   'process: ProcessTerminated | A process has ended with a '
+                                   'probable error condition: process ended with exit code 4.',
+                                   'process: ProcessTerminated | A process has ended with a '
+                                   'probable error condition: process ended by signal 9.',
+                                   "timeout: (0.01, 'Deferred')",
+                                   "cancelled: ''",
+                                   'already called: AlreadyCalledError',
+                                   '[exit 0]']},
+     'task_clock': {'output': ['withCount: [1, 3, 1]',
+                               'loop failed: ZeroDivisionError running: False',
+                               'a time: 0.5',
+                               "after 1s: ['b']",
+                               "after 2s: ['b', 'a']",
+                               'cooperated: [0, 1, 2]',
+                               'done: True',
+                               '[exit 0]']},
+     'template_page': {'content type': ["200 [b'text/html']"],
+                       'page': ['<!DOCTYPE html>',
+                                '<html><body><p>Hello, '
+                                'you</p><p><em>later</em></p></body></html>',
+                                '[exit 0]']},
+     'agent_errors': {'output': ['length: 100', '[exit 1]']},
+     'logging_server': {'replies': [b'fine: hi\r\n', b''],
+                        'exit': 0,
+                        'log messages': ['Log opened.',
+                                         'FragileFactory starting on PORT',
+                                         'Starting factory <FragileFactory>',
+                                         'while handling timed call',
+                                         '\tTraceback (most recent call last):',
+                                         "\tbuiltins.KeyError: 'in a delayed call'",
+                                         '\t',
+                                         'connection from HOST',
+                                         'connection from HOST',
+                                         'connection lost: ConnectionDone',
+                                         'connection lost: ConnectionDone',
+                                         'connection from HOST',
+                                         '\tTraceback (most recent call last):',
+                                         '\tbuiltins.ZeroDivisionError: crashed on purpose',
+                                         '\t',
+                                         'connection lost: ZeroDivisionError',
+                                         'Received SIGTERM, shutting down.',
+                                         '(TCP Port PORT Closed)',
+                                         'Stopping factory <FragileFactory>',
+                                         'Main loop terminated.'],
+                        'log systems': ['-',
+                                        '-',
+                                        '-',
+                                        '-',
+                                        '__main__.FragileFactory',
+                                        '__main__.FragileFactory',
+                                        'Fragile,0,127.0.0.1',
+                                        'Fragile,1,127.0.0.1',
+                                        '__main__.FragileFactory',
+                                        'Fragile,2,127.0.0.1',
+                                        'Fragile,2,127.0.0.1',
+                                        '-',
+                                        '__main__.FragileFactory',
+                                        '-',
+                                        '-'],
+                        'callback exception': ['Unhandled Error'],
+                        'access log': []},
+     'web_logging': {'log messages': ['Log opened.',
+                                      'Site starting on PORT',
+                                      'Starting factory <Site>',
+                                      'Received SIGTERM, shutting down.',
+                                      '(TCP Port PORT Closed)',
+                                      'Stopping factory <Site>',
+                                      'Main loop terminated.'],
+                     'log systems': ['-',
+                                     '-',
+                                     '-',
+                                     '-',
+                                     '-',
+                                     'twisted.web.server.Site',
+                                     '-',
+                                     '-'],
+                     'callback exception': [],
+                     'access log': ['"127.0.0.1" - - [DATE] "GET /page?q=1 HTTP/1.1" 404 167 '
+                                    '"http://ref/" "compat-agent"']}}
 )
 
 # Observations where torsion differs from Twisted, each reported to the owner of the code
@@ -917,6 +1068,22 @@ KNOWN: dict[tuple[str, str], str] = {
     ("web_wsgi_proxy", "404 page"):
         "WEB: Resource.getChild's 404 page says 'No such child resource.'; Twisted 26's "
         "says 'Sorry. No luck finding that resource.' -- reported",
+    ("template_page", "content type"):
+        "WEBCLIENT: renderElement sets 'text/html; charset=utf-8'; Twisted's sets nothing, "
+        "so the Site's default 'text/html' goes out -- reported (undocumented difference)",
+    ("logging_server", "log systems"):
+        "TRANSPORT (by design: no per-callback frame): messages logged inside protocol "
+        "callbacks, and '(TCP Port N Closed)', carry system '-' instead of Twisted's "
+        "'Proto,sessionno,peer' / factory name -- reported",
+    ("logging_server", "callback exception"):
+        "REACTOR: an exception from dataReceived is logged as asyncio's 'Fatal error on "
+        "transport ...' (with traceback); Twisted logs 'Unhandled Error' -- reported",
+    ("web_logging", "log systems"):
+        "TRANSPORT: the port-closed line carries system '-', Twisted's the factory's -- "
+        "reported",
+    ("web_logging", "access log"):
+        "WEB: a Site run under log.startLogging writes no access-log line per request; "
+        "Twisted logs the combined-log-format line -- reported",
     ("unhandled_error", "garbage collected"):
         "DEFER: a collected Deferred's Failure is logged as one event; Twisted logs two "
         "('Unhandled error in Deferred:' then 'Unhandled Error' + traceback) -- reported",

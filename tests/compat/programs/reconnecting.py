@@ -1,5 +1,6 @@
 # Mirrors Twisted's docs/core/howto/clients.rst ReconnectingClientFactory example: a client
-# that keeps retrying until a server appears, then resets its delay and talks.
+# that keeps retrying until a server appears (started after the first failure), then
+# resets its delay and talks.
 from twisted.internet import protocol, reactor
 from twisted.protocols.basic import LineReceiver
 
@@ -29,6 +30,8 @@ class EchoClientFactory(protocol.ReconnectingClientFactory):
     def clientConnectionFailed(self, connector, reason):
         if self.retries == 0:
             print("connection failed; will retry")
+            reactor.callLater(0.1, reactor.listenTCP, port, protocol.Factory.forProtocol(Echo),
+                              interface="127.0.0.1")
         protocol.ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
 
     def clientConnectionLost(self, connector, reason):
@@ -42,7 +45,5 @@ port = probe.getHost().port
 probe.stopListening()
 factory = EchoClientFactory()
 reactor.connectTCP("127.0.0.1", port, factory)
-reactor.callLater(0.3, reactor.listenTCP, port, protocol.Factory.forProtocol(Echo),
-                  interface="127.0.0.1")
 reactor.run()
 print("retried:", factory.retries == 0 and not factory.continueTrying)
