@@ -492,6 +492,12 @@ def templatePage(ctx: Ctx) -> Observed:
     return {"content type": lines[:1], "page": lines[1:]}
 
 
+def miscAPI2(ctx: Ctx) -> Observed:
+    lines = ctx.script("misc_api2.py").splitlines()
+    return {"output": [line for line in lines if not line.startswith("URI:")],
+            "URI": [line for line in lines if line.startswith("URI:")]}
+
+
 def loggingServer(ctx: Ctx) -> Observed:
     port = freePort()
     with ctx.server("logging_server.py", str(port), port=port) as server:
@@ -581,6 +587,7 @@ DRIVERS: dict[str, Driver] = {
     "task_clock": scriptDriver("task_clock.py"),
     "template_page": templatePage,
     "agent_errors": scriptDriver("agent_errors.py"),
+    "misc_api2": miscAPI2,
     "logging_server": loggingServer,
     "web_logging": webLogging,
 }
@@ -985,6 +992,14 @@ EXPECTED: dict[str, Observed] = (
                                 'you</p><p><em>later</em></p></body></html>',
                                 '[exit 0]']},
      'agent_errors': {'output': ['length: 100', '[exit 1]']},
+     'misc_api2': {'output': ["argv: ('first', 'second')",
+                              'returnValue: 2',
+                              'fromCoroutine: from a coroutine',
+                              'FileSender over ClientCreator: 70000',
+                              "loopbackAsync: b'over loopback'",
+                              '[exit 0]'],
+                   'URI': ["URI: b'http' b'user@example.com' 8080 b'/a/b' b'c=d' "
+                           "b'http://user@example.com:8080/a/b?c=d#frag'"]},
      'logging_server': {'replies': [b'fine: hi\r\n', b''],
                         'exit': 0,
                         'log messages': ['Log opened.',
@@ -1084,6 +1099,9 @@ KNOWN: dict[tuple[str, str], str] = {
     ("web_logging", "access log"):
         "WEB: a Site run under log.startLogging writes no access-log line per request; "
         "Twisted logs the combined-log-format line -- reported",
+    ("misc_api2", "URI"):
+        "WEBCLIENT (deliberate-looking): URI.fromBytes leaves user info out of .host and "
+        "toBytes() drops the fragment; Twisted keeps both -- reported",
     ("unhandled_error", "garbage collected"):
         "DEFER: a collected Deferred's Failure is logged as one event; Twisted logs two "
         "('Unhandled error in Deferred:' then 'Unhandled Error' + traceback) -- reported",
