@@ -1073,10 +1073,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "mimetypes type -- reported",
     ("web_session", "cookie name"):
         "WEB: the session cookie is TORSION_SESSION; Twisted's is TWISTED_SESSION -- reported",
-    ("ssl_echo", "output"):
-        "TRANSPORT: connectSSL / SSL4ClientEndpoint with ssl.ClientContextFactory() (no "
-        "hostname check) fails: ValueError 'You must set server_hostname when using ssl "
-        "without a host' from loop.create_connection(sock=...) -- reported",
     ("web_request", "args"):
         "WEB: a form field without '=' in an urlencoded body becomes an argument with an "
         "empty value; Twisted's parse_qs drops it -- reported",

@@ -394,3 +394,20 @@ def test_pauseInConnectionMadeHoldsOverTLS(
     server.expected = 10
     server.transport.resumeProducing()
     assert run(server.gotAll) == b"right away"
+
+
+def test_connectSSLWithNonVerifyingContext(
+    reactor: Any, run: Any, serverCert: PrivateCertificate
+) -> None:
+    """connectSSL with ClientContextFactory (no verification) connects, as in Twisted."""
+    from torsion.internet.ssl import ClientContextFactory
+
+    port = reactor.listenSSL(
+        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
+    )
+    cf = Client()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, cf, ClientContextFactory())
+    client = run(cf.built)
+    client.expected = 4
+    client.transport.write(b"ping")
+    assert run(client.gotAll) == b"ping"

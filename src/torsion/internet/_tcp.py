@@ -274,8 +274,10 @@ class TCPConnector(Connector):
                     raise error.ConnectBindError(exc.errno, exc.strerror or "") from exc
             await loop.sock_connect(sock, sockaddr)
             if self._sslContext is not None:
+                # The loop needs a server_hostname whenever TLS runs over a connected socket,
+                # even with a context that verifies nothing (ClientContextFactory).
                 hostname = self._serverHostname
-                if hostname is None and self._sslContext.check_hostname:
+                if hostname is None:
                     hostname = self.host
                 await loop.create_connection(
                     lambda: conn, sock=sock, ssl=self._sslContext, server_hostname=hostname

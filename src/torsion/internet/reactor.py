@@ -76,6 +76,10 @@ if TYPE_CHECKING:
     connectUNIX = _installed.connectUNIX
     listenUDP = _installed.listenUDP
     listenMulticast = _installed.listenMulticast
+    # IReactorSocket
+    adoptStreamPort = _installed.adoptStreamPort
+    adoptStreamConnection = _installed.adoptStreamConnection
+    adoptDatagramPort = _installed.adoptDatagramPort
     # IReactorProcess
     spawnProcess = _installed.spawnProcess
 
