@@ -56,6 +56,7 @@ import socket
 import ssl
 from collections.abc import Iterable
 from operator import attrgetter
+from sys import intern
 from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
@@ -129,11 +130,17 @@ class _BufferSink:
 
 
 def inetAddress(kind: str, sockaddr: Any) -> IPv4Address | IPv6Address:
-    """Convert a socket address tuple into Twisted's IPv4Address or IPv6Address."""
+    """Convert a socket address tuple into Twisted's IPv4Address or IPv6Address.
+
+    The host string is interned: the loop makes a new one per call, and a connection keeps
+    its peer address for its whole life, so many connections from one host then share one
+    string instead of 64 bytes each (idle-connection memory is a measured target).  An
+    interned string still goes away with its last user.
+    """
     if len(sockaddr) == 4:
         host, port, flow, scope = sockaddr
-        return IPv6Address(kind, host, port, flow, scope)  # type: ignore[arg-type]
-    return IPv4Address(kind, sockaddr[0], sockaddr[1])  # type: ignore[arg-type]
+        return IPv6Address(kind, intern(host), port, flow, scope)  # type: ignore[arg-type]
+    return IPv4Address(kind, intern(sockaddr[0]), sockaddr[1])  # type: ignore[arg-type]
 
 
 def _logPrefixOf(obj: object) -> str:
