@@ -1065,9 +1065,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("echo_service_tac", "exit"):
         "APP: the torsion runner exits 0 after SIGTERM; twistd re-raises the signal "
         "(exit status -15) -- reported",
-    ("web_forms", "unknown method"):
-        "WEB: a method no render_* handles and outside GET/HEAD/POST gets 405 + Allow; "
-        "Twisted answers 501 Not Implemented -- reported",
     ("web_static", "file type"):
         "WEB: static.File adds '; charset=utf-8' to text/plain; Twisted sends the bare "
         "mimetypes type -- reported",
@@ -1076,9 +1073,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("web_request", "args"):
         "WEB: a form field without '=' in an urlencoded body becomes an argument with an "
         "empty value; Twisted's parse_qs drops it -- reported",
-    ("web_wsgi_proxy", "404 page"):
-        "WEB: Resource.getChild's 404 page says 'No such child resource.'; Twisted 26's "
-        "says 'Sorry. No luck finding that resource.' -- reported",
     ("template_page", "content type"):
         "WEBCLIENT: renderElement sets 'text/html; charset=utf-8'; Twisted's sets nothing, "
         "so the Site's default 'text/html' goes out -- reported (undocumented difference)",

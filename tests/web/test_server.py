@@ -108,20 +108,51 @@ def test_nonBytesResultIs500(connectSite: Any, parse: Any) -> None:
     assert response.code == 500 and b"<text>" not in response.body
 
 
-def test_unsupportedMethodGives405WithAllow(connectSite: Any, parse: Any) -> None:
-    """A method without render_METHOD gets 405 and an Allow header."""
+def test_unsupportedKnownMethodGives405WithAllow(connectSite: Any, parse: Any) -> None:
+    """POST (one of GET/HEAD/POST) without render_POST gets 405 and an Allow header."""
     conn = connectSite(Leaf(lambda r: b"x"))
-    response = parse(conn.send(b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    response = parse(conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"))[0]
     assert response.code == 405
     assert response.header(b"allow") == b"GET, HEAD"
+    assert b'with the method "POST".  I only allow the methods GET, HEAD here.' in response.body
+
+
+def test_unsupportedOtherMethodGives501(connectSite: Any, parse: Any) -> None:
+    """A method outside GET/HEAD/POST that no render_* handles gets 501, without Allow."""
+    conn = connectSite(Leaf(lambda r: b"x"))
+    response = parse(conn.send(b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert response.code == 501
+    assert response.header(b"allow") is None
+    assert b"I don't know how to treat a DELETE request." in response.body
+
+
+def test_otherMethodWithRenderMethodIsRendered(connectSite: Any, parse: Any) -> None:
+    """A method outside GET/HEAD/POST is still rendered by a resource that defines it."""
+    class Deletable(Leaf):
+        def render_DELETE(self, request: server.Request) -> bytes:
+            return b"deleted"
+
+    response = parse(connectSite(Deletable(lambda r: b"x")).send(
+        b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert (response.code, response.body) == (200, b"deleted")
 
 
 def test_allowedMethodsAttributeIsUsed(connectSite: Any, parse: Any) -> None:
     """A resource's allowedMethods attribute is what the Allow header lists."""
     leaf = Leaf(lambda r: b"x")
     leaf.allowedMethods = (b"GET",)
-    response = parse(connectSite(leaf).send(b"PUT / HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    response = parse(connectSite(leaf).send(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"))[0]
     assert response.header(b"allow") == b"GET"
+
+
+def test_missingChildPageHasTwistedWording(connectSite: Any, parse: Any) -> None:
+    """A path no child matches gets Twisted's 404 page: 'No Such Resource', 'Sorry. No luck...'."""
+    response = parse(connectSite(resource.Resource()).send(
+        b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert response.code == 404
+    assert b"<title>404 - No Such Resource</title>" in response.body
+    assert b"<p>Sorry. No luck finding that resource.</p>" in response.body
 
 
 def test_headFallsBackToGet(connectSite: Any, parse: Any) -> None:

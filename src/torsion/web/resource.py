@@ -5,8 +5,9 @@ Theory of operation: a request's path segments are consumed one at a time by
 empty, the next segment moves from ``postpath`` to ``prepath`` and
 ``getChildWithDefault(segment, request)`` picks the child (a dict lookup in ``children``
 first, then ``getChild``). The resource reached renders the response through
-``render``, which dispatches to ``render_<METHOD>`` or raises UnsupportedMethod (405
-with an Allow header, RFC 9110 §15.5.6). No regular expressions are involved.
+``render``, which dispatches to ``render_<METHOD>`` or raises UnsupportedMethod (the
+server answers 405 with an Allow header, RFC 9110 §15.5.6, for GET/HEAD/POST, and 501
+for other methods). No regular expressions are involved.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class Resource:
 
     def getChild(self, path: bytes, request: Any) -> Any:
         """Return a dynamic child for segment `path`; by default a 404 resource."""
-        return NoResource("No such child resource.")
+        return NoResource()
 
     def getChildWithDefault(self, path: bytes, request: Any) -> Any:
         """Return the static child `path` if there is one, else ``getChild``."""
@@ -202,8 +203,8 @@ class ErrorPage(Resource):
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
         interpolated = self.template % {
             "code": self.code,
-            "brief": html.escape(str(self.brief)),
-            "detail": html.escape(str(self.detail)),
+            "brief": html.escape(str(self.brief), quote=False),
+            "detail": html.escape(str(self.detail), quote=False),
         }
         return interpolated.encode("utf-8")
 

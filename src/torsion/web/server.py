@@ -39,6 +39,7 @@ from torsion.web.error import UnsupportedMethod
 from torsion.web.resource import _RENDER_NAMES, _renderName
 
 __all__ = [
+    "supportedMethods",
     "NOT_DONE_YET",
     "Request",
     "Site",
@@ -53,6 +54,13 @@ NOT_DONE_YET = 1
 """Returned by render methods that will finish the request later themselves."""
 
 version = b"TorsionWeb/0.1"
+
+supportedMethods = (b"GET", b"HEAD", b"POST")
+"""Methods the server itself knows: one no resource renders gets 405, any other 501.
+
+Why: RFC 9110 §15.5.6 (405 must list the allowed methods) and §15.6.2 (501 for a method
+the server does not recognize); other methods are supported per resource, as in Twisted.
+"""
 
 
 def _unquote(segment: bytes) -> bytes:
@@ -242,29 +250,35 @@ class Request(http.Request):
         self._rendered(body, resrc)
 
     def _unsupported(self, resrc: Any, e: UnsupportedMethod) -> Any:
-        """Answer a method `resrc` cannot render: HEAD as GET, else 405 with Allow."""
+        """Answer a method `resrc` cannot render: HEAD as GET, a known one 405, else 501."""
         allowedMethods = e.allowedMethods
-        if self.method == b"HEAD" and b"GET" in allowedMethods:
+        method = self.method
+        if method == b"HEAD" and b"GET" in allowedMethods:
             # RFC 9110 §9.1: a server that supports GET must support HEAD.
             self.method = b"GET"
             self._inFakeHead = True
             body = resrc.render(self)
             self.method = b"HEAD"
-        else:
-            self.setResponseCode(http.NOT_ALLOWED)
+            return body
+        methodText = method.decode("ascii", "replace")
+        if method in supportedMethods:
+            # RFC 9110 §15.5.6: a 405 response must carry Allow.
             self.setHeader(b"allow", b", ".join(allowedMethods))
-            body = resource.ErrorPage(
+            return resource.ErrorPage(
                 http.NOT_ALLOWED,
                 "Method Not Allowed",
-                "Your browser approached me (at %s) with the method %s. I only allow "
+                'Your browser approached me (at %s) with the method "%s".  I only allow '
                 "the method%s %s here." % (
                     self.uri.decode("ascii", "replace"),
-                    self.method.decode("ascii", "replace"),
+                    methodText,
                     "s" if len(allowedMethods) > 1 else "",
                     ", ".join(m.decode("ascii", "replace") for m in allowedMethods),
                 ),
             ).render(self)
-        return body
+        # RFC 9110 §15.6.2: 501 for a method the server does not support for any resource.
+        return resource.ErrorPage(
+            http.NOT_IMPLEMENTED, "Huh?", "I don't know how to treat a %s request." % (methodText,)
+        ).render(self)
 
     def _rendered(self, body: Any, resrc: Any) -> None:
         """Write what `resrc`'s render returned (see the module docstring)."""
