@@ -1065,9 +1065,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("echo_service_tac", "exit"):
         "APP: the torsion runner exits 0 after SIGTERM; twistd re-raises the signal "
         "(exit status -15) -- reported",
-    ("web_static", "file type"):
-        "WEB: static.File adds '; charset=utf-8' to text/plain; Twisted sends the bare "
-        "mimetypes type -- reported",
     ("web_session", "cookie name"):
         "WEB: the session cookie is TORSION_SESSION; Twisted's is TWISTED_SESSION -- reported",
     ("web_request", "args"):

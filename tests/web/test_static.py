@@ -48,8 +48,32 @@ def test_fileServedWithTypeAndLength(connectSite: Any, parse: Any, root: Path) -
     """A file is served with its size and a type guessed from the extension."""
     r = get(connectSite, parse, root, b"/hello.txt")
     assert (r.code, r.body) == (200, b"0123456789")
-    assert r.header(b"content-type") == b"text/plain; charset=utf-8"
+    assert r.header(b"content-type") == b"text/plain"
     assert r.header(b"content-length") == b"10"
+
+
+def test_textFileTypeHasNoCharsetAdded(connectSite: Any, parse: Any, root: Path) -> None:
+    """A text/* file goes out with the bare mimetypes type, as Twisted sends (no charset guess)."""
+    (root / "latin1.txt").write_bytes("caf\u00e9".encode("latin-1"))
+    r = get(connectSite, parse, root, b"/latin1.txt")
+    assert r.header(b"content-type") == b"text/plain"
+
+
+def test_explicitContentTypeWithCharsetIsKept(connectSite: Any, parse: Any, root: Path) -> None:
+    """A type given in contentTypes, charset included, is sent exactly as given."""
+    f = static.File(str(root))
+    f.contentTypes = {**f.contentTypes, ".txt": "text/plain; charset=iso-8859-1"}
+    conn = connectSite(f)
+    r = parse(conn.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert r.header(b"content-type") == b"text/plain; charset=iso-8859-1"
+
+
+def test_defaultTypeIsSentForUnknownExtension(connectSite: Any, parse: Any, root: Path) -> None:
+    """A file whose extension has no known type gets the File's defaultType, unchanged."""
+    (root / "blob.unknownext").write_bytes(b"?")
+    conn = connectSite(static.File(str(root), defaultType="text/x-mine"))
+    r = parse(conn.send(b"GET /blob.unknownext HTTP/1.1\r\nHost: x\r\n\r\n"))[0]
+    assert r.header(b"content-type") == b"text/x-mine"
 
 
 def test_headOnFile(connectSite: Any, parse: Any, root: Path) -> None:

@@ -567,8 +567,8 @@ class File(resource.Resource):
             fileForReading.close()
             return b""
         if ctype:
-            if ctype.startswith("text/") and "charset" not in ctype:
-                ctype += "; charset=utf-8"
+            # The bare type, as Twisted sends: the file's charset is unknown, and a
+            # guessed one would mislabel a file that is not UTF-8.
             request.setHeader(b"content-type", ctype.encode("ascii"))
         if encoding:
             request.setHeader(b"content-encoding", encoding.encode("ascii"))
