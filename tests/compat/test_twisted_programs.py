@@ -1067,9 +1067,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "(exit status -15) -- reported",
     ("web_session", "cookie name"):
         "WEB: the session cookie is TORSION_SESSION; Twisted's is TWISTED_SESSION -- reported",
-    ("web_request", "args"):
-        "WEB: a form field without '=' in an urlencoded body becomes an argument with an "
-        "empty value; Twisted's parse_qs drops it -- reported",
     ("template_page", "content type"):
         "WEBCLIENT: renderElement sets 'text/html; charset=utf-8'; Twisted's sets nothing, "
         "so the Site's default 'text/html' goes out -- reported (undocumented difference)",

@@ -361,6 +361,31 @@ def test_argsFromQueryAndForm(connectSite: Any) -> None:
     assert echo.requests[0].args == {b"a": [b"1", b"3"], b"b": [b"2"], b"c": [b"A B"]}
 
 
+def test_formFieldWithoutEqualsIsDropped(connectSite: Any) -> None:
+    """A urlencoded body field without '=' is dropped, as Twisted's parse_qs does."""
+    echo = Echo()
+    conn = connectSite(echo)
+    _postForm(conn, b"application/x-www-form-urlencoded", b"body!&k=v&empty=")
+    assert echo.requests[0].args == {b"k": [b"v"], b"empty": [b""]}
+
+
+def test_queryFieldWithoutEqualsIsDropped(connectSite: Any) -> None:
+    """A query-string field without '=' is dropped; 'y=' stays as an empty value."""
+    echo = Echo()
+    conn = connectSite(echo)
+    conn.send(b"GET /?flag&x=1&y= HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert echo.requests[0].args == {b"x": [b"1"], b"y": [b""]}
+
+
+def test_parseQsStrictRejectsFieldWithoutEquals() -> None:
+    """http.parse_qs with strict_parsing raises ValueError for a field without '='."""
+    from torsion.web import http
+
+    assert http.parse_qs(b"a&b=1;c=2", 1) == {b"b": [b"1"], b"c": [b"2"]}
+    with pytest.raises(ValueError):
+        http.parse_qs(b"a&b=1", 1, 1)
+
+
 def test_argsFromMultipart(connectSite: Any) -> None:
     """multipart/form-data fields (files included) appear in request.args."""
     echo = Echo()

@@ -148,14 +148,19 @@ _time = time.time
 def parse_qs(
     qs: bytes, keep_blank_values: bool = False, strict_parsing: bool = False
 ) -> dict[bytes, list[bytes]]:
-    """Parse a query string into ``{name: [values]}`` with bytes keys and values."""
+    """Parse a query string into ``{name: [values]}`` with bytes keys and values.
+
+    Why: Twisted's parse_qs, used for query strings and urlencoded bodies alike: a field
+    without ``=`` is dropped (ValueError with `strict_parsing`), an empty value is kept
+    only with `keep_blank_values`.
+    """
     result: dict[bytes, list[bytes]] = {}
     for part in qs.replace(b";", b"&").split(b"&"):
-        if not part:
-            continue
         name, sep, value = part.partition(b"=")
-        if not sep and strict_parsing:
-            raise ValueError("bad query field: %r" % (part,))
+        if not sep:
+            if strict_parsing:
+                raise ValueError("bad query field: %r" % (part,))
+            continue
         if not value and not keep_blank_values:
             continue
         name = unquote_to_bytes(name.replace(b"+", b" "))
