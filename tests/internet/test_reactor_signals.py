@@ -117,6 +117,6 @@ def test_secondSignalDuringStuckShutdownStopsAtOnce(engine: str) -> None:
         reactor.callWhenRunning(signalTwice)
         started = time.monotonic()
         reactor.run()
-        assert time.monotonic() - started < reactor.shutdownTimeout
+        assert time.monotonic() - started < 5
     finally:
         closeReactor(reactor)

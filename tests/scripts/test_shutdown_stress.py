@@ -7,6 +7,14 @@ of a TLS handshake, while an HTTP request is half sent.  It must exit within
 ``DEADLINE`` seconds with status 0 (or, for a signal that lands before Python has run
 any torsion code, be killed by it: nothing can catch a signal that early).
 
+What this found (each has a deterministic test below or in
+tests/internet/test_reactor_signals.py): on the stdlib loop a SIGTERM was lost when
+``call_soon_threadsafe`` had filled the loop's wakeup socket; a SIGTERM during a startup
+that was still waiting was held until startup ended; a shutdown waiting on a Deferred
+that never fired waited for a second signal; and under TLS load on the stdlib loop about
+one exit in ten crashed with SIGSEGV (pending handshake tasks destroyed by the
+interpreter's final garbage collection).
+
 Run as a script for a long local hunt, optionally under CPU load::
 
     python tests/scripts/test_shutdown_stress.py --trials 200 --hogs 4
