@@ -85,12 +85,14 @@ def openIdle(
     """Open ``n`` connections to ``port`` paced by the server's accepts; send a byte on each.
 
     ``accepted(opened)`` returns how many connections the server holds so far, given how
-    many client sockets are open.  Raises TimeoutError after ``timeout`` seconds.
+    many client sockets are open.  The byte goes out as soon as its connection is up, as
+    idleconns sends it right after connect.  Raises TimeoutError after ``timeout`` seconds.
     """
     socks: list[socket.socket] = []
+    unsent: list[socket.socket] = []
     deadline = time.monotonic() + timeout
     done = 0
-    while done < n:
+    while done < n or unsent:
         if time.monotonic() > deadline:
             raise TimeoutError(f"server took only {done} of {n} connections in {timeout} s")
         while len(socks) < n and len(socks) - done < WINDOW:
@@ -101,15 +103,22 @@ def openIdle(
                 s.close()
                 raise OSError(err, os.strerror(err))
             socks.append(s)
+            unsent.append(s)
+        waiting = []
+        for s in unsent:
+            try:
+                s.send(b"x")
+            except BlockingIOError:
+                waiting.append(s)
+            except OSError as exc:
+                if exc.errno != errno.ENOTCONN:  # not connected yet: try again next turn
+                    raise
+                waiting.append(s)
+        unsent = waiting
         before = done
         done = accepted(len(socks))
         if done == before:
             time.sleep(0.001)
-    for s in socks:
-        try:
-            s.send(b"x")
-        except BlockingIOError:
-            pass
     return socks
 
 
