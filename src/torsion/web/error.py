@@ -6,11 +6,11 @@ purpose derives from one of two roots, so callers can tell whose fault a failure
     Exception
      ├─ Error                       an HTTP-level outcome carrying a status code
      │   ├─ PageRedirect            render this as a redirect to `location`
-     │   ├─ InfiniteRedirection     a client followed too many redirects
-     │   ├─ RedirectWithNoLocation  a 3xx response had no Location header
-     │   └─ UnsupportedMethod       no render_<METHOD> for this request (405)
+     │   │   └─ InfiniteRedirection a client followed too many redirects
+     │   └─ RedirectWithNoLocation  a 3xx response had no Location header
+     ├─ UnsupportedMethod           no render_<METHOD> for this request (405 or 501)
      ├─ RenderError                 a resource returned something that is not a body
-     ├─ MissingRenderMethod         RenderError: render() found no render_<METHOD>
+     │   └─ MissingRenderMethod     render() found no render_<METHOD>
      ├─ MissingTemplateLoader       a template element has no loader
      ├─ UnexposedMethodError        a template renderer was not exposed
      ├─ UnfilledSlot / UnsupportedType / FlattenerError   template flattening
@@ -129,7 +129,8 @@ class UnsupportedMethod(Exception):
     """The resource has no way to render this HTTP method.
 
     Why: the server turns it into 405 Method Not Allowed with an Allow header listing
-    `allowedMethods` (RFC 9110 §15.5.6).
+    `allowedMethods` (RFC 9110 §15.5.6) for the methods it knows (GET, HEAD, POST), and
+    into 501 Not Implemented (RFC 9110 §15.6.2) for any other, as Twisted does.
     """
 
     def __init__(self, allowedMethods: Sequence[bytes], *args: object) -> None:
