@@ -1087,10 +1087,8 @@ KNOWN: dict[tuple[str, str], str] = {
         _DOC + "a Site without logPath/logFormatter writes no access-log line per request; "
         "Twisted logs the combined-log-format line",
     ("misc_api2", "URI"):
-        "WEBCLIENT: URI.fromBytes leaves user info out of .host (defensible: Twisted's host "
-        "'user@example.com' cannot be connected to) and toBytes() drops the fragment "
-        "(Twisted keeps it; only originForm goes on the wire, so this loses data for "
-        "nothing) -- reported",
+        "deliberate, documented in docs/porting.md: URI.fromBytes leaves user info out of "
+        ".host (Twisted keeps it there, where it cannot be connected to)",
     ("unhandled_error", "garbage collected"):
         _DOC + "a collected Deferred's Failure is logged as one event; Twisted logs two "
         "('Unhandled error in Deferred:' then 'Unhandled Error' + traceback)",

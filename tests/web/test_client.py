@@ -206,8 +206,9 @@ def test_proxyAgentSendsAbsoluteURI(reactor: Any, run: Any) -> None:
     url, seen = listenRaw(reactor, [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])
     port = int(url.rsplit(":", 1)[1])
     agent = ProxyAgent(TCP4ClientEndpoint(reactor, "127.0.0.1", port), reactor)
-    _, body = run(fetch(agent, "http://example.com/a?b=c"))
+    _, body = run(fetch(agent, "http://example.com/a?b=c#frag"))
     assert body == b"ok"
+    # The fragment never goes on the wire.
     assert b"".join(seen).startswith(b"GET http://example.com/a?b=c HTTP/1.1\r\n")
     assert b"Host: example.com\r\n" in b"".join(seen)
 
@@ -464,3 +465,13 @@ def test_cookieSetByRedirectIsSentToTarget(reactor: Any, run: Any) -> None:
     _, body = run(fetch(agent, url + "/login", b"POST"))
     assert body == b"home"
     assert page.requests[1].getCookie(b"session") == b"abc"
+
+
+def test_uriToBytesKeepsFragment() -> None:
+    """URI.toBytes gives the whole URI back, fragment included, as Twisted's does."""
+    from torsion.web.client import URI
+
+    uri = URI.fromBytes(b"http://example.com:8080/a;p?q=1#frag")
+    assert uri.toBytes() == b"http://example.com:8080/a;p?q=1#frag"
+    assert uri.absoluteForm == b"http://example.com:8080/a;p?q=1"
+    assert URI.fromBytes(b"http://example.com/").toBytes() == b"http://example.com/"

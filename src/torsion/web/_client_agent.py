@@ -139,9 +139,16 @@ class URI:
             target += b"?" + self.query
         return target
 
-    def toBytes(self) -> bytes:
-        """Return the URI (without its fragment) as bytes."""
+    @property
+    def absoluteForm(self) -> bytes:
+        """The request target for a proxy: the URI without its fragment (RFC 9112 §3.2.2)."""
         return self.scheme + b"://" + self.netloc + self.originForm
+
+    def toBytes(self) -> bytes:
+        """Return the whole URI as bytes, fragment included (as Twisted's URI does)."""
+        if self.fragment:
+            return self.absoluteForm + b"#" + self.fragment
+        return self.absoluteForm
 
     def hostHeader(self) -> bytes:
         """The Host header value: the host, plus the port when it is not the default."""
@@ -511,7 +518,7 @@ class ProxyAgent(_AgentBase):
         key = ("http-proxy", self._proxyEndpoint)
         return self._requestWithEndpoint(
             key, self._proxyEndpoint, method, parsedURI, headers, bodyProducer,
-            parsedURI.toBytes(),
+            parsedURI.absoluteForm,
         )
 
 
