@@ -132,8 +132,14 @@ def _closeAll(socks: list[socket.socket]) -> None:
         s.close()
 
 
-def measure(command: str, n: int, timeout: float) -> float | None:
-    """Start one server, hold ``n`` idle connections on it; return bytes per connection."""
+def measure(command: str, n: int, timeout: float) -> tuple[float, float] | None:
+    """Start one server, hold ``n`` idle connections on it; return bytes per connection.
+
+    Two figures: RSS growth over all ``n`` divided by ``n`` (compare.sh's definition), and
+    the marginal cost, the growth over the second half divided by ``n / 2``: memory the
+    process already held free at start (import-time garbage) is used up by the first
+    connections and makes the first figure look smaller for some servers than they cost.
+    """
     port = _freePort()
     proc = subprocess.Popen(
         ["taskset", "-c", "0", "bash", "-c", f"exec {command} {port}"],
@@ -147,8 +153,12 @@ def measure(command: str, n: int, timeout: float) -> float | None:
         pid = proc.pid
         f0 = _fdCount(pid)
         before = _rssKiB(pid)
+        half = n // 2
         try:
-            socks = openIdle(port, n, lambda opened: _fdCount(pid) - f0, timeout)
+            socks = openIdle(port, half, lambda opened: _fdCount(pid) - f0, timeout)
+            time.sleep(1.0)
+            middle = _rssKiB(pid)
+            socks += openIdle(port, n - half, lambda opened: _fdCount(pid) - f0 - half, timeout)
         except TimeoutError as exc:
             print(f"  {command}: {exc}", file=sys.stderr)
             return None
@@ -158,7 +168,7 @@ def measure(command: str, n: int, timeout: float) -> float | None:
         if held < n:
             print(f"  {command}: {held} of {n} connections left", file=sys.stderr)
             return None
-        return (after - before) * 1024 / held
+        return (after - before) * 1024 / held, (after - middle) * 1024 / (held - half)
     finally:
         _closeAll(socks)
         proc.send_signal(signal.SIGTERM)
@@ -169,30 +179,39 @@ def measure(command: str, n: int, timeout: float) -> float | None:
             proc.wait()
 
 
+def _report(title: str, servers: list[str], results: dict[str, list[float | None]]) -> None:
+    """Print one table: median per server, its runs, its ratio to the first server."""
+    print(title)
+    base: float | None = None
+    for name in servers:
+        ok = [v for v in results[name] if v is not None]
+        median = statistics.median(ok) if ok else None
+        if name == servers[0]:
+            base = median
+        runs = " ".join("fail" if v is None else f"{v:.0f}" for v in results[name])
+        ratio = f"{median / base:.2f}" if median and base else "n/a"
+        shown = f"{median:.0f}" if median is not None else "n/a"
+        print(f"  {name:10} {shown:>6} bytes/conn  (runs: {runs})  ratio to {servers[0]}: {ratio}")
+
+
 def compare(servers: list[tuple[str, str]], n: int, rounds: int, timeout: float) -> None:
     """Measure every server ``rounds`` times, interleaved; print medians and ratios."""
     try:
         os.sched_setaffinity(0, {1})
     except OSError:
         pass
-    results: dict[str, list[float | None]] = {name: [] for name, _ in servers}
+    names = [name for name, _ in servers]
+    growth: dict[str, list[float | None]] = {name: [] for name in names}
+    marginal: dict[str, list[float | None]] = {name: [] for name in names}
     for r in range(rounds):
         for name, command in servers:
             value = measure(command, n, timeout)
-            results[name].append(value)
-            shown = "failed" if value is None else f"{value:.0f}"
+            growth[name].append(None if value is None else value[0])
+            marginal[name].append(None if value is None else value[1])
+            shown = "failed" if value is None else f"{value[0]:.0f} (marginal {value[1]:.0f})"
             print(f"round {r + 1} {name}: {shown} B/conn", file=sys.stderr, flush=True)
-    base: float | None = None
-    print(f"{n} idle connections, {rounds} rounds, server RSS growth per connection")
-    for name, _ in servers:
-        ok = [v for v in results[name] if v is not None]
-        median = statistics.median(ok) if ok else None
-        if base is None:
-            base = median
-        runs = " ".join("fail" if v is None else f"{v:.0f}" for v in results[name])
-        ratio = f"{median / base:.2f}" if median and base else "n/a"
-        shown = f"{median:.0f}" if median is not None else "n/a"
-        print(f"{name:10} {shown:>6} bytes/conn  (runs: {runs})  ratio to {servers[0][0]}: {ratio}")
+    _report(f"{n} idle connections, {rounds} rounds: server RSS growth / {n}", names, growth)
+    _report(f"marginal: RSS growth over the last {n - n // 2} / {n - n // 2}", names, marginal)
 
 
 # --- --profile: where torsion's bytes go ---------------------------------------------------
