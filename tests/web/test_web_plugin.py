@@ -328,3 +328,67 @@ def test_commandServesWsgiApplication(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+def test_childArgvCarriesRunnerOptions(tmp_path: Path) -> None:
+    """Worker children run with the parent runner's --reactor and --shutdown-timeout."""
+    from torsion.application.app import ServerOptions
+
+    config = ServerOptions()
+    config.parseOptions(["--reactor", "asyncio", "--shutdown-timeout", "3",
+                         "web", "--path", str(tmp_path), "--workers", "2"])
+    argv = web._childArgv(config.subOptions)
+    assert argv[3:8] == ["--reactor", "asyncio", "--shutdown-timeout", "3.0", "web"]
+
+
+def test_workerIgnoringSigtermIsKilled() -> None:
+    """A worker still running `killAfter` seconds after SIGTERM is sent SIGKILL."""
+    from torsion.internet.task import Clock
+
+    class FakeProcess:
+        def __init__(self, pid: int) -> None:
+            self.pid = pid
+            self.signals: list[str] = []
+
+        def signalProcess(self, name: str) -> None:
+            self.signals.append(name)
+
+    clock = Clock()
+    workers = web._WorkerChildren([], 0, reactor=clock)
+    stubborn, polite = FakeProcess(1), FakeProcess(2)
+    stubbornExit, politeExit = web._WorkerExit(), web._WorkerExit()
+    workers.children = [(stubborn, stubbornExit), (polite, politeExit)]
+    workers.running = True
+    done = workers.stopService()
+    politeExit.processEnded(None)
+    clock.advance(workers.killAfter)
+    assert stubborn.signals == ["TERM", "KILL"]
+    assert polite.signals == ["TERM"]
+    stubbornExit.processEnded(None)
+    assert done.called
+    assert clock.getDelayedCalls() == []
+
+
+def test_workersExitingPromptlyAreNotKilled() -> None:
+    """Workers that exit on SIGTERM get no SIGKILL and leave no timer behind."""
+    from torsion.internet.task import Clock
+
+    class FakeProcess:
+        pid = 3
+
+        def __init__(self) -> None:
+            self.signals: list[str] = []
+
+        def signalProcess(self, name: str) -> None:
+            self.signals.append(name)
+
+    clock = Clock()
+    workers = web._WorkerChildren([], 0, reactor=clock)
+    process, ended = FakeProcess(), web._WorkerExit()
+    workers.children = [(process, ended)]
+    workers.running = True
+    done = workers.stopService()
+    ended.processEnded(None)
+    assert done.called
+    assert clock.getDelayedCalls() == []
+    assert process.signals == ["TERM"]

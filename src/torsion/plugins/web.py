@@ -143,14 +143,21 @@ class _WorkerChildren(service.Service):
     stdout and stderr; stopping waits, without blocking the reactor, for them to exit.
     """
 
-    def __init__(self, argv: list[str], count: int) -> None:
+    def __init__(self, argv: list[str], count: int, reactor: Any = None) -> None:
         self.argv = argv
         self.count = count
         self.children: list[tuple[Any, _WorkerExit]] = []
+        self._reactor = reactor
+
+    def _getReactor(self) -> Any:
+        if self._reactor is None:
+            from torsion.internet import reactor
+
+            self._reactor = reactor
+        return self._reactor
 
     def startService(self) -> None:
-        from torsion.internet import reactor
-
+        reactor = self._getReactor()
         super().startService()
         for _ in range(self.count):
             protocol = _WorkerExit()
@@ -160,7 +167,11 @@ class _WorkerChildren(service.Service):
         _log.info("Started {n} worker processes: {pids}", n=self.count,
                   pids=[p.pid for p, _ in self.children])
 
+    #: Seconds a worker has to exit after SIGTERM before it is sent SIGKILL.
+    killAfter = 5.0
+
     def stopService(self) -> Any:
+        reactor = self._getReactor()
         super().stopService()
         children, self.children = self.children, []
         for process, _ in children:
@@ -168,12 +179,36 @@ class _WorkerChildren(service.Service):
                 process.signalProcess("TERM")
             except Exception:  # already gone
                 pass
-        return gatherResults([protocol.ended for _, protocol in children])
+
+        def killStragglers() -> None:
+            for process, protocol in children:
+                if not protocol.ended.called:
+                    _log.warn("Worker {pid} ignored SIGTERM; killing it", pid=process.pid)
+                    try:
+                        process.signalProcess("KILL")
+                    except Exception:  # exited meanwhile
+                        pass
+
+        killer = reactor.callLater(self.killAfter, killStragglers)
+        allEnded = gatherResults([protocol.ended for _, protocol in children])
+
+        def cancelKiller(result: object) -> object:
+            if killer.active():
+                killer.cancel()
+            return result
+
+        return allEnded.addBoth(cancelKiller)
 
 
 def _childArgv(options: Options) -> list[str]:
     """The command line a worker child runs: this plugin's options plus --worker-child."""
-    argv = [sys.executable, "-m", "torsion", "web", "--worker-child"]
+    argv = [sys.executable, "-m", "torsion"]
+    runner = options.parent
+    if runner is not None:
+        # The runner's own choices apply to every worker alike.
+        argv += ["--reactor", str(runner["reactor"])]
+        argv += ["--shutdown-timeout", str(runner["shutdown-timeout"])]
+    argv += ["web", "--worker-child"]
     for description in options["listen"]:
         argv += ["--listen", description]
     if options["path"] is not None:
