@@ -279,9 +279,7 @@ def profile(n: int, engine: str) -> None:
         for label, obj in [
             ("Connection", conn),
             ("user protocol", proto),
-            ("user protocol __dict__", getattr(proto, "__dict__", None)),
             ("peer address", peer),
-            ("peer address __dict__", getattr(peer, "__dict__", None)),
             ("loop transport", loopTransport),
         ]:
             if obj is not None:
