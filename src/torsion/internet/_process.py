@@ -490,7 +490,7 @@ class Process:
     def _maybeEnded(self) -> None:
         if self.status is None or self.pipes or self.proto is None:
             return
-        self._reactor._openTransports.discard(self)
+        self._reactor._openTransports.pop(self, None)
         proto, self.proto = self.proto, None
         try:
             proto.processEnded(Failure(_reasonFor(self.status)))
@@ -623,7 +623,7 @@ def spawnProcess(
     process._writeFDs = frozenset(
         fd for fd, pipe in process.pipes.items() if isinstance(pipe, _WritePipe)
     )
-    reactor._openTransports.add(process)
+    reactor._openTransports[process] = None
     processProtocol.makeConnection(process)
     process._watcher = _ExitWatcher(process, popen.pid)
     return process

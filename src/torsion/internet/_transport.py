@@ -269,7 +269,7 @@ class Connection(asyncio.Protocol):
         self._flags |= _CONNECTED
         self._sink = transport
         self._setProtocol(protocol)
-        self._owner._reactor._openTransports.add(self)
+        self._owner._reactor._openTransports[self] = None
         # uvloop starts reading only once connection_made returns (not reading yet here).
         readingAlready = transport.is_reading()
         try:
@@ -353,7 +353,7 @@ class Connection(asyncio.Protocol):
         self._flags = (self._flags | _LOST) & ~_CONNECTED
         self.data_received = _discard  # type: ignore[method-assign]
         self._sink = _CLOSED
-        self._owner._reactor._openTransports.discard(self)
+        self._owner._reactor._openTransports.pop(self, None)
         protocol = self.protocol
         if protocol is None:
             return
