@@ -8,6 +8,8 @@
 - ``run``: ``run(deferredOrCoroutineOrFuture, timeout=10)`` runs that reactor until the result
   is ready and returns it (or raises its exception); a result not ready within ``timeout``
   seconds fails the test.
+
+Hypothesis runs under the "torsion" profile loaded here: no per-example deadline.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from torsion.internet._reactor import Reactor
 
 ENGINES = ["uvloop", "asyncio"]
+
+# Property tests check what happens, not how fast: on a shared, loaded CI machine a single
+# example can take longer than Hypothesis's default 200 ms deadline without anything being
+# wrong, so the suite runs with no per-example deadline.
+settings.register_profile(
+    "torsion", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("torsion")
 
 RunFixture = Callable[..., Any]
 
