@@ -6,10 +6,12 @@ Real sockets on 127.0.0.1: a raw upstream server, the proxy Site, a raw client.
 from __future__ import annotations
 
 import socket
-import time
 from typing import Any
 
-from torsion.internet.defer import Deferred
+from rawhttp import readAll as _readAll
+from rawhttp import recordChannels
+from rawhttp import sleep as _sleep
+
 from torsion.internet.protocol import Factory, Protocol
 from torsion.web import proxy, server
 
@@ -34,39 +36,10 @@ def _proxySite(reactor: Any, answer: Any) -> tuple[int, list[Any]]:
     upPort = reactor.listenTCP(0, upstream, interface="127.0.0.1")
     site = server.Site(proxy.ReverseProxyResource("127.0.0.1", upPort.getHost().port, b"",
                                                   reactor=reactor), reactor=reactor)
-    channels: list[Any] = []
-    build = site.buildProtocol
-
-    def record(addr: Any) -> Any:
-        channel = build(addr)
-        channels.append(channel)
-        return channel
-
-    site.buildProtocol = record  # type: ignore[method-assign]
+    channels = recordChannels(site)
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     return port.getHost().port, channels
 
-
-def _sleep(reactor: Any, run: Any, seconds: float) -> None:
-    d: Deferred[None] = Deferred()
-    reactor.callLater(seconds, d.callback, None)
-    run(d)
-
-
-def _readAll(reactor: Any, run: Any, sock: socket.socket, seconds: float) -> bytes:
-    sock.setblocking(False)
-    got = b""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        _sleep(reactor, run, 0.02)
-        try:
-            data = sock.recv(65536)
-        except BlockingIOError:
-            continue
-        if not data:
-            break
-        got += data
-    return got
 
 
 def test_garbageUpstreamIs502(reactor: Any, run: Any) -> None:

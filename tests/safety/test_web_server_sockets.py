@@ -10,7 +10,10 @@ import socket
 import time
 from typing import Any
 
-from torsion.internet.defer import Deferred
+from rawhttp import readAll as _readAll
+from rawhttp import recordChannels
+from rawhttp import sleep as _sleep
+
 from torsion.web import resource, server, static
 
 
@@ -25,28 +28,6 @@ class _Hello(resource.Resource):
         self.rendered += 1
         return b"hello"
 
-
-def _sleep(reactor: Any, run: Any, seconds: float) -> None:
-    d: Deferred[None] = Deferred()
-    reactor.callLater(seconds, d.callback, None)
-    run(d)
-
-
-def _readAll(reactor: Any, run: Any, sock: socket.socket, seconds: float) -> bytes:
-    """Spin the reactor while reading `sock` until it closes or `seconds` pass."""
-    sock.setblocking(False)
-    got = b""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        _sleep(reactor, run, 0.02)
-        try:
-            data = sock.recv(65536)
-        except BlockingIOError:
-            continue
-        if not data:
-            break
-        got += data
-    return got
 
 
 def test_oversizedContentLengthAnswered413BeforeBodyIsSent(reactor: Any, run: Any) -> None:
@@ -97,15 +78,7 @@ def test_clientThatNeverReadsBoundsServerBuffer(reactor: Any, run: Any, tmp_path
     (tmp_path / "big.bin").write_bytes(b"\x00" * (64 * 1024 * 1024))
     site = server.Site(static.File(str(tmp_path)), reactor=reactor)
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
-    channels: list[Any] = []
-    build = site.buildProtocol
-
-    def record(addr: Any) -> Any:
-        channel = build(addr)
-        channels.append(channel)
-        return channel
-
-    site.buildProtocol = record  # type: ignore[method-assign]
+    channels = recordChannels(site)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
     sock.connect(("127.0.0.1", port.getHost().port))

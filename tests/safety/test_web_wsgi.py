@@ -6,47 +6,19 @@ Real sockets on 127.0.0.1; the application runs in the reactor's thread pool.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
-from torsion.internet.defer import Deferred
+from rawhttp import readAll as _readAll
+from rawhttp import recordChannels
+from rawhttp import sleep as _sleep
+
 from torsion.web import server, wsgi
-
-
-def _sleep(reactor: Any, run: Any, seconds: float) -> None:
-    d: Deferred[None] = Deferred()
-    reactor.callLater(seconds, d.callback, None)
-    run(d)
-
-
-def _readAll(reactor: Any, run: Any, sock: socket.socket, seconds: float) -> bytes:
-    sock.setblocking(False)
-    got = b""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        _sleep(reactor, run, 0.02)
-        try:
-            data = sock.recv(65536)
-        except BlockingIOError:
-            continue
-        if not data:
-            break
-        got += data
-    return got
 
 
 def _serve(reactor: Any, app: Any) -> tuple[int, list[Any]]:
     site = server.Site(wsgi.WSGIResource(reactor, reactor.getThreadPool(), app), reactor=reactor)
-    channels: list[Any] = []
-    build = site.buildProtocol
-
-    def record(addr: Any) -> Any:
-        channel = build(addr)
-        channels.append(channel)
-        return channel
-
-    site.buildProtocol = record  # type: ignore[method-assign]
+    channels = recordChannels(site)
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     return port.getHost().port, channels
 

@@ -1,0 +1,14 @@
+"""Make this directory's support module (rawhttp) importable.
+
+The suite runs with --import-mode=importlib, which does not put test directories on
+sys.path; rawhttp is shared by the raw-socket HTTP tests here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_here = str(Path(__file__).parent)
+if _here not in sys.path:
+    sys.path.append(_here)
