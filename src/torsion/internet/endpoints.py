@@ -144,15 +144,10 @@ def _connectWith(connect: Callable[[Any], Any], factory: Any) -> Deferred[Any]:
 # -- server endpoints ------------------------------------------------------------------------
 
 
-def _reuseKeywords(reusePort: bool) -> dict[str, bool]:
-    """Pass ``reusePort`` to the reactor only when asked, so any IReactorTCP works otherwise."""
-    return {"reusePort": True} if reusePort else {}
+class _PortServerEndpoint:
+    """What TCP and SSL server endpoints share: the port, backlog, interface and reusePort.
 
-
-class TCP4ServerEndpoint:
-    """Listen on a TCP port over IPv4 (IStreamServerEndpoint).
-
-    ``reusePort=True`` (torsion extension) listens with SO_REUSEPORT; see listenTCP.
+    One private base so each endpoint keeps only what differs (its listen call).
     """
 
     def __init__(
@@ -170,15 +165,24 @@ class TCP4ServerEndpoint:
         self._interface = interface
         self._reusePort = reusePort
 
+    def _listenKeywords(self) -> dict[str, Any]:
+        """listenTCP/listenSSL keywords; ``reusePort`` only when asked, so any reactor works."""
+        keywords: dict[str, Any] = {"backlog": self._backlog, "interface": self._interface}
+        if self._reusePort:
+            keywords["reusePort"] = True
+        return keywords
+
+
+class TCP4ServerEndpoint(_PortServerEndpoint):
+    """Listen on a TCP port over IPv4 (IStreamServerEndpoint).
+
+    ``reusePort=True`` (torsion extension) listens with SO_REUSEPORT; see listenTCP.
+    """
+
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         """Listen; the Deferred fires with the IListeningPort or fails with CannotListenError."""
         return execute(
-            self._reactor.listenTCP,
-            self._port,
-            protocolFactory,
-            backlog=self._backlog,
-            interface=self._interface,
-            **_reuseKeywords(self._reusePort),
+            self._reactor.listenTCP, self._port, protocolFactory, **self._listenKeywords()
         )
 
 
@@ -197,7 +201,7 @@ class TCP6ServerEndpoint(TCP4ServerEndpoint):
         super().__init__(reactor, port, backlog, interface, reusePort=reusePort)
 
 
-class SSL4ServerEndpoint:
+class SSL4ServerEndpoint(_PortServerEndpoint):
     """Listen for TLS connections on a TCP port."""
 
     def __init__(
@@ -210,12 +214,8 @@ class SSL4ServerEndpoint:
         *,
         reusePort: bool = False,
     ) -> None:
-        self._reactor = reactor
-        self._port = port
+        super().__init__(reactor, port, backlog, interface, reusePort=reusePort)
         self._sslContextFactory = sslContextFactory
-        self._backlog = backlog
-        self._interface = interface
-        self._reusePort = reusePort
 
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         """Listen; the Deferred fires with the IListeningPort."""
@@ -224,9 +224,7 @@ class SSL4ServerEndpoint:
             self._port,
             protocolFactory,
             self._sslContextFactory,
-            backlog=self._backlog,
-            interface=self._interface,
-            **_reuseKeywords(self._reusePort),
+            **self._listenKeywords(),
         )
 
 
@@ -262,8 +260,11 @@ class UNIXServerEndpoint:
 # -- client endpoints ------------------------------------------------------------------------
 
 
-class TCP4ClientEndpoint:
-    """Connect to a TCP host and port (IStreamClientEndpoint)."""
+class _HostPortClientEndpoint:
+    """What TCP and SSL client endpoints share: host, port, timeout and bindAddress.
+
+    One private base so each endpoint keeps only what differs (its connect call).
+    """
 
     def __init__(
         self,
@@ -278,6 +279,10 @@ class TCP4ClientEndpoint:
         self._port = port
         self._timeout = timeout
         self._bindAddress = bindAddress
+
+
+class TCP4ClientEndpoint(_HostPortClientEndpoint):
+    """Connect to a TCP host and port (IStreamClientEndpoint)."""
 
     def connect(self, protocolFactory: Any) -> Deferred[Any]:
         """Connect; the Deferred fires with the protocol once connected."""
@@ -314,7 +319,7 @@ class TCP6ClientEndpoint(TCP4ClientEndpoint):
         return d.addCallback(connect)
 
 
-class SSL4ClientEndpoint:
+class SSL4ClientEndpoint(_HostPortClientEndpoint):
     """Connect with TLS to a TCP host and port."""
 
     def __init__(
@@ -326,12 +331,8 @@ class SSL4ClientEndpoint:
         timeout: float = 30,
         bindAddress: tuple[str, int] | None = None,
     ) -> None:
-        self._reactor = reactor
-        self._host = host
-        self._port = port
+        super().__init__(reactor, host, port, timeout, bindAddress)
         self._sslContextFactory = sslContextFactory
-        self._timeout = timeout
-        self._bindAddress = bindAddress
 
     def connect(self, protocolFactory: Any) -> Deferred[Any]:
         """Connect; the Deferred fires with the protocol once the TLS handshake is done."""
@@ -752,6 +753,17 @@ def _clientCertificate(v: dict[str, str]) -> Any:
     return PrivateCertificate.loadPEM(keyPEM + certPEM)
 
 
+def _clientTLSOptions(v: dict[str, str], kind: str, trustKey: str) -> Any:
+    """The TLS options of an ssl: or tls: client description: host, trust roots, own certificate."""
+    from torsion.internet.ssl import optionsForClientTLS
+
+    if "host" not in v:
+        raise ValueError(f"{kind} client endpoint needs a host")
+    return optionsForClientTLS(
+        v["host"], _trustFromDirectory(v.get(trustKey)), _clientCertificate(v)
+    )
+
+
 def clientFromString(reactor: Any, description: str) -> Any:
     """Build a client endpoint from a description such as "tcp:host=example.com:port=80".
 
@@ -776,34 +788,22 @@ def clientFromString(reactor: Any, description: str) -> Any:
             reactor, v["path"], _int(v, "timeout", 30), bool(_int(v, "checkPID", 0))
         )
     if kind == "ssl":
-        from torsion.internet.ssl import optionsForClientTLS
-
         v = _take(
             args, kwargs,
             ["host", "port", "timeout", "bindAddress", "certKey", "privateKey", "caCertsDir"],
         )
-        if "host" not in v:
-            raise ValueError("ssl client endpoint needs a host")
-        options = optionsForClientTLS(
-            v["host"], _trustFromDirectory(v.get("caCertsDir")), _clientCertificate(v)
-        )
+        options = _clientTLSOptions(v, "ssl", "caCertsDir")
         return SSL4ClientEndpoint(
             reactor, v["host"], _int(v, "port"), options, _int(v, "timeout", 30),
             _bindAddress(v),
         )
     if kind == "tls":
-        from torsion.internet.ssl import optionsForClientTLS
-
         v = _take(
             args, kwargs,
             ["host", "port", "timeout", "bindAddress", "certificate", "privateKey",
              "trustRoots", "endpoint"],
         )
-        if "host" not in v:
-            raise ValueError("tls client endpoint needs a host")
-        options = optionsForClientTLS(
-            v["host"], _trustFromDirectory(v.get("trustRoots")), _clientCertificate(v)
-        )
+        options = _clientTLSOptions(v, "tls", "trustRoots")
         inner = HostnameEndpoint(
             reactor, v["host"], _int(v, "port", 443), _int(v, "timeout", 30), _bindAddress(v)
         )
