@@ -22,6 +22,8 @@ from torsion.internet._transport import (
     Connector,
     Port,
     TLSConnection,
+    _startAdopted,
+    _takeAdopted,
     inetAddress,
 )
 from torsion.internet.address import IPv4Address, IPv6Address
@@ -323,10 +325,7 @@ class _AdoptedTCPPort(TCPPort):
         self._adopted: socket.socket | None = sock
 
     def _makeSocket(self) -> socket.socket:
-        sock, self._adopted = self._adopted, None
-        if sock is None:
-            raise error.CannotListenError(self.interface, self.port, OSError("already used"))
-        return sock
+        return _takeAdopted(self, self.interface, self.port)
 
 
 class _AdoptedConnectionOwner:
@@ -412,11 +411,7 @@ class TCPMixin:
             p = _AdoptedUNIXPort(self, sock, factory)
         else:
             p = _AdoptedTCPPort(self, sock, factory)
-        try:
-            p.startListening()
-        except BaseException:
-            sock.close()
-            raise
+        _startAdopted(p, sock)
         return p
 
     def adoptStreamConnection(

@@ -1029,6 +1029,27 @@ class Connector:
         return f"<{type(self).__name__} instance at 0x{id(self):x} {self.state}>"
 
 
+def _takeAdopted(port: Any, interface: Any, portNumber: Any) -> socket.socket:
+    """Hand an adopted port its socket, once: a restarted adopted port has none to reuse.
+
+    Shared by the TCP, UNIX and UDP adopted ports (adoptStreamPort, adoptDatagramPort).
+    """
+    sock: socket.socket | None = port._adopted
+    port._adopted = None
+    if sock is None:
+        raise error.CannotListenError(interface, portNumber, OSError("already used"))
+    return sock
+
+
+def _startAdopted(port: Any, sock: socket.socket) -> None:
+    """Start listening on an adopted port; close our duplicate socket if that fails."""
+    try:
+        port.startListening()
+    except BaseException:
+        sock.close()
+        raise
+
+
 def _isAbstractUNIX(path: str | bytes) -> bool:
     """Tell whether a UNIX socket name lives in Linux's abstract namespace (leading NUL)."""
     return path[:1] in ("\0", b"\0")

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
-from torsion.internet._transport import _logPrefixOf, inetAddress
+from torsion.internet._transport import _logPrefixOf, _startAdopted, _takeAdopted, inetAddress
 from torsion.internet.defer import Deferred, fail, succeed
 from torsion.logger import Logger
 
@@ -356,10 +356,7 @@ class _AdoptedUDPPort(UDPPort):
         self._adopted: socket.socket | None = sock
 
     def _bind(self) -> socket.socket:
-        sock, self._adopted = self._adopted, None
-        if sock is None:
-            raise error.CannotListenError(self.interface, self.port, OSError("already used"))
-        return sock
+        return _takeAdopted(self, self.interface, self.port)
 
 
 class UDPMixin:
@@ -401,11 +398,7 @@ class UDPMixin:
 
         sock = _adoptSocket(fileDescriptor, addressFamily, socket.SOCK_DGRAM)
         p = _AdoptedUDPPort(self, sock, protocol, maxPacketSize)
-        try:
-            p.startListening()
-        except BaseException:
-            sock.close()
-            raise
+        _startAdopted(p, sock)
         return p
 
 

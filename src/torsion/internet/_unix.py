@@ -16,7 +16,14 @@ import stat
 from typing import Any
 
 from torsion.internet import error
-from torsion.internet._transport import Connection, Connector, Port, _fsPath, _isAbstractUNIX
+from torsion.internet._transport import (
+    Connection,
+    Connector,
+    Port,
+    _fsPath,
+    _isAbstractUNIX,
+    _takeAdopted,
+)
 from torsion.internet.address import UNIXAddress
 
 __all__ = ["UNIXConnector", "UNIXMixin", "UNIXPort"]
@@ -156,10 +163,7 @@ class _AdoptedUNIXPort(UNIXPort):
         self._adopted: socket.socket | None = sock
 
     def _makeSocket(self) -> socket.socket:
-        sock, self._adopted = self._adopted, None
-        if sock is None:
-            raise error.CannotListenError(None, _fsPath(self.port), OSError("already used"))
-        return sock
+        return _takeAdopted(self, None, _fsPath(self.port))
 
     def _cleanUp(self) -> None:
         pass
