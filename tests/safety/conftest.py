@@ -1,7 +1,7 @@
-"""Make this directory's support module (rawhttp) importable.
+"""Make this directory's support module (rawclient) importable.
 
 The suite runs with --import-mode=importlib, which does not put test directories on
-sys.path; rawhttp is shared by the raw-socket HTTP tests here.
+sys.path; rawclient is shared by the raw-socket tests here.
 """
 
 from __future__ import annotations

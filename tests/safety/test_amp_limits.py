@@ -157,9 +157,9 @@ def test_floodOfSmallCommandsIsAnswered() -> None:
 def test_commandFloodFromNonReadingPeerIsBounded(reactor: Any, run: Any) -> None:
     """A peer flooding commands without reading the answers cannot grow our buffer unbounded."""
     import socket
-    import time
 
-    from torsion.internet.defer import Deferred
+    from rawclient import floodWithoutReading
+
     from torsion.internet.protocol import Factory
 
     servers: list[Any] = []
@@ -175,28 +175,8 @@ def test_commandFloodFromNonReadingPeerIsBounded(reactor: Any, run: Any) -> None
     sock.connect(("127.0.0.1", port.getHost().port))
     sock.setblocking(False)
     burst = b"".join(_box(_command=b"Add", _ask=b"%d" % i, a=b"1", b=b"2") for i in range(200))
-    state = {"sent": 0, "stalledSince": time.monotonic()}
-    deadline = time.monotonic() + 8
-    done: Deferred[None] = Deferred()
-
-    def pump() -> None:
-        before = state["sent"]
-        try:
-            for _ in range(20):
-                state["sent"] += sock.send(burst)
-        except BlockingIOError:
-            pass
-        now = time.monotonic()
-        if state["sent"] != before:
-            state["stalledSince"] = now
-        if state["sent"] < 8_000_000 and now < deadline and now - state["stalledSince"] < 0.3:
-            reactor.callLater(0.001, pump)
-        else:
-            done.callback(None)
-
-    reactor.callLater(0, pump)
     try:
-        run(done, timeout=15)
+        floodWithoutReading(reactor, run, sock, burst, total=8_000_000)
         held = servers[0].transport._transport.get_write_buffer_size()
     finally:
         sock.close()

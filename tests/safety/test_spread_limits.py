@@ -7,10 +7,10 @@ dialect negotiation and then sends something hostile.
 from __future__ import annotations
 
 import socket
-import time
 from typing import Any
 
 import pytest
+from rawclient import floodWithoutReading, recordChannels
 
 from torsion.internet.defer import Deferred
 from torsion.internet.protocol import ClientFactory, Protocol
@@ -172,16 +172,8 @@ def test_floodOfTinyStatementsIsAnswered(reactor: Any, run: Any) -> None:
 
 def test_callFloodFromNonReadingClientIsBounded(reactor: Any, run: Any) -> None:
     """A client flooding calls without reading answers cannot grow the server's buffer unbounded."""
-    brokers: list[Any] = []
     factory = pb.PBServerFactory(_Root())
-    build = factory.buildProtocol
-
-    def record(addr: Any) -> Any:
-        proto = build(addr)
-        brokers.append(proto)
-        return proto
-
-    factory.buildProtocol = record  # type: ignore[method-assign]
+    brokers = recordChannels(factory)
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -190,32 +182,10 @@ def test_callFloodFromNonReadingClientIsBounded(reactor: Any, run: Any) -> None:
     call = banana.encode(
         [b"message", 1, b"root", b"echo", 1, [b"tuple", b"x" * 1000], [b"dictionary"]]
     )
-    state = {"sent": 0, "first": True, "stalledSince": time.monotonic()}
-    deadline = time.monotonic() + 8
-    done: Deferred[None] = Deferred()
-
-    def pump() -> None:
-        before = state["sent"]
-        try:
-            if state["first"]:
-                sock.send(_HELLO)
-                state["first"] = False
-            for _ in range(100):
-                state["sent"] += sock.send(call)
-        except BlockingIOError:
-            pass
-        now = time.monotonic()
-        if state["sent"] != before:
-            state["stalledSince"] = now
-        stalled = now - state["stalledSince"] > 0.3
-        if state["sent"] < 16_000_000 and now < deadline and not stalled:
-            reactor.callLater(0.001, pump)
-        else:
-            done.callback(None)
-
-    reactor.callLater(0, pump)
     try:
-        run(done, timeout=15)
+        floodWithoutReading(
+            reactor, run, sock, call, total=16_000_000, sendsPerTick=100, greeting=_HELLO
+        )
         held = brokers[0]._rawTransport._transport.get_write_buffer_size()
     finally:
         sock.close()

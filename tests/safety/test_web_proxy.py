@@ -8,9 +8,9 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from rawhttp import readAll as _readAll
-from rawhttp import recordChannels
-from rawhttp import sleep as _sleep
+from rawclient import readAll as _readAll
+from rawclient import recordChannels
+from rawclient import sleep as _sleep
 
 from torsion.internet.protocol import Factory, Protocol
 from torsion.web import proxy, server

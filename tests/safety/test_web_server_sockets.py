@@ -10,9 +10,9 @@ import socket
 import time
 from typing import Any
 
-from rawhttp import readAll as _readAll
-from rawhttp import recordChannels
-from rawhttp import sleep as _sleep
+from rawclient import readAll as _readAll
+from rawclient import recordChannels
+from rawclient import sleep as _sleep
 
 from torsion.web import resource, server, static
 

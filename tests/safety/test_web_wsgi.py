@@ -9,9 +9,9 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-from rawhttp import readAll as _readAll
-from rawhttp import recordChannels
-from rawhttp import sleep as _sleep
+from rawclient import readAll as _readAll
+from rawclient import recordChannels
+from rawclient import sleep as _sleep
 
 from torsion.web import server, wsgi
 

@@ -108,9 +108,9 @@ def test_pingFloodFromNonReadingPeerIsBounded(reactor: Any, run: Any) -> None:
     """
     import base64
     import socket
-    import time
 
-    from torsion.internet.defer import Deferred
+    from rawclient import floodWithoutReading
+
     from torsion.web import server
     from torsion.web.websocket import WebSocketResource, WebSocketServerFactory
 
@@ -133,32 +133,12 @@ def test_pingFloodFromNonReadingPeerIsBounded(reactor: Any, run: Any) -> None:
                  b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
     sock.setblocking(False)
     ping = _frame(0x9, b"p" * 125) * 64
-    state = {"sent": 0, "stalledSince": time.monotonic()}
-    deadline = time.monotonic() + 8
-    done: Deferred[None] = Deferred()
-
-    def pump() -> None:
-        before = state["sent"]
-        try:
-            for _ in range(20):
-                state["sent"] += sock.send(ping)
-        except BlockingIOError:
-            pass
-        now = time.monotonic()
-        if state["sent"] != before:
-            state["stalledSince"] = now
-        if state["sent"] < 8_000_000 and now < deadline and now - state["stalledSince"] < 0.3:
-            reactor.callLater(0.001, pump)
-        else:
-            done.callback(None)
-
-    reactor.callLater(0.05, pump)
     try:
-        run(done, timeout=15)
+        sent = floodWithoutReading(reactor, run, sock, ping, total=8_000_000, startDelay=0.05)
         held = protocols[0].transport._transport.get_write_buffer_size()
     finally:
         sock.close()
-    assert state["sent"] >= 1_000_000
+    assert sent >= 1_000_000
     assert held < 512 * 1024, f"server holds {held} bytes of pongs"
 
 
