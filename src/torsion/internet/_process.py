@@ -117,7 +117,31 @@ def _readInto(process: Process, pipe: _ReadPipe | _WritePipe, fd: int, childFD: 
         process._pipeClosed(pipe)
 
 
-class _ReadPipe:
+class _Reading:
+    """Pausing and resuming the reads of a descriptor the parent reads.
+
+    Shared by the output pipes and the pty master (pauseProducing/resumeProducing).
+    """
+
+    process: Process
+    fd: int
+    paused = False
+
+    def _readable(self) -> None:
+        raise NotImplementedError
+
+    def pause(self) -> None:
+        if not self.paused and self.fd >= 0:
+            self.paused = True
+            self.process._loop.remove_reader(self.fd)
+
+    def resume(self) -> None:
+        if self.paused and self.fd >= 0:
+            self.paused = False
+            self.process._loop.add_reader(self.fd, self._readable)
+
+
+class _ReadPipe(_Reading):
     """A descriptor the parent reads; each chunk goes to childDataReceived."""
 
     def __init__(self, process: Process, childFD: int, fd: int) -> None:
@@ -130,16 +154,6 @@ class _ReadPipe:
 
     def _readable(self) -> None:
         _readInto(self.process, self, self.fd, self.childFD)
-
-    def pause(self) -> None:
-        if not self.paused and self.fd >= 0:
-            self.paused = True
-            self.process._loop.remove_reader(self.fd)
-
-    def resume(self) -> None:
-        if self.paused and self.fd >= 0:
-            self.paused = False
-            self.process._loop.add_reader(self.fd, self._readable)
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -156,6 +170,8 @@ class _WritePipe:
     "readable" when the child closed its end, which is how a child closing its stdin is
     noticed without waiting for a write to fail.
     """
+
+    paused = False  # the reader watching for the child's close is never paused
 
     def __init__(self, process: Process, childFD: int, fd: int) -> None:
         self.process = process
@@ -223,7 +239,8 @@ class _WritePipe:
     def close(self) -> None:
         if self.fd >= 0:
             loop = self.process._loop
-            loop.remove_reader(self.fd)
+            if not self.paused:
+                loop.remove_reader(self.fd)
             if self.buffer:
                 loop.remove_writer(self.fd)
             os.close(self.fd)
@@ -231,7 +248,7 @@ class _WritePipe:
             self.buffer.clear()
 
 
-class _PTYPipe(_WritePipe):
+class _PTYPipe(_Reading, _WritePipe):
     """A pty master: written like stdin, read as the child's output (descriptor 1)."""
 
     def __init__(self, process: Process, fd: int) -> None:
@@ -242,27 +259,6 @@ class _PTYPipe(_WritePipe):
 
     def _readable(self) -> None:
         _readInto(self.process, self, self.fd, 1)
-
-    def pause(self) -> None:
-        if not self.paused and self.fd >= 0:
-            self.paused = True
-            self.process._loop.remove_reader(self.fd)
-
-    def resume(self) -> None:
-        if self.paused and self.fd >= 0:
-            self.paused = False
-            self.process._loop.add_reader(self.fd, self._readable)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            loop = self.process._loop
-            if not self.paused:
-                loop.remove_reader(self.fd)
-            if self.buffer:
-                loop.remove_writer(self.fd)
-            os.close(self.fd)
-            self.fd = -1
-            self.buffer.clear()
 
 
 # --- exit watching -----------------------------------------------------------------------------
