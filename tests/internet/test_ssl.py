@@ -8,10 +8,12 @@ import ssl
 from typing import Any
 
 import pytest
+from transporthelpers import Client, Echo, Recorder
+from transporthelpers import RecordingFactory as RecordingServer
 
 from torsion.internet import error
 from torsion.internet.defer import Deferred
-from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
+from torsion.internet.protocol import Protocol, ServerFactory
 from torsion.internet.ssl import (
     Certificate,
     CertificateOptions,
@@ -24,79 +26,10 @@ from torsion.internet.ssl import (
 from torsion.logger import capturedLogs, formatEvent
 
 
-@pytest.fixture(scope="module")
-def serverCert() -> PrivateCertificate:
-    return selfSignedPair("localhost")
-
-
-class Held:
-    def __init__(self, failure: Any) -> None:
-        self.failure = failure
-        self.value = failure.value
-
-    def check(self, *types: Any) -> Any:
-        return self.failure.check(*types)
-
-
-class Recorder(Protocol):
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.made: Deferred[Any] = Deferred()
-        self.lost: Deferred[Any] = Deferred()
-        self.expected = 0
-        self.gotAll: Deferred[bytes] = Deferred()
-
-    def connectionMade(self) -> None:
-        self.made.callback(self)
-
-    def dataReceived(self, data: bytes) -> None:
-        self.data += data
-        if self.expected and len(self.data) >= self.expected and not self.gotAll.called:
-            self.gotAll.callback(bytes(self.data))
-
-    def connectionLost(self, reason: Any = None) -> None:
-        self.lost.callback(Held(reason))
-
-
-class Echo(Protocol):
-    def dataReceived(self, data: bytes) -> None:
-        self.transport.write(data)
-
-
 class Greeter(Protocol):
     def connectionMade(self) -> None:
         self.transport.write(b"hello over tls\n")
         self.transport.loseConnection()
-
-
-class RecordingServer(ServerFactory):
-    """Builds ``protocol`` instances and fires ``built`` with the first."""
-
-    def __init__(self, protocol: Any) -> None:
-        self.protocol = protocol
-        self.built: Deferred[Any] = Deferred()
-
-    def buildProtocol(self, addr: Any) -> Any:
-        p = ServerFactory.buildProtocol(self, addr)
-        if not self.built.called:
-            self.built.callback(p)
-        return p
-
-
-class Client(ClientFactory):
-    protocol = Recorder
-
-    def __init__(self) -> None:
-        self.built: Deferred[Any] = Deferred()
-        self.failed: Deferred[Any] = Deferred()
-
-    def buildProtocol(self, addr: Any) -> Any:
-        p = Factory.buildProtocol(self, addr)
-        self.built.callback(p)
-        return p
-
-    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
-        self.failed.callback(Held(reason))
 
 
 def test_certificatePEMRoundTrip(serverCert: PrivateCertificate) -> None:

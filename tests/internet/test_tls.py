@@ -6,24 +6,12 @@ import ssl
 from typing import Any
 
 import pytest
+from transporthelpers import Held
 
 from torsion.internet import error
 from torsion.internet.defer import Deferred
 from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
 from torsion.internet.ssl import PrivateCertificate, optionsForClientTLS, selfSignedPair
-
-
-@pytest.fixture(scope="module")
-def serverCert() -> PrivateCertificate:
-    return selfSignedPair("localhost")
-
-
-class Held:
-    def __init__(self, failure: Any) -> None:
-        self.failure = failure
-
-    def check(self, *types: Any) -> Any:
-        return self.failure.check(*types)
 
 
 class StartTLSServer(Protocol):

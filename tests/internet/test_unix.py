@@ -9,60 +9,18 @@ import sys
 from typing import Any
 
 import pytest
+from transporthelpers import Client
 
 from torsion.internet import error
 from torsion.internet.address import UNIXAddress
-from torsion.internet.defer import Deferred
-from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
+from torsion.internet.protocol import Protocol, ServerFactory
 from torsion.logger import capturedLogs, formatEvent
-
-
-class Held:
-    """Carries a Failure through a Deferred's callback chain."""
-
-    def __init__(self, failure: Any) -> None:
-        self.failure = failure
-
-    def check(self, *types: Any) -> Any:
-        return self.failure.check(*types)
-
-
-class Recorder(Protocol):
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.made: Deferred[Any] = Deferred()
-        self.lost: Deferred[Any] = Deferred()
-
-    def connectionMade(self) -> None:
-        self.made.callback(self)
-
-    def dataReceived(self, data: bytes) -> None:
-        self.data += data
-
-    def connectionLost(self, reason: Any = None) -> None:
-        self.lost.callback(Held(reason))
 
 
 class Greeter(Protocol):
     def connectionMade(self) -> None:
         self.transport.write(b"hello")
         self.transport.loseConnection()
-
-
-class Client(ClientFactory):
-    protocol = Recorder
-
-    def __init__(self) -> None:
-        self.built: Deferred[Any] = Deferred()
-        self.failed: Deferred[Any] = Deferred()
-
-    def buildProtocol(self, addr: Any) -> Any:
-        p = Factory.buildProtocol(self, addr)
-        self.built.callback(p)
-        return p
-
-    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
-        self.failed.callback(Held(reason))
 
 
 def test_roundTripAndAddresses(reactor: Any, run: Any, tmp_path: Any) -> None:
