@@ -22,7 +22,7 @@ import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 from torsion.internet import error
 from torsion.internet.address import IPv4Address, IPv6Address, UNIXAddress
@@ -734,6 +734,22 @@ class SynchronousResolver:
         return resolution
 
 
+def _adoptedAddress(kind: Literal["TCP", "UDP"], addressFamily: int) -> IAddress:
+    """The address of a fake adopted port (port 1234); other families are unsupported."""
+    if addressFamily == socket.AF_INET:
+        return IPv4Address(kind, "0.0.0.0", 1234)
+    if addressFamily == socket.AF_INET6:
+        return IPv6Address(kind, "::", 1234)
+    raise error.UnsupportedAddressFamily(addressFamily)
+
+
+def _listenAddress(kind: Literal["TCP", "UDP"], interface: str, port: int) -> IAddress:
+    """The address of a fake listening port: the IPv6 interface given, else 0.0.0.0."""
+    if _isIPv6(interface):
+        return IPv6Address(kind, interface, port)
+    return IPv4Address(kind, "0.0.0.0", port)
+
+
 class MemoryReactor:
     """A reactor that records what it is asked to do and does none of it.
 
@@ -842,13 +858,7 @@ class MemoryReactor:
 
     def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> _FakePort:
         """Record in ``adoptedPorts`` and return a fake port on port 1234."""
-        addr: IAddress
-        if addressFamily == socket.AF_INET:
-            addr = IPv4Address("TCP", "0.0.0.0", 1234)
-        elif addressFamily == socket.AF_INET6:
-            addr = IPv6Address("TCP", "::", 1234)
-        else:
-            raise error.UnsupportedAddressFamily(addressFamily)
+        addr = _adoptedAddress("TCP", addressFamily)
         self.adoptedPorts.append((fileDescriptor, addressFamily, factory))
         return _FakePort(addr)
 
@@ -860,13 +870,7 @@ class MemoryReactor:
         self, fileDescriptor: int, addressFamily: int, protocol: Any, maxPacketSize: int = 8192
     ) -> _FakePort:
         """Record in ``adoptedPorts`` and return a fake UDP port on port 1234."""
-        addr: IAddress
-        if addressFamily == socket.AF_INET:
-            addr = IPv4Address("UDP", "0.0.0.0", 1234)
-        elif addressFamily == socket.AF_INET6:
-            addr = IPv6Address("UDP", "::", 1234)
-        else:
-            raise error.UnsupportedAddressFamily(addressFamily)
+        addr = _adoptedAddress("UDP", addressFamily)
         self.adoptedPorts.append((fileDescriptor, addressFamily, protocol, maxPacketSize))
         return _FakePort(addr)
 
@@ -875,12 +879,7 @@ class MemoryReactor:
     ) -> _FakePort:
         """Record in ``tcpServers``; return a fake port."""
         self.tcpServers.append((port, factory, backlog, interface))
-        addr: IAddress
-        if _isIPv6(interface):
-            addr = IPv6Address("TCP", interface, port)
-        else:
-            addr = IPv4Address("TCP", "0.0.0.0", port)
-        return _FakePort(addr)
+        return _FakePort(_listenAddress("TCP", interface, port))
 
     def _connector(self, factory: Any, addr: IAddress) -> _FakeConnector:
         """Make a fake connector, tell the factory it started connecting, record it."""
@@ -911,12 +910,7 @@ class MemoryReactor:
     ) -> _FakePort:
         """Record in ``udpServers``; return a fake port."""
         self.udpServers.append((port, protocol, interface, maxPacketSize))
-        addr: IAddress
-        if _isIPv6(interface):
-            addr = IPv6Address("UDP", interface, port)
-        else:
-            addr = IPv4Address("UDP", "0.0.0.0", port)
-        return _FakePort(addr)
+        return _FakePort(_listenAddress("UDP", interface, port))
 
     def listenSSL(
         self,
