@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from torsion.internet.defer import Deferred
 from torsion.python.failure import Failure
 from torsion.web import error
+from torsion.web._bytes_producer import _BytesProducer
 from torsion.web._client_agent import Agent, PartialDownloadError, ResponseTooLarge, readBody
 from torsion.web._client_wrappers import ContentDecoderAgent, GzipDecoder, RedirectAgent
 from torsion.web.http_headers import Headers
@@ -31,29 +32,6 @@ __all__ = [
 
 DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024
 """The most body bytes the short forms read into memory unless told otherwise (64 MiB)."""
-
-
-class _BytesProducer:
-    """An IBodyProducer for a body already in memory."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self.length = len(body)
-
-    def startProducing(self, consumer: Any) -> Deferred[None]:
-        consumer.write(self._body)
-        d: Deferred[None] = Deferred()
-        d.callback(None)
-        return d
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
 
 
 def _toBytes(value: bytes | str) -> bytes:

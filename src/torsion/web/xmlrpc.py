@@ -25,6 +25,7 @@ from torsion.internet.defer import Deferred, maybeDeferred
 from torsion.logger import Logger
 from torsion.python.failure import Failure
 from torsion.web import error, resource
+from torsion.web._bytes_producer import _BytesProducer
 from torsion.web.server import NOT_DONE_YET
 
 __all__ = [
@@ -204,29 +205,6 @@ class XMLRPCIntrospection(XMLRPC):
 def addIntrospection(xmlrpc: XMLRPC) -> None:
     """Add the ``system.*`` introspection procedures to `xmlrpc`."""
     xmlrpc.putSubHandler("system", XMLRPCIntrospection(xmlrpc))
-
-
-class _BytesProducer:
-    """The body of one call."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self.length = len(body)
-
-    def startProducing(self, consumer: Any) -> Deferred[None]:
-        consumer.write(self._body)
-        d: Deferred[None] = Deferred()
-        d.callback(None)
-        return d
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
-
-    def stopProducing(self) -> None:
-        pass
 
 
 class Proxy:
