@@ -7,7 +7,9 @@ into responses with httptools, so tests check framing the way a client would.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httptools
@@ -16,6 +18,12 @@ import pytest
 from torsion.internet.task import Clock
 from torsion.internet.testing import StringTransport
 from torsion.web import http, server
+
+# webrawclient (a raw-socket client for the integration tests) is shared by several test
+# files; --import-mode=importlib does not put test directories on sys.path.
+_here = str(Path(__file__).parent)
+if _here not in sys.path:
+    sys.path.append(_here)
 
 
 @dataclass

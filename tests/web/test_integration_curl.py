@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from webrawclient import rawRequest
 
 from torsion.internet.threads import deferToThreadPool
 from torsion.web import resource, server, static
@@ -130,19 +131,10 @@ def test_pipelinedOverSocketAnsweredInOrder(reactor: Any, run: Any, tmp_path: Pa
     """Three requests sent in one packet come back as three responses, in order."""
     port = listen(reactor, tmp_path)
 
-    def client() -> bytes:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(b"GET /files/file.txt HTTP/1.1\r\nHost: a\r\n\r\n"
-                      b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"
-                      b"GET /files/file.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return data
-                data += chunk
-
-    out: bytes = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
+    out = rawRequest(reactor, run, port,
+                     b"GET /files/file.txt HTTP/1.1\r\nHost: a\r\n\r\n"
+                     b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"
+                     b"GET /files/file.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     first = out.index(b"0123456789abcdef")
     second = out.index(b"cl:hi")
     third = out.index(b"0123456789abcdef", first + 1)
@@ -154,19 +146,10 @@ def test_smugglingAttemptGets400OverSocket(reactor: Any, run: Any, tmp_path: Pat
     """A request with both Content-Length and Transfer-Encoding gets 400 and a close."""
     port = listen(reactor, tmp_path)
 
-    def client() -> bytes:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
-                      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /files/file.txt HTTP/1.1"
-                      b"\r\nHost: a\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return data
-                data += chunk
-
-    out: bytes = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
+    out = rawRequest(reactor, run, port,
+                     b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /files/file.txt HTTP/1.1"
+                     b"\r\nHost: a\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 400 Bad Request") and out.count(b"HTTP/1.1") == 1
 
 

@@ -6,8 +6,8 @@ import socket
 from typing import Any
 
 import pytest
+from webrawclient import rawRequest
 
-from torsion.internet.threads import deferToThreadPool
 from torsion.python.urlpath import URLPath
 from torsion.web import resource, server, static, util, vhost
 from torsion.web.error import Error, PageRedirect, UnsupportedMethod
@@ -27,21 +27,6 @@ class Upstream(resource.Resource):
 
     def render_POST(self, request: server.Request) -> bytes:
         return b"posted " + request.content.read()
-
-
-def rawRequest(reactor: Any, run: Any, port: int, data: bytes) -> bytes:
-    def client() -> bytes:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(data)
-            out = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return out
-                out += chunk
-
-    result: bytes = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
-    return result
 
 
 @pytest.mark.integration

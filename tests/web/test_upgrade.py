@@ -140,9 +140,7 @@ def test_switchAfterResponseStartedRefused() -> None:
 @pytest.mark.integration
 def test_switchOverRealSocket(reactor: Any, run: Any) -> None:
     """Over a real connection, an upgraded echo protocol answers after the 101."""
-    import socket
-
-    from torsion.internet.threads import deferToThreadPool
+    from webrawclient import rawRequest
 
     class Echo(Protocol):
         def dataReceived(self, data: bytes) -> None:
@@ -162,20 +160,7 @@ def test_switchOverRealSocket(reactor: Any, run: Any) -> None:
     port = reactor.listenTCP(0, server.Site(ToEcho(), reactor=reactor),
                              interface="127.0.0.1").getHost().port
 
-    def client() -> bytes:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(UPGRADE + b"hello")
-            data = b""
-            while b"HELLO" not in data:
-                data += s.recv(4096)
-            s.sendall(b" bye!")
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    return data
-                data += chunk
-
-    out = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
+    out = rawRequest(reactor, run, port, UPGRADE + b"hello", until=b"HELLO", then=b" bye!")
     assert out.startswith(b"HTTP/1.1 101 Switching Protocols")
     assert out.endswith(b"\r\n\r\nHELLO BYE!")
 
@@ -232,9 +217,7 @@ def test_switchHandsTransportOverWhenItCan(connectSite: Any) -> None:
 @pytest.mark.integration
 def test_readsGoStraightToNewProtocolOverRealSocket(reactor: Any, run: Any) -> None:
     """On a real connection, reads after the switch reach the new protocol, not the channel."""
-    import socket
-
-    from torsion.internet.threads import deferToThreadPool
+    from webrawclient import rawRequest
 
     channels: list[Any] = []
     seen: list[bool] = []
@@ -259,19 +242,6 @@ def test_readsGoStraightToNewProtocolOverRealSocket(reactor: Any, run: Any) -> N
     port = reactor.listenTCP(0, server.Site(ToEcho(), reactor=reactor),
                              interface="127.0.0.1").getHost().port
 
-    def client() -> bytes:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(UPGRADE)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += s.recv(4096)
-            s.sendall(b"bye!")
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    return data
-                data += chunk
-
-    out = run(deferToThreadPool(reactor, reactor.getThreadPool(), client), timeout=20)
+    out = rawRequest(reactor, run, port, UPGRADE, until=b"\r\n\r\n", then=b"bye!")
     assert out.endswith(b"BYE!") and seen and all(seen)
     assert channels[0].transport.protocol is not channels[0]
