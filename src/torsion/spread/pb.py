@@ -425,14 +425,7 @@ class Broker(banana.Banana):
             except Exception:
                 _log.failure("while failing a pending PB call")
         for lobj in list(self.remotelyCachedObjects.values()):
-            cacheable = lobj.object
-            perspective = lobj.perspective
-            try:
-                cacheable.stoppedObserving(
-                    perspective, RemoteCacheObserver(self, cacheable, perspective)
-                )
-            except Exception:
-                _log.failure("in Cacheable.stoppedObserving")
+            self._stopObserving(lobj)
         for notifier in self.disconnects[:]:
             try:
                 notifier()
@@ -771,21 +764,25 @@ class Broker(banana.Banana):
         """Tell the peer one reference to its cache `objectID` is gone."""
         self.sendCall(b"decache", objectID)
 
+    def _stopObserving(self, lobj: Local) -> None:
+        """Tell a cacheable its peer's cache is gone (last decache, or the connection lost)."""
+        cacheable = lobj.object
+        perspective = lobj.perspective
+        try:
+            cacheable.stoppedObserving(
+                perspective, RemoteCacheObserver(self, cacheable, perspective)
+            )
+        except Exception:
+            _log.failure("in Cacheable.stoppedObserving")
+
     def proto_decache(self, objectID: Any) -> None:
         """The peer dropped a reference to a cache of mine; stop observing at zero."""
         lobj = self.remotelyCachedObjects.get(objectID)
         if lobj is None:
             return
         if lobj.decref() == 0:
-            cacheable = lobj.object
-            perspective = lobj.perspective
-            try:
-                cacheable.stoppedObserving(
-                    perspective, RemoteCacheObserver(self, cacheable, perspective)
-                )
-            except Exception:
-                _log.failure("in Cacheable.stoppedObserving")
-            self.remotelyCachedLUIDs.pop(cacheable.processUniqueID(), None)
+            self._stopObserving(lobj)
+            self.remotelyCachedLUIDs.pop(lobj.object.processUniqueID(), None)
             del self.remotelyCachedObjects[objectID]
             self.sendCall(b"uncache", objectID)
 
