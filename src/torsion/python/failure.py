@@ -264,14 +264,10 @@ class Failure(BaseException):
         Used at the top of an errback to let errors it does not handle pass on down the
         chain unchanged.
         """
-        t = self.type
-        for error in errorTypes:
-            if isinstance(error, str):
-                if error in self.parents:
-                    return error
-            elif issubclass(t, error):
-                return error
-        self.raiseException()
+        error = self.check(*errorTypes)
+        if error is None:
+            self.raiseException()
+        return error
 
     def getErrorMessage(self) -> str:
         """Return the exception's message (``str`` of the value)."""
