@@ -67,29 +67,10 @@ def _freePort() -> int:
 
 def _selfSigned(directory: Path) -> tuple[Path, Path]:
     """Write a self-signed certificate and key; return their paths."""
-    import datetime
+    from torsion.internet.ssl import selfSignedPair
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    certPath, keyPath = directory / "cert.pem", directory / "key.pem"
-    certPath.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyPath.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                          serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    return certPath, keyPath
+    cert = selfSignedPair("127.0.0.1", str(directory))
+    return Path(cert.certPath), Path(cert.keyPath)
 
 
 def _command(mode: str, engine: str, port: int, directory: Path) -> list[str]:
