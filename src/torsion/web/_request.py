@@ -175,6 +175,18 @@ class Request:
             self._notifications = []
         return self._notifications
 
+    def _fireNotifications(self, reason: Failure | None) -> None:
+        """Fire the notifyFinish Deferreds: with None once the response ended, else errback.
+
+        Callers test ``self._notifications`` first, so a request nobody waits on pays no call.
+        """
+        notifications, self._notifications = self._notifications, None
+        for d in notifications or ():
+            if reason is None:
+                d.callback(None)
+            else:
+                d.errback(reason)
+
     def __repr__(self) -> str:
         return "<%s at 0x%x method=%s uri=%s clientproto=%s>" % (
             type(self).__name__, id(self),
@@ -615,10 +627,7 @@ class Request:
             self._buffer = [head]
         self.finished = True
         if self._notifications:
-            notifications = self._notifications
-            self._notifications = None
-            for d in notifications:
-                d.callback(None)
+            self._fireNotifications(None)
         self.channel._requestDone(self)
 
     def _send(self, data: bytes) -> None:
@@ -650,9 +659,7 @@ class Request:
             self._send(_http1.LAST_CHUNK)
         self.finished = True
         if self._notifications:
-            for d in self._notifications:
-                d.callback(None)
-            self._notifications = None
+            self._fireNotifications(None)
         self.channel._requestDone(self)
 
     def notifyFinish(self) -> Deferred[None]:
@@ -678,10 +685,7 @@ class Request:
             except Exception:
                 _log.failure("Error stopping the producer of {request}", request=self)
         if self._notifications:
-            notifications = self._notifications
-            self._notifications = None
-            for d in notifications:
-                d.errback(reason)
+            self._fireNotifications(reason)
 
     def loseConnection(self) -> None:
         """Close the connection this request came on."""
@@ -750,10 +754,7 @@ class Request:
             self.transport.write(head)
         self.finished = True
         if self._notifications:
-            notifications = self._notifications
-            self._notifications = None
-            for d in notifications:
-                d.callback(None)
+            self._fireNotifications(None)
         self.channel._switchTo(self, protocol)
 
     def process(self) -> None:
