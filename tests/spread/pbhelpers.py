@@ -1,4 +1,4 @@
-"""Helpers for the PB tests: in-memory connected brokers and Deferred inspection."""
+"""Helpers for the PB tests: in-memory connected brokers, Deferred inspection, a shared avatar."""
 
 from __future__ import annotations
 
@@ -49,3 +49,27 @@ def assertFailure(value: Any, *errors: Any) -> Failure:
     assert isinstance(value, Failure), value
     assert value.check(*errors), value
     return value
+
+
+class Board(pb.Viewable):
+    """A shared object that knows who is calling it."""
+
+    def view_whoCalls(self, perspective: Any) -> bytes:
+        return perspective.name  # type: ignore[no-any-return]
+
+
+class BoardUser(pb.Avatar):
+    """An avatar named for its user, reaching its realm's shared `board` and `counter`."""
+
+    def __init__(self, name: bytes, realm: Any) -> None:
+        self.name = name
+        self.realm = realm
+
+    def perspective_whoami(self) -> bytes:
+        return self.name
+
+    def perspective_board(self) -> Board:
+        return self.realm.board  # type: ignore[no-any-return]
+
+    def perspective_counter(self) -> Any:
+        return self.realm.counter

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pbhelpers import Board, BoardUser
 from twistedpeer import TwistedServer, runTwistedClient, twistedPython
 
 from torsion.cred import checkers, credentials, error, portal
@@ -301,11 +302,6 @@ class Root(pb.Root):
         return ref.callRemote("got", value)
 
 
-class Board(pb.Viewable):
-    def view_whoCalls(self, perspective: User) -> bytes:
-        return perspective.name
-
-
 class Counter(pb.Cacheable):
     def __init__(self) -> None:
         self.value = 10
@@ -327,20 +323,7 @@ class Counter(pb.Cacheable):
             observer.callRemote("setValue", self.value)
 
 
-class User(pb.Avatar):
-    def __init__(self, name: bytes, realm: Realm) -> None:
-        self.name = name
-        self.realm = realm
-
-    def perspective_whoami(self) -> bytes:
-        return self.name
-
-    def perspective_board(self) -> Board:
-        return self.realm.board
-
-    def perspective_counter(self) -> Counter:
-        return self.realm.counter
-
+class User(BoardUser):
     def perspective_bump(self) -> None:
         self.realm.counter.bump()
 

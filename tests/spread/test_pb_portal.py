@@ -7,37 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pbhelpers import Connection, assertFailure
+from pbhelpers import Board, BoardUser, Connection, assertFailure
 
 from torsion.cred import checkers, credentials, error, portal
 from torsion.spread import pb
 
 
-class User(pb.Avatar):
+class User(BoardUser):
     """An avatar: one per logged-in user."""
-
-    def __init__(self, name: bytes, realm: Realm) -> None:
-        self.name = name
-        self.realm = realm
-
-    def perspective_whoami(self) -> bytes:
-        return self.name
-
-    def perspective_board(self) -> Board:
-        return self.realm.board
-
-    def perspective_counter(self) -> Counter:
-        return self.realm.counter
 
     def perspective_badge(self) -> Badge:
         return Badge()
-
-
-class Board(pb.Viewable):
-    """A shared object that knows who is calling it."""
-
-    def view_whoCalls(self, perspective: User) -> bytes:
-        return perspective.name
 
 
 class Counter(pb.Cacheable):
