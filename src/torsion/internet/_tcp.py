@@ -22,6 +22,8 @@ from torsion.internet._transport import (
     Connector,
     Port,
     TLSConnection,
+    _bindSocket,
+    _isIPv6,
     _startAdopted,
     _takeAdopted,
     inetAddress,
@@ -32,15 +34,6 @@ from torsion.logger import Logger
 __all__ = ["TCPConnector", "TCPMixin", "TCPPort", "resolveHost"]
 
 _log = Logger()
-
-
-def _isIPv6(host: str) -> bool:
-    """Tell whether ``host`` is an IPv6 literal (Twisted's rule for picking the family)."""
-    try:
-        socket.inet_pton(socket.AF_INET6, host.split("%", 1)[0])
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def _numericAddress(host: str, port: int) -> tuple[int, Any] | None:
@@ -198,27 +191,15 @@ class TCPPort(Port):
         return self.interface
 
     def _makeSocket(self) -> socket.socket:
-        try:
-            sock = socket.socket(self._family, socket.SOCK_STREAM)
-        except OSError as exc:
-            raise error.CannotListenError(self.interface, self.port, exc) from exc
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if self.reusePort:
-                _setReusePort(sock)
-            if self._family == socket.AF_INET6:
-                host = self.interface
-                addr: Any = socket.getaddrinfo(
-                    host, self.port, socket.AF_INET6, socket.SOCK_STREAM, 0,
-                    socket.AI_NUMERICHOST,
-                )[0][4]
-            else:
-                addr = (self.interface, self.port)
-            sock.bind(addr)
-        except OSError as exc:
-            sock.close()
-            raise error.CannotListenError(self.interface, self.port, exc) from exc
-        return sock
+        return _bindSocket(
+            self._family, socket.SOCK_STREAM, self.interface, self.port, self._configure
+        )
+
+    def _configure(self, sock: socket.socket) -> None:
+        """Set options before binding: SO_REUSEADDR, and SO_REUSEPORT when asked."""
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.reusePort:
+            _setReusePort(sock)
 
     async def _createServer(self, sock: socket.socket) -> asyncio.AbstractServer:
         server: asyncio.AbstractServer = await self._reactor._loop.create_server(

@@ -54,7 +54,7 @@ import asyncio
 import os
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from sys import intern
 from typing import TYPE_CHECKING, Any
@@ -1027,6 +1027,46 @@ class Connector:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} instance at 0x{id(self):x} {self.state}>"
+
+
+def _isIPv6(host: str) -> bool:
+    """Tell whether ``host`` is an IPv6 literal (Twisted's rule for picking the family)."""
+    try:
+        socket.inet_pton(socket.AF_INET6, host.split("%", 1)[0])
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _bindSocket(
+    family: int,
+    kind: int,
+    interface: str,
+    port: int,
+    configure: Callable[[socket.socket], None],
+) -> socket.socket:
+    """Make a socket, set its options with ``configure`` and bind it to ``interface``:``port``.
+
+    Shared by TCP and UDP ports: any OSError becomes CannotListenError (the socket closed),
+    and an IPv6 interface is resolved numerically so a scope ID (``fe80::1%eth0``) works.
+    """
+    try:
+        sock = socket.socket(family, kind)
+    except OSError as exc:
+        raise error.CannotListenError(interface, port, exc) from exc
+    try:
+        configure(sock)
+        if family == socket.AF_INET6:
+            addr: Any = socket.getaddrinfo(
+                interface, port, socket.AF_INET6, kind, 0, socket.AI_NUMERICHOST
+            )[0][4]
+        else:
+            addr = (interface, port)
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        raise error.CannotListenError(interface, port, exc) from exc
+    return sock
 
 
 def _takeAdopted(port: Any, interface: Any, portNumber: Any) -> socket.socket:

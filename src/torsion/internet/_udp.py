@@ -18,21 +18,20 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from torsion.internet import error
-from torsion.internet._transport import _logPrefixOf, _startAdopted, _takeAdopted, inetAddress
+from torsion.internet._transport import (
+    _bindSocket,
+    _isIPv6,
+    _logPrefixOf,
+    _startAdopted,
+    _takeAdopted,
+    inetAddress,
+)
 from torsion.internet.defer import Deferred, fail, succeed
 from torsion.logger import Logger
 
 __all__ = ["MulticastPort", "UDPMixin", "UDPPort"]
 
 _log = Logger()
-
-
-def _isIPv6(host: str) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET6, host.split("%", 1)[0])
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def _isIPv4(host: str) -> bool:
@@ -103,23 +102,9 @@ class UDPPort:
         """Set options before binding (multicast ports reuse addresses)."""
 
     def _bind(self) -> socket.socket:
-        try:
-            sock = socket.socket(self._family, socket.SOCK_DGRAM)
-        except OSError as exc:
-            raise error.CannotListenError(self.interface, self.port, exc) from exc
-        try:
-            self._configure(sock)
-            if self._family == socket.AF_INET6:
-                addr: Any = socket.getaddrinfo(
-                    self.interface, self.port, socket.AF_INET6, socket.SOCK_DGRAM, 0,
-                    socket.AI_NUMERICHOST,
-                )[0][4]
-            else:
-                addr = (self.interface, self.port)
-            sock.bind(addr)
-        except OSError as exc:
-            sock.close()
-            raise error.CannotListenError(self.interface, self.port, exc) from exc
+        sock = _bindSocket(
+            self._family, socket.SOCK_DGRAM, self.interface, self.port, self._configure
+        )
         sock.setblocking(False)
         return sock
 
