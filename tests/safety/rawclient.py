@@ -51,6 +51,25 @@ def recordChannels(factory: Any) -> list[Any]:
     return channels
 
 
+def heldForNonReader(
+    reactor: Any, run: Any, portno: int, channels: list[Any], request: bytes
+) -> int:
+    """Send `request` from a client with a small receive buffer that never reads.
+
+    Returns how many bytes the first recorded channel's transport still buffers after 1 s.
+    """
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    sock.connect(("127.0.0.1", portno))
+    sock.sendall(request)
+    sleep(reactor, run, 1.0)
+    try:
+        held: int = channels[0].transport._transport.get_write_buffer_size()
+    finally:
+        sock.close()
+    return held
+
+
 def floodWithoutReading(
     reactor: Any,
     run: Any,

@@ -8,9 +8,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from rawclient import heldForNonReader, recordChannels
 from rawclient import readAll as _readAll
-from rawclient import recordChannels
-from rawclient import sleep as _sleep
 
 from torsion.internet.protocol import Factory, Protocol
 from torsion.web import proxy, server
@@ -90,13 +89,5 @@ def test_clientThatNeverReadsBoundsProxyBuffer(reactor: Any, run: Any) -> None:
         transport.write(b"\x00" * size)
 
     portno, channels = _proxySite(reactor, answer)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
-    sock.connect(("127.0.0.1", portno))
-    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    _sleep(reactor, run, 1.0)
-    try:
-        held = channels[0].transport._transport.get_write_buffer_size()
-    finally:
-        sock.close()
+    held = heldForNonReader(reactor, run, portno, channels, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert held < 8 * 1024 * 1024, f"the proxy holds {held} bytes for a client that never reads"

@@ -10,8 +10,8 @@ import socket
 import time
 from typing import Any
 
+from rawclient import heldForNonReader, recordChannels
 from rawclient import readAll as _readAll
-from rawclient import recordChannels
 from rawclient import sleep as _sleep
 
 from torsion.web import resource, server, static
@@ -79,15 +79,8 @@ def test_clientThatNeverReadsBoundsServerBuffer(reactor: Any, run: Any, tmp_path
     site = server.Site(static.File(str(tmp_path)), reactor=reactor)
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     channels = recordChannels(site)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
-    sock.connect(("127.0.0.1", port.getHost().port))
-    sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-    _sleep(reactor, run, 1.0)
-    try:
-        held = channels[0].transport._transport.get_write_buffer_size()
-    finally:
-        sock.close()
+    held = heldForNonReader(reactor, run, port.getHost().port, channels,
+                            b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
     assert held < 4 * 1024 * 1024, f"server buffers {held} bytes for a client that never reads"
 
 

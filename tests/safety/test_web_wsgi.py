@@ -9,9 +9,8 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+from rawclient import heldForNonReader, recordChannels
 from rawclient import readAll as _readAll
-from rawclient import recordChannels
-from rawclient import sleep as _sleep
 
 from torsion.web import server, wsgi
 
@@ -67,13 +66,5 @@ def test_clientThatNeverReadsBoundsWsgiOutput(reactor: Any, run: Any) -> None:
             yield chunk
 
     portno, channels = _serve(reactor, app)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
-    sock.connect(("127.0.0.1", portno))
-    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    _sleep(reactor, run, 1.0)
-    try:
-        held = channels[0].transport._transport.get_write_buffer_size()
-    finally:
-        sock.close()
+    held = heldForNonReader(reactor, run, portno, channels, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert held < 8 * 1024 * 1024, f"the server holds {held} bytes for a client that never reads"
