@@ -89,15 +89,27 @@ def _pair(reactor: Any, serverProto: Any, clientProto: Any) -> tuple[Any, Any]:
     return sf, cf
 
 
+def _upgradingPair(
+    reactor: Any, serverCert: PrivateCertificate, client: Any = None, trust: Any = None
+) -> tuple[StartTLSServer, Any]:
+    """Connect a StartTLSServer using `serverCert` to `client` (a StartTLSClient by default).
+
+    The client verifies the server against `trust` (`serverCert` by default).
+    """
+    server = StartTLSServer()
+    server.options = serverCert.options()
+    if client is None:
+        client = StartTLSClient()
+    client.options = optionsForClientTLS("localhost", serverCert if trust is None else trust)
+    _pair(reactor, server, client)
+    return server, client
+
+
 def test_startTLSKeepsWritesMadeDuringHandshake(
     reactor: Any, run: Any, serverCert: PrivateCertificate
 ) -> None:
     """Writes made right after startTLS are sent, encrypted, once the handshake is done."""
-    server = StartTLSServer()
-    server.options = serverCert.options()
-    client = StartTLSClient()
-    client.options = optionsForClientTLS("localhost", serverCert)
-    _pair(reactor, server, client)
+    server, client = _upgradingPair(reactor, serverCert)
     assert run(client.echoed) == b"written before handshake"
     assert client.transport.getPeerCertificate() == serverCert
     assert server.transport.getPeerCertificate() is None
@@ -109,11 +121,7 @@ def test_startTLSMakesTheTransportISSLTransport(
     """After startTLS both ends provide ISSLTransport and say TLS, as in Twisted."""
     from torsion.internet.interfaces import ISSLTransport
 
-    server = StartTLSServer()
-    server.options = serverCert.options()
-    client = StartTLSClient()
-    client.options = optionsForClientTLS("localhost", serverCert)
-    _pair(reactor, server, client)
+    server, client = _upgradingPair(reactor, serverCert)
     assert run(client.echoed) == b"written before handshake"
     for transport in (client.transport, server.transport):
         assert transport.TLS is True
@@ -139,11 +147,7 @@ def test_startTLSHandshakeFailureEndsConnection(
     reactor: Any, run: Any, serverCert: PrivateCertificate
 ) -> None:
     """A failed STARTTLS handshake ends the connection with the TLS error as reason."""
-    server = StartTLSServer()
-    server.options = serverCert.options()
-    client = StartTLSClient()
-    client.options = optionsForClientTLS("localhost", selfSignedPair("localhost"))
-    _pair(reactor, server, client)
+    server, client = _upgradingPair(reactor, serverCert, trust=selfSignedPair("localhost"))
     reason = run(client.lost)
     assert reason.check(ssl.SSLError, error.ConnectionClosed)
     assert not client.echoed.called
@@ -164,11 +168,7 @@ def test_loseConnectionDuringHandshakeFlushesFirst(
                 return
             super().dataReceived(data)
 
-    server = StartTLSServer()
-    server.options = serverCert.options()
-    client = Closer()
-    client.options = optionsForClientTLS("localhost", serverCert)
-    _pair(reactor, server, client)
+    server, client = _upgradingPair(reactor, serverCert, Closer())
     run(server.lost)
     assert client.transport.disconnecting
 
@@ -187,11 +187,7 @@ def test_handshakeListenerIsTold(reactor: Any, run: Any, serverCert: PrivateCert
         def handshakeCompleted(self) -> None:
             self.handshake.callback(None)
 
-    server = StartTLSServer()
-    server.options = serverCert.options()
-    client = Listening()
-    client.options = optionsForClientTLS("localhost", serverCert)
-    _pair(reactor, server, client)
+    server, client = _upgradingPair(reactor, serverCert, Listening())
     run(client.handshake)
 
 
