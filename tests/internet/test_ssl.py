@@ -32,6 +32,25 @@ class Greeter(Protocol):
         self.transport.loseConnection()
 
 
+def _echoServer(reactor: Any, serverCert: PrivateCertificate) -> Any:
+    """Listen with TLS (`serverCert`) on 127.0.0.1, port 0, echoing what arrives."""
+    return reactor.listenSSL(
+        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
+    )
+
+
+def _connectVerifying(
+    reactor: Any, port: Any, serverCert: PrivateCertificate, protocol: Any = Recorder,
+    hostname: str = "localhost",
+) -> Client:
+    """connectSSL to `port`, verifying `hostname` against `serverCert`; return the factory."""
+    cf = Client(protocol)
+    reactor.connectSSL(
+        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS(hostname, serverCert)
+    )
+    return cf
+
+
 def test_certificatePEMRoundTrip(serverCert: PrivateCertificate) -> None:
     """A certificate dumped as PEM loads back equal, with its subject and digest."""
     again = Certificate.loadPEM(Certificate.dumpPEM(serverCert))
@@ -71,13 +90,8 @@ def test_certificateOptionsNeedsBothKeyAndCert(serverCert: PrivateCertificate) -
 
 def test_tlsEchoWithVerification(reactor: Any, run: Any, serverCert: PrivateCertificate) -> None:
     """connectSSL verifying a trusted server talks to listenSSL; data round-trips."""
-    port = reactor.listenSSL(
-        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
-    )
-    cf = Client()
-    reactor.connectSSL(
-        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
-    )
+    port = _echoServer(reactor, serverCert)
+    cf = _connectVerifying(reactor, port, serverCert)
     client = run(cf.built)
     client.expected = 6
     client.transport.write(b"secret")
@@ -93,10 +107,7 @@ def test_tlsConnectionsProvideISSLTransport(
 
     sf = RecordingServer(Recorder)
     port = reactor.listenSSL(0, sf, serverCert.options(), interface="127.0.0.1")
-    cf = Client()
-    reactor.connectSSL(
-        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
-    )
+    cf = _connectVerifying(reactor, port, serverCert)
     client = run(cf.built)
     server = run(sf.built)
     for transport in (client.transport, server.transport):
@@ -124,9 +135,7 @@ def test_untrustedServerFailsConnection(
     reactor: Any, run: Any, serverCert: PrivateCertificate
 ) -> None:
     """A server certificate outside the trust root fails the connection with an SSL error."""
-    port = reactor.listenSSL(
-        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
-    )
+    port = _echoServer(reactor, serverCert)
     other = selfSignedPair("localhost")
     cf = Client()
     options = optionsForClientTLS("localhost", other)
@@ -138,13 +147,8 @@ def test_wrongHostnameFailsConnection(
     reactor: Any, run: Any, serverCert: PrivateCertificate
 ) -> None:
     """A trusted certificate for another name fails the connection (RFC 6125)."""
-    port = reactor.listenSSL(
-        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
-    )
-    cf = Client()
-    reactor.connectSSL(
-        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("example.com", serverCert)
-    )
+    port = _echoServer(reactor, serverCert)
+    cf = _connectVerifying(reactor, port, serverCert, hostname="example.com")
     assert run(cf.failed).check(ssl.SSLError)
 
 
@@ -219,9 +223,7 @@ def test_plainClientToTLSServerIsLoggedNotFatal(
     reactor: Any, run: Any, serverCert: PrivateCertificate, engine: str
 ) -> None:
     """A client speaking plain TCP to a TLS port is dropped; the server keeps serving."""
-    port = reactor.listenSSL(
-        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
-    )
+    port = _echoServer(reactor, serverCert)
     plain = Client()
     with capturedLogs() as events:
         reactor.connectTCP("127.0.0.1", port.getHost().port, plain)
@@ -233,10 +235,7 @@ def test_plainClientToTLSServerIsLoggedNotFatal(
     if engine == "asyncio":  # uvloop's TLS layer is C: the peer cannot be found cheaply
         peer = bad.transport.getHost()
         assert any(f"from {peer.host}:{peer.port}:" in t for t in texts), texts
-    cf = Client()
-    reactor.connectSSL(
-        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
-    )
+    cf = _connectVerifying(reactor, port, serverCert)
     good = run(cf.built)
     good.expected = 2
     good.transport.write(b"ok")
@@ -255,14 +254,8 @@ def test_handshakeListenerOnSSLConnection(
         def handshakeCompleted(self) -> None:
             self.handshakeDone = True
 
-    port = reactor.listenSSL(
-        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
-    )
-    cf = Client()
-    cf.protocol = Listening
-    reactor.connectSSL(
-        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
-    )
+    port = _echoServer(reactor, serverCert)
+    cf = _connectVerifying(reactor, port, serverCert, Listening)
     client = run(cf.built)
     run(client.made)
     assert client.handshakeDone
@@ -313,11 +306,7 @@ def test_pauseInConnectionMadeHoldsOverTLS(
     """A TLS server protocol pausing in connectionMade gets nothing until it resumes."""
     sf = RecordingServer(PausedAtStart)
     port = reactor.listenSSL(0, sf, serverCert.options(), interface="127.0.0.1")
-    cf = Client()
-    cf.protocol = SendsAtOnce
-    reactor.connectSSL(
-        "127.0.0.1", port.getHost().port, cf, optionsForClientTLS("localhost", serverCert)
-    )
+    _connectVerifying(reactor, port, serverCert, SendsAtOnce)
     server = run(sf.built)
     run(server.made)
     waited: Deferred[None] = Deferred()
@@ -335,9 +324,7 @@ def test_connectSSLWithNonVerifyingContext(
     """connectSSL with ClientContextFactory (no verification) connects, as in Twisted."""
     from torsion.internet.ssl import ClientContextFactory
 
-    port = reactor.listenSSL(
-        0, ServerFactory.forProtocol(Echo), serverCert.options(), interface="127.0.0.1"
-    )
+    port = _echoServer(reactor, serverCert)
     cf = Client()
     reactor.connectSSL("127.0.0.1", port.getHost().port, cf, ClientContextFactory())
     client = run(cf.built)
