@@ -8,6 +8,8 @@
 - ``run``: ``run(deferredOrCoroutineOrFuture, timeout=10)`` runs that reactor until the result
   is ready and returns it (or raises its exception); a result not ready within ``timeout``
   seconds fails the test.
+- ``classic``: the list of classic (``torsion.python.log``) events published on the global
+  publisher during the test.
 
 Hypothesis runs under the "torsion" profile loaded here: no per-example deadline.
 """
@@ -127,3 +129,14 @@ def run(reactor: Reactor) -> RunFixture:
         raise value
 
     return run
+
+
+@pytest.fixture
+def classic() -> Iterator[list[dict[str, Any]]]:
+    """Classic events published on the global publisher during the test."""
+    from torsion.python import log
+
+    events: list[dict[str, Any]] = []
+    log.addObserver(events.append)
+    yield events
+    log.removeObserver(events.append)

@@ -896,15 +896,6 @@ def test_cooperatorOnRealReactor(reactor: Any, run: Any) -> None:
     assert out == list(range(100))
 
 
-@pytest.fixture
-def classic() -> Iterator[list[dict[str, Any]]]:
-    """Classic events published during the test."""
-    events: list[dict[str, Any]] = []
-    log.addObserver(events.append)
-    yield events
-    log.removeObserver(events.append)
-
-
 def test_resetWhenNotRunningRaises() -> None:
     """Resetting a LoopingCall that is not running raises AssertionError, as in Twisted."""
     lc, clock = _looping(lambda: None)

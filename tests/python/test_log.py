@@ -19,15 +19,6 @@ from torsion.python.failure import Failure
 
 
 @pytest.fixture
-def classic() -> Iterator[list[dict[str, Any]]]:
-    """Classic events published on the global publisher during the test."""
-    events: list[dict[str, Any]] = []
-    log.addObserver(events.append)
-    yield events
-    log.removeObserver(events.append)
-
-
-@pytest.fixture
 def new() -> Iterator[list[dict[str, Any]]]:
     """New-style events published on the global publisher during the test."""
     events: list[dict[str, Any]] = []
