@@ -67,6 +67,15 @@ def _computeAllowedMethods(resource: object) -> list[bytes]:
     return sorted(allowed)
 
 
+def _unsupported(resource: Resource) -> UnsupportedMethod:
+    """The UnsupportedMethod error for `resource`: its ``allowedMethods``, else computed."""
+    try:
+        allowed = resource.allowedMethods
+    except AttributeError:
+        allowed = _computeAllowedMethods(resource)
+    return UnsupportedMethod(allowed)
+
+
 class Resource:
     """A node of the resource tree (Twisted's resource.Resource).
 
@@ -144,22 +153,14 @@ class Resource:
         method = request.method
         m = getattr(self, _RENDER_NAMES.get(method) or _renderName(method), None)
         if m is None:
-            try:
-                allowed = self.allowedMethods
-            except AttributeError:
-                allowed = _computeAllowedMethods(self)
-            raise UnsupportedMethod(allowed)
+            raise _unsupported(self)
         return m(request)
 
     def render_HEAD(self, request: Request) -> Any:
         """Answer HEAD like GET; the server drops the body (RFC 9110 §9.3.2)."""
         render_get = getattr(self, "render_GET", None)
         if render_get is None:
-            try:
-                allowed = self.allowedMethods
-            except AttributeError:
-                allowed = _computeAllowedMethods(self)
-            raise UnsupportedMethod(allowed)
+            raise _unsupported(self)
         return render_get(request)
 
 
