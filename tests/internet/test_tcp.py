@@ -7,7 +7,7 @@ import struct
 from typing import Any
 
 import pytest
-from transporthelpers import Client, Echo, Recorder, RecordingFactory
+from transporthelpers import Client, Echo, Recorder, RecordingFactory, needsIPv6Loopback
 
 from torsion.internet import error
 from torsion.internet.address import IPv4Address, IPv6Address
@@ -543,17 +543,7 @@ def test_producerStoppedWhenConnectionLost(reactor: Any, run: Any) -> None:
     assert source.stopped
 
 
-def _hasIPv6Loopback() -> bool:
-    try:
-        s = socket.socket(socket.AF_INET6)
-        s.bind(("::1", 0))
-        s.close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _hasIPv6Loopback(), reason="this machine has no IPv6 loopback (::1)")
+@needsIPv6Loopback()
 def test_ipv6RoundTrip(reactor: Any, run: Any) -> None:
     """listenTCP on ::1 and connectTCP to it work, with IPv6Address on both ends."""
     sf = RecordingFactory(Echo)

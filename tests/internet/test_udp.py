@@ -6,6 +6,7 @@ import socket
 from typing import Any
 
 import pytest
+from transporthelpers import needsIPv6Loopback
 
 from torsion.internet import error
 from torsion.internet.address import IPv4Address, IPv6Address
@@ -137,17 +138,7 @@ def test_broadcastFlag(reactor: Any) -> None:
     assert not port.getBroadcastAllowed()
 
 
-def _hasIPv6Loopback() -> bool:
-    try:
-        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        s.bind(("::1", 0))
-        s.close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _hasIPv6Loopback(), reason="this machine has no IPv6 loopback (::1)")
+@needsIPv6Loopback(socket.SOCK_DGRAM)
 def test_ipv6Datagrams(reactor: Any, run: Any) -> None:
     """On ::1 datagrams arrive with a (host, port) address, as in Twisted."""
     server = Collector()

@@ -6,7 +6,10 @@ event under test happens, so a test can `run()` the reactor until it does.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
+
+import pytest
 
 from torsion.internet.defer import Deferred
 from torsion.internet.protocol import ClientFactory, Factory, Protocol, ServerFactory
@@ -95,3 +98,21 @@ class Client(ClientFactory):
 
     def clientConnectionLost(self, connector: Any, reason: Any) -> None:
         self.lostConn.callback(Held(reason))
+
+
+def _hasIPv6Loopback(kind: int) -> bool:
+    """Whether a socket of `kind` can bind ::1 on this machine."""
+    try:
+        s = socket.socket(socket.AF_INET6, kind)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+def needsIPv6Loopback(kind: int = socket.SOCK_STREAM) -> pytest.MarkDecorator:
+    """Skip a test on a machine where a socket of `kind` cannot bind ::1."""
+    return pytest.mark.skipif(
+        not _hasIPv6Loopback(kind), reason="this machine has no IPv6 loopback (::1)"
+    )
