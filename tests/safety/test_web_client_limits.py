@@ -72,6 +72,18 @@ def test_clientLimitDefaults() -> None:
     assert client.RedirectAgent(None)._redirectLimit == 20
 
 
+def _endless(start: bytes, filler: bytes) -> Any:
+    """An answer writing `start`, then 4 MiB of `filler` with no line end (a head never done)."""
+
+    def answer(proto: Any) -> bytes:
+        proto.transport.write(start)
+        for _ in range(64):
+            proto.transport.write(filler * 65536)
+        return b""
+
+    return answer
+
+
 def test_tooManyResponseHeadersFail(reactor: Any, run: Any) -> None:
     """A response with more header fields than the limit fails with HeadersTooLarge."""
     fields = b"".join(b"X-%d: a\r\n" % i for i in range(500))
@@ -82,28 +94,14 @@ def test_tooManyResponseHeadersFail(reactor: Any, run: Any) -> None:
 
 def test_endlessResponseHeaderFails(reactor: Any, run: Any) -> None:
     """A header line that never ends fails once it passes the head limit."""
-
-    def endless(proto: Any) -> bytes:
-        proto.transport.write(b"HTTP/1.1 200 OK\r\nX-Big: ")
-        for _ in range(64):
-            proto.transport.write(b"a" * 65536)
-        return b""
-
-    _, url = _serve(reactor, endless)
+    _, url = _serve(reactor, _endless(b"HTTP/1.1 200 OK\r\nX-Big: ", b"a"))
     tooLarge = _newclientError("HeadersTooLarge")
     _fails(run, client.Agent(reactor).request(b"GET", url + b"/"), tooLarge)
 
 
 def test_endlessStatusLineFails(reactor: Any, run: Any) -> None:
     """A status line that never ends fails once it passes the head limit."""
-
-    def endless(proto: Any) -> bytes:
-        proto.transport.write(b"HTTP/1.1 200 ")
-        for _ in range(64):
-            proto.transport.write(b"O" * 65536)
-        return b""
-
-    _, url = _serve(reactor, endless)
+    _, url = _serve(reactor, _endless(b"HTTP/1.1 200 ", b"O"))
     _fails(run, client.Agent(reactor).request(b"GET", url + b"/"))
 
 
