@@ -137,13 +137,18 @@ def test_switchAfterResponseStartedRefused() -> None:
         request.switchProtocol(Recorder())
 
 
-@pytest.mark.integration
-def test_switchOverRealSocket(reactor: Any, run: Any) -> None:
-    """Over a real connection, an upgraded echo protocol answers after the 101."""
-    from webrawclient import rawRequest
+def _serveUpperEcho(reactor: Any) -> tuple[int, list[Any], list[bool]]:
+    """Serve on 127.0.0.1 a Site that switches every GET to an upper-casing echo protocol.
+
+    Returns the port, the channels that switched, and for each read of the echo protocol
+    whether its transport already delivered straight to it; "!" at a read's end closes.
+    """
+    channels: list[Any] = []
+    seen: list[bool] = []
 
     class Echo(Protocol):
         def dataReceived(self, data: bytes) -> None:
+            seen.append(self.transport.protocol is self)
             self.transport.write(data.upper())
             if data.endswith(b"!"):
                 self.transport.loseConnection()
@@ -152,14 +157,22 @@ def test_switchOverRealSocket(reactor: Any, run: Any) -> None:
         isLeaf = True
 
         def render_GET(self, request: server.Request) -> int:
+            channels.append(request.channel)
             request.setHeader(b"connection", b"Upgrade")
             request.setHeader(b"upgrade", b"echo")
             request.switchProtocol(Echo())
             return server.NOT_DONE_YET
 
-    port = reactor.listenTCP(0, server.Site(ToEcho(), reactor=reactor),
-                             interface="127.0.0.1").getHost().port
+    port = reactor.listenTCP(0, server.Site(ToEcho(), reactor=reactor), interface="127.0.0.1")
+    return port.getHost().port, channels, seen
 
+
+@pytest.mark.integration
+def test_switchOverRealSocket(reactor: Any, run: Any) -> None:
+    """Over a real connection, an upgraded echo protocol answers after the 101."""
+    from webrawclient import rawRequest
+
+    port, _, _ = _serveUpperEcho(reactor)
     out = rawRequest(reactor, run, port, UPGRADE + b"hello", until=b"HELLO", then=b" bye!")
     assert out.startswith(b"HTTP/1.1 101 Switching Protocols")
     assert out.endswith(b"\r\n\r\nHELLO BYE!")
@@ -219,29 +232,7 @@ def test_readsGoStraightToNewProtocolOverRealSocket(reactor: Any, run: Any) -> N
     """On a real connection, reads after the switch reach the new protocol, not the channel."""
     from webrawclient import rawRequest
 
-    channels: list[Any] = []
-    seen: list[bool] = []
-
-    class Echo(Protocol):
-        def dataReceived(self, data: bytes) -> None:
-            seen.append(self.transport.protocol is self)
-            self.transport.write(data.upper())
-            if data.endswith(b"!"):
-                self.transport.loseConnection()
-
-    class ToEcho(resource.Resource):
-        isLeaf = True
-
-        def render_GET(self, request: server.Request) -> int:
-            channels.append(request.channel)
-            request.setHeader(b"connection", b"Upgrade")
-            request.setHeader(b"upgrade", b"echo")
-            request.switchProtocol(Echo())
-            return server.NOT_DONE_YET
-
-    port = reactor.listenTCP(0, server.Site(ToEcho(), reactor=reactor),
-                             interface="127.0.0.1").getHost().port
-
+    port, channels, seen = _serveUpperEcho(reactor)
     out = rawRequest(reactor, run, port, UPGRADE, until=b"\r\n\r\n", then=b"bye!")
     assert out.endswith(b"BYE!") and seen and all(seen)
     assert channels[0].transport.protocol is not channels[0]
