@@ -235,6 +235,22 @@ def test_usePTYEchoesInput(reactor: Reactor, run: Any) -> None:
     assert b"got typed" in proto.data[1]
 
 
+def test_pauseProducingPausesPTYOutput(reactor: Reactor, run: Any) -> None:
+    """pauseProducing holds a pty child's output until resumeProducing, as for pipes."""
+    from torsion.internet import task
+
+    proto = Recorder()
+    transport = reactor.spawnProcess(
+        proto, PY, [PY, "-c", "print('hello from the pty')"], usePTY=True)
+    transport.pauseProducing()
+    # The child has long printed and exited by now; nothing may have been read.
+    run(task.deferLater(reactor, 0.3, lambda: None))
+    assert proto.data.get(1, b"") == b""
+    transport.resumeProducing()
+    run(proto.ended)
+    assert b"hello from the pty" in proto.data[1]
+
+
 def test_childFDsExtraReadPipe(reactor: Reactor, run: Any) -> None:
     """childFDs can open extra descriptors: the child writes to fd 3, the parent reads."""
     proto = Recorder()

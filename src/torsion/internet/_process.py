@@ -431,15 +431,15 @@ class Process:
             pipe.producer = None
 
     def pauseProducing(self) -> None:
-        """Stop reading the child's output descriptors."""
+        """Stop reading the child's output descriptors (the pty master included)."""
         for pipe in self.pipes.values():
-            if isinstance(pipe, _ReadPipe):
+            if isinstance(pipe, _Reading):
                 pipe.pause()
 
     def resumeProducing(self) -> None:
-        """Read the child's output descriptors again."""
+        """Read the child's output descriptors again (the pty master included)."""
         for pipe in self.pipes.values():
-            if isinstance(pipe, _ReadPipe):
+            if isinstance(pipe, _Reading):
                 pipe.resume()
 
     def stopProducing(self) -> None:
