@@ -278,6 +278,22 @@ NeverStops().setServiceParent(application)
 """
 
 
+def _sigterm(process: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Send SIGTERM and wait up to DEADLINE; return the exit status and the seconds it took.
+
+    A process still there after that (the wait timed out) is killed.
+    """
+    try:
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(DEADLINE)
+        return status, time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def _runTac(tmp_path: Path, text: str, *options: str) -> tuple[subprocess.Popen[bytes], Path]:
     port = _freePort()
     tac = tmp_path / "app.tac"
@@ -295,13 +311,8 @@ def test_sigtermWhileStartupWaitsStopsTheRunner(tmp_path: Path) -> None:
     """SIGTERM while a startup trigger's Deferred is still pending (the reactor's own
     handlers not installed yet) stops the runner instead of being held for ever."""
     process, log = _runTac(tmp_path, STUCK_STARTUP_TAC)
-    try:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(DEADLINE) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    status, _ = _sigterm(process)
+    assert status == 0
     assert "Received SIGTERM, shutting down." in log.read_text()
 
 
@@ -310,15 +321,9 @@ def test_stuckStopServiceIsCutShortByTheShutdownTimeout(tmp_path: Path) -> None:
     """A service whose stopService never finishes delays exit by --shutdown-timeout at
     most, and the log names the trigger still pending."""
     process, log = _runTac(tmp_path, STUCK_STOP_TAC, "--shutdown-timeout", "0.5")
-    try:
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(DEADLINE) == 0
-        assert time.monotonic() - started < 4
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    status, took = _sigterm(process)
+    assert status == 0
+    assert took < 4
     text = log.read_text()
     assert "Shutdown did not finish in 0.5 seconds" in text
     assert "stopService" in text
@@ -343,15 +348,9 @@ def test_hungExitIsEndedByTheExitWatchdog(text: str, tmp_path: Path) -> None:
     interpreter's exit, ends the process (status 1) 2 * timeout + 1 seconds after the
     signal, with the main thread's stack in the log."""
     process, log = _runTac(tmp_path, text, "--shutdown-timeout", "0.25")
-    try:
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(DEADLINE) == 1
-        assert time.monotonic() - started < 5
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    status, took = _sigterm(process)
+    assert status == 1
+    assert took < 5
     text = log.read_text()
     assert "Still running 1.5 seconds after shutdown began; exiting now." in text
     assert "sleep" in text or "_shutdown" in text, text[-2000:]
@@ -371,14 +370,9 @@ def test_tasksStillPendingAtStopAreCancelledBeforeExit(tmp_path: Path) -> None:
     alone knows about) are cancelled by the runner, not destroyed by the interpreter's
     final garbage collection (which crashed CPython 3.11 with SIGSEGV)."""
     process, log = _runTac(tmp_path, PENDING_TASK_TAC, "--reactor", "asyncio")
-    try:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(DEADLINE) == 0
-        stderr = process.communicate()[1].decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    status, _ = _sigterm(process)
+    assert status == 0
+    stderr = process.communicate()[1].decode()
     assert "Task was destroyed but it is pending" not in log.read_text() + stderr
 
 
