@@ -12,19 +12,27 @@
   publisher during the test.
 
 Hypothesis runs under the "torsion" profile loaded here: no per-example deadline.
+tests/support (helpers shared across test directories, e.g. twistedpeer for Twisted wire
+peers) is put on sys.path here: --import-mode=importlib does not put test directories there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from torsion.internet._reactor import Reactor
+
+_support = str(Path(__file__).parent / "support")
+if _support not in sys.path:
+    sys.path.append(_support)
 
 ENGINES = ["uvloop", "asyncio"]
 

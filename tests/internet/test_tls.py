@@ -5,7 +5,6 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-import pytest
 from transporthelpers import Held
 
 from torsion.internet import error
@@ -229,11 +228,10 @@ def test_twistedClientStartsTLSWithUs(
 ) -> None:
     """Twisted's own startTLS client upgrades a connection to our STARTTLS server."""
     import asyncio
-    import os
 
-    python = os.environ.get("TORSION_TWISTED_PYTHON")
-    if not python:
-        pytest.skip("TORSION_TWISTED_PYTHON (a Python with Twisted) is not set")
+    from twistedpeer import twistedPython
+
+    python = twistedPython()
     from torsion.internet.ssl import Certificate
 
     ca = tmp_path / "ca.pem"

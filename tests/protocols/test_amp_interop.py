@@ -8,18 +8,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-import os
-import select
-import subprocess
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from twistedpeer import TwistedServer, runTwistedClient, twistedPython
 
 from torsion.internet import protocol
-from torsion.internet.threads import deferToThreadPool
 from torsion.protocols import amp
 
 pytestmark = pytest.mark.integration
@@ -132,27 +128,13 @@ class Server(amp.AMP):
         raise RuntimeError("undeclared")
 
 
-def twistedPython() -> str:
-    python = os.environ.get("TORSION_TWISTED_PYTHON")
-    if not python:
-        pytest.skip("$TORSION_TWISTED_PYTHON is not set: no Twisted peer to test against")
-    return python
-
-
 @pytest.fixture(scope="module")
 def twistedServer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    python = twistedPython()
-    script = tmp_path_factory.mktemp("amppeer") / "server.py"
-    script.write_text(textwrap.dedent(TWISTED_SERVER))
-    process = subprocess.Popen([python, str(script)], stdout=subprocess.PIPE, text=True)
+    peer = TwistedServer(tmp_path_factory.mktemp("amppeer"), TWISTED_SERVER)
     try:
-        assert process.stdout is not None
-        ready, _, _ = select.select([process.stdout], [], [], 30)
-        assert ready, "Twisted AMP server did not start"
-        yield int(process.stdout.readline())
+        yield peer.ports[0]
     finally:
-        process.kill()
-        process.communicate(timeout=10)
+        peer.stop()
 
 
 def connectAMP(reactor: Any, port: int) -> Any:
@@ -187,18 +169,10 @@ def test_torsionClientTwistedServer(reactor: Any, run: Any, twistedServer: int) 
 
 def test_twistedClientTorsionServer(reactor: Any, run: Any, tmp_path: Path) -> None:
     """A Twisted AMP client's commands and errors are answered by our server."""
-    python = twistedPython()
+    twistedPython()
     port = reactor.listenTCP(0, protocol.Factory.forProtocol(Server), interface="127.0.0.1")
-    script = tmp_path / "client.py"
-    script.write_text(textwrap.dedent(TWISTED_CLIENT))
-
-    def runClient() -> str:
-        done = subprocess.run([python, str(script), str(port.getHost().port)],
-                              capture_output=True, text=True, timeout=30, check=False)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    output = run(deferToThreadPool(reactor, reactor.getThreadPool(), runClient), timeout=40)
+    output = run(runTwistedClient(reactor, tmp_path, TWISTED_CLIENT, str(port.getHost().port),
+                                  timeout=30), timeout=40)
     results = {item[0]: item[1:] for item in json.loads(output)}
     assert results["sum"] == [True]
     assert results["divide"] == [True]

@@ -7,7 +7,6 @@ never imports Twisted); every test skips when it is not set.
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from twistedpeer import TwistedServer, twistedPython
 
 from torsion.internet.defer import Deferred
 from torsion.internet.threads import deferToThreadPool
@@ -27,8 +27,6 @@ from torsion.web.client import (
     readBody,
 )
 from torsion.web.xmlrpc import XMLRPC, Fault, Proxy
-
-VARIABLE = "TORSION_TWISTED_PYTHON"
 
 TWISTED_SERVER = """
 import sys
@@ -90,31 +88,14 @@ print(out[0])
 """
 
 
-def _twistedPython() -> str:
-    python = os.environ.get(VARIABLE)
-    if not python:
-        pytest.skip(f"${VARIABLE} is not set: no Twisted peer to test interoperability with")
-    return python
-
-
 @pytest.fixture(scope="module")
 def twistedServer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Twisted web server (subprocess) for the module; yields its base URL."""
-    python = _twistedPython()
-    directory = tmp_path_factory.mktemp("twisted_web")
-    script = directory / "server.py"
-    script.write_text(textwrap.dedent(TWISTED_SERVER))
-    process = subprocess.Popen([python, str(script)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    peer = TwistedServer(tmp_path_factory.mktemp("twisted_web"), TWISTED_SERVER)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError("the Twisted server did not start")
-        yield "http://127.0.0.1:%d" % (int(line),)
+        yield "http://127.0.0.1:%d" % (peer.ports[0],)
     finally:
-        process.kill()
-        process.communicate(timeout=10)
+        peer.stop()
 
 
 def _fetch(agent: Any, url: str) -> Deferred[Any]:
@@ -176,7 +157,7 @@ class Adder(XMLRPC):
 
 def test_twistedProxyCallsTorsionXMLRPC(reactor: Any, run: Any, tmp_path: Path) -> None:
     """Twisted's xmlrpc.Proxy calls torsion's XMLRPC resource, results and Faults."""
-    python = _twistedPython()
+    python = twistedPython()
     script = tmp_path / "client.py"
     script.write_text(textwrap.dedent(TWISTED_XMLRPC_CLIENT))
     port = reactor.listenTCP(0, server.Site(Adder(), reactor=reactor), interface="127.0.0.1")

@@ -395,9 +395,9 @@ def test_outputIsByteForByteTwisteds(tmp_path: Any) -> None:
     """A template exercising every construct flattens to exactly the bytes Twisted gives."""
     import sys
 
-    python = os.environ.get("TORSION_TWISTED_PYTHON")
-    if not python:
-        pytest.skip("$TORSION_TWISTED_PYTHON is not set: no Twisted to compare with")
+    from twistedpeer import twistedPython
+
+    python = twistedPython()
     outputs = []
     for pkg, interpreter in (("torsion", sys.executable), ("twisted", python)):
         script = tmp_path / ("%s_page.py" % (pkg,))
