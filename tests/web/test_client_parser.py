@@ -412,9 +412,11 @@ def test_bytesAfterHeadResponseCloseConnection() -> None:
     assert c.transport.disconnecting
 
 
-def test_requestMadeWhenBodyEndsGetsConnection() -> None:
-    """A request made by the code reading the end of a body can use the same connection."""
-    c = _Connection()
+def _requestAgainWhenBodyEnds(c: _Connection) -> list[Deferred[Response]]:
+    """Make a request whose body reader makes a second request when the body ends.
+
+    Returns the list that the second request's Deferred is appended to.
+    """
     d = c.request()
     second: list[Deferred[Response]] = []
 
@@ -423,6 +425,13 @@ def test_requestMadeWhenBodyEndsGetsConnection() -> None:
             second.append(c.request())
 
     d.addCallback(lambda r: r.deliverBody(Reader()))
+    return second
+
+
+def test_requestMadeWhenBodyEndsGetsConnection() -> None:
+    """A request made by the code reading the end of a body can use the same connection."""
+    c = _Connection()
+    second = _requestAgainWhenBodyEnds(c)
     c.protocol.dataReceived(RESPONSE)
     c.protocol.dataReceived(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
     assert c.responseOf(second[0]).code == 201
@@ -431,14 +440,7 @@ def test_requestMadeWhenBodyEndsGetsConnection() -> None:
 def test_bytesAfterResponseInSameReadAreNotNextResponse() -> None:
     """Bytes that followed a response in one read never answer a request sent afterwards."""
     c = _Connection()
-    d = c.request()
-    second: list[Deferred[Response]] = []
-
-    class Reader(_Body):
-        def connectionLost(self, reason: Failure | None = None) -> None:
-            second.append(c.request())
-
-    d.addCallback(lambda r: r.deliverBody(Reader()))
+    second = _requestAgainWhenBodyEnds(c)
     c.protocol.dataReceived(RESPONSE + b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
     assert _failureOf(second[0]).check(ResponseNeverReceived)
     assert c.transport.aborted
