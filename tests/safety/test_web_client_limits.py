@@ -219,18 +219,22 @@ def test_bodyThatNeverEndsCanBeCancelled(reactor: Any, run: Any) -> None:
     run(lost, timeout=5)
 
 
-def test_gzipBombIsDeliveredInBoundedPieces(reactor: Any, run: Any) -> None:
-    """A small gzip body that inflates to 64 MiB reaches the body protocol in bounded pieces."""
-    inflated = 64 * 1024 * 1024
+def _gzipBombResponse(reactor: Any, run: Any, mebibytes: int) -> Any:
+    """The response, through ContentDecoderAgent, to a gzip body of `mebibytes` MiB of zeros."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     block = b"\x00" * (1024 * 1024)
-    parts = [compressor.compress(block) for _ in range(inflated // len(block))]
-    bomb = b"".join(parts) + compressor.flush()
+    bomb = b"".join(compressor.compress(block) for _ in range(mebibytes)) + compressor.flush()
     head = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
             % (len(bomb),))
     _, url = _serve(reactor, head + bomb, closeAfter=True)
     agent = client.ContentDecoderAgent(client.Agent(reactor), [(b"gzip", client.GzipDecoder)])
-    response = run(agent.request(b"GET", url + b"/"))
+    return run(agent.request(b"GET", url + b"/"))
+
+
+def test_gzipBombIsDeliveredInBoundedPieces(reactor: Any, run: Any) -> None:
+    """A small gzip body that inflates to 64 MiB reaches the body protocol in bounded pieces."""
+    inflated = 64 * 1024 * 1024
+    response = _gzipBombResponse(reactor, run, inflated // (1024 * 1024))
 
     class Counter(Protocol):
         def __init__(self) -> None:
@@ -254,14 +258,7 @@ def test_gzipBombIsDeliveredInBoundedPieces(reactor: Any, run: Any) -> None:
 
 def test_gzipBodyProtocolCanStopTheBomb(reactor: Any, run: Any) -> None:
     """A body protocol that stops the transport after 1 MiB gets nothing more inflated."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    bomb = b"".join(compressor.compress(b"\x00" * (1024 * 1024)) for _ in range(64))
-    bomb += compressor.flush()
-    head = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
-            % (len(bomb),))
-    _, url = _serve(reactor, head + bomb, closeAfter=True)
-    agent = client.ContentDecoderAgent(client.Agent(reactor), [(b"gzip", client.GzipDecoder)])
-    response = run(agent.request(b"GET", url + b"/"))
+    response = _gzipBombResponse(reactor, run, 64)
 
     class Limited(Protocol):
         def __init__(self) -> None:
