@@ -19,7 +19,7 @@ from torsion.internet.task import Clock
 from torsion.internet.testing import StringTransport
 from torsion.web import http, server
 
-# webrawclient (a raw-socket client for the integration tests) is shared by several test
+# webrawclient (a raw-socket client) and headlesschromium are shared by several test
 # files; --import-mode=importlib does not put test directories on sys.path.
 _here = str(Path(__file__).parent)
 if _here not in sys.path:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
 from typing import Any
 
-import pytest
+from headlesschromium import chromiumCommand, needsChromium
 
 from torsion.internet.defer import Deferred, succeed
 from torsion.logger import capturedLogs
@@ -321,19 +320,13 @@ def test_renderErrorEndsPageWithNote(reactor: Any, run: Any) -> None:
     assert any(e.get("log_failure") is not None for e in events)
 
 
+@needsChromium
 def test_chromiumLoadsTemplatePage(reactor: Any, run: Any) -> None:
     """Headless Chromium loads the template page and its DOM holds the rendered list."""
-    chromium = shutil.which("chromium") or ("/usr/bin/chromium"
-                                            if os.path.exists("/usr/bin/chromium") else None)
-    if chromium is None:
-        pytest.skip("chromium is not installed (CI installs it)")
     url = _serve(reactor, ListElement(reactor))
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
-             "--dump-dom", url],
+            chromiumCommand(profile, "--dump-dom", url),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         done: Deferred[None] = Deferred()

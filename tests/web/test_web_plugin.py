@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from headlesschromium import chromiumCommand, needsChromium
 
 from torsion.plugins import web
 from torsion.python import usage
@@ -193,23 +194,15 @@ def _isZombieOrGone(pid: str) -> bool:
         return True
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.integration
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs "
-                    "Debian's chromium)")
+@needsChromium
 def test_chromiumRendersDirectoryListing(served: tuple[int, subprocess.Popen[bytes]],
                                          tmp_path: Path) -> None:
     """Headless Chromium loads the listing; its DOM lists every entry, sorted, escaped."""
-    assert CHROMIUM is not None
     port, _ = served
     profile = tmp_path / "chromium-profile"
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--user-data-dir=%s" % profile, "--dump-dom",
-         "http://127.0.0.1:%d/" % port],
+        chromiumCommand(str(profile), "--dump-dom", "http://127.0.0.1:%d/" % port),
         capture_output=True, timeout=90,
     )
     dom = result.stdout.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from headlesschromium import chromiumCommand, needsChromium
 from wsproto import ConnectionType
 from wsproto.connection import Connection
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
@@ -409,18 +410,14 @@ class BrowserEcho(WebSocketServerProtocol):
             self.sendMessage(payload, isBinary)
 
 
+@needsChromium
 def test_chromiumWebSocketEcho(reactor: Any, run: Any) -> None:
     """Headless Chromium's WebSocket talks to WebSocketResource: echo and report back."""
     import os
-    import shutil
     import signal
     import subprocess
     import tempfile
 
-    chromium = shutil.which("chromium") or ("/usr/bin/chromium"
-                                            if os.path.exists("/usr/bin/chromium") else None)
-    if chromium is None:
-        pytest.skip("chromium is not installed (CI installs it)")
     root = resource.Resource()
     factory = WebSocketServerFactory(reactor=reactor)
     factory.protocol = BrowserEcho
@@ -432,10 +429,7 @@ def test_chromiumWebSocketEcho(reactor: Any, run: Any) -> None:
     url = "http://127.0.0.1:%d/page" % (port.getHost().port,)
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
-             "--remote-debugging-port=0", url],
+            chromiumCommand(profile, "--remote-debugging-port=0", url),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         try:
