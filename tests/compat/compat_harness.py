@@ -18,11 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from localports import waitForTCP
 
 PROGRAMS = Path(__file__).parent / "programs"
 _IMPORT = re.compile(r"^(\s*(?:from|import)\s+)twisted\b", re.M)
@@ -66,28 +67,6 @@ def twistedImpl() -> Impl | None:
     """Real Twisted, when ``$TORSION_TWISTED_PYTHON`` names an interpreter that has it."""
     python = os.environ.get("TORSION_TWISTED_PYTHON")
     return Impl("twisted", python, False) if python else None
-
-
-def freePort(kind: int = socket.SOCK_STREAM) -> int:
-    """A port number on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def waitForTCP(port: int, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """Return once something accepts connections on ``port``; fail if ``proc`` dies first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"server exited {proc.returncode}: {out!r} {err!r}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.03)
-    raise AssertionError(f"nothing listened on {port} within {timeout}s")
 
 
 @dataclass

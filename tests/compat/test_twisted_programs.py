@@ -37,12 +37,12 @@ from compat_harness import (
     Impl,
     asTwistedNames,
     curl,
-    freePort,
     readLines,
     stripTimestamps,
     talk,
     twistedImpl,
 )
+from localports import freePort
 
 Observed = dict[str, Any]
 Driver = Callable[[Ctx], Observed]

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from localports import freePort
 
 from torsion.internet.task import Clock
 from torsion.internet.testing import StringTransport
@@ -28,14 +29,6 @@ def load(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def freePort(kind: int = socket.SOCK_STREAM) -> int:
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
 
 
 class Server:

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from localports import freePort
 
 #: Seconds a runner may take to exit after one SIGTERM (it normally takes ~0.1 s).
 DEADLINE = 8.0
@@ -56,13 +57,6 @@ application = service.Application("echo")
 factory = protocol.ServerFactory.forProtocol(Echo)
 internet.TCPServer({port}, factory, interface="127.0.0.1").setServiceParent(application)
 """
-
-
-def _freePort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _selfSigned(directory: Path) -> tuple[Path, Path]:
@@ -124,7 +118,7 @@ def trial(mode: str, engine: str, moment: str, directory: Path,
     log = directory / "torsion.log"
     if log.exists():
         log.unlink()
-    port = _freePort()
+    port = freePort()
     process = subprocess.Popen(_command(mode, engine, port, directory), cwd=directory,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     clients: list[socket.socket | _Stopper] = []
@@ -295,7 +289,7 @@ def _sigterm(process: subprocess.Popen[bytes]) -> tuple[int, float]:
 
 
 def _runTac(tmp_path: Path, text: str, *options: str) -> tuple[subprocess.Popen[bytes], Path]:
-    port = _freePort()
+    port = freePort()
     tac = tmp_path / "app.tac"
     tac.write_text(text.format(port=port))
     log = tmp_path / "torsion.log"

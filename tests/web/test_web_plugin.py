@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 from headlesschromium import chromiumCommand, needsChromium
+from localports import freePort, waitForTCP
 
 from torsion.plugins import web
 from torsion.python import usage
@@ -79,25 +79,6 @@ def test_childArgvRepeatsOptions(tmp_path: Path) -> None:
 # -- the real command --------------------------------------------------------------------------
 
 
-def freePort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def waitForPort(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("server exited: %r" % (proc.communicate()[0],))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("server did not listen on %d" % port)
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A directory to serve."""
@@ -119,7 +100,7 @@ def served(site: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        waitForPort(port, proc)
+        waitForTCP(port, proc, timeout=20)
         yield port, proc
     finally:
         if proc.poll() is None:
@@ -161,7 +142,7 @@ def test_workersShareThePort(site: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        waitForPort(port, proc)
+        waitForTCP(port, proc, timeout=20)
         deadline = time.monotonic() + 20
         pids: set[str] = set()
         while time.monotonic() < deadline:
@@ -234,7 +215,7 @@ def test_commandServesHttps(site: Path, tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        waitForPort(port, proc)
+        waitForTCP(port, proc, timeout=20)
         context = ssl.create_default_context(cafile=str(certPath))
         with urllib.request.urlopen("https://127.0.0.1:%d/hello.txt" % port, timeout=10,
                                     context=context) as r:
@@ -293,7 +274,7 @@ def test_commandServesWsgiApplication(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )
     try:
-        waitForPort(port, proc)
+        waitForTCP(port, proc, timeout=20)
         with urllib.request.urlopen("http://127.0.0.1:%d/x/y" % port, timeout=10) as r:
             assert r.read() == b"wsgi says /x/y"
     finally:
