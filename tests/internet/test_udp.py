@@ -170,3 +170,49 @@ def test_adoptDatagramPortRefusesUNIX(reactor: Any) -> None:
     """UNIX datagram sockets cannot be adopted (as in Twisted)."""
     with pytest.raises(error.UnsupportedAddressFamily):
         reactor.adoptDatagramPort(0, socket.AF_UNIX, Collector())
+
+
+def test_longerDatagramTruncatedToMaxPacketSize(reactor: Any, run: Any) -> None:
+    """A datagram longer than maxPacketSize arrives cut to maxPacketSize bytes, as in Twisted."""
+    proto = Collector()
+    port = reactor.listenUDP(0, proto, interface="127.0.0.1", maxPacketSize=16)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.sendto(bytes(range(100)), ("127.0.0.1", port.getHost().port))
+    data, _ = run(proto.got)
+    sender.close()
+    assert data == bytes(range(16))
+
+
+def test_defaultMaxPacketSizeIs8192(reactor: Any, run: Any) -> None:
+    """Under Twisted's default maxPacketSize a 10000-byte datagram arrives as its first 8192."""
+    proto = Collector()
+    port = reactor.listenUDP(0, proto, interface="127.0.0.1")
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.sendto(b"x" * 8192 + b"y" * 1808, ("127.0.0.1", port.getHost().port))
+    data, _ = run(proto.got)
+    sender.close()
+    assert data == b"x" * 8192
+
+
+def test_multicastPortTruncatesToMaxPacketSize(reactor: Any, run: Any) -> None:
+    """listenMulticast's maxPacketSize truncates a longer datagram the same way."""
+    proto = Collector()
+    port = reactor.listenMulticast(0, proto, interface="127.0.0.1", maxPacketSize=5)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.sendto(b"truncated", ("127.0.0.1", port.getHost().port))
+    data, _ = run(proto.got)
+    sender.close()
+    assert data == b"trunc"
+
+
+def test_largestMaxPacketSizeDeliversWholeDatagramDirectly(reactor: Any, run: Any) -> None:
+    """With maxPacketSize 65507 the loop calls datagramReceived itself and a 60000-byte datagram
+    arrives whole."""
+    proto = Collector()
+    port = reactor.listenUDP(0, proto, interface="127.0.0.1", maxPacketSize=65507)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.sendto(b"z" * 60000, ("127.0.0.1", port.getHost().port))
+    data, _ = run(proto.got)
+    sender.close()
+    assert data == b"z" * 60000
+    assert port._loopTransport.get_protocol().datagram_received == proto.datagramReceived

@@ -3,10 +3,12 @@
 Theory of operation: the port binds its socket synchronously, calls the protocol's
 ``makeConnection`` (so ``startProtocol`` may send at once) and hands the socket to
 ``loop.create_datagram_endpoint`` for reading; for IPv4 the loop calls the protocol's bound
-``datagramReceived`` directly.  Writes go straight to the socket with ``sendto``/``send``, as in
-Twisted: a datagram is sent whole or not at all, so there is nothing to buffer, and a socket
-later connected with ``connect(host, port)`` keeps working.  On a connected socket an ICMP
-"port unreachable" reaches the protocol as ``connectionRefused()``.
+``datagramReceived`` directly when ``maxPacketSize`` is at least the largest datagram (65507),
+otherwise through one function that truncates a longer datagram to ``maxPacketSize`` bytes, as
+Twisted's ``recvfrom(maxPacketSize)`` does.  Writes go straight to the socket with
+``sendto``/``send``, as in Twisted: a datagram is sent whole or not at all, so there is nothing
+to buffer, and a socket later connected with ``connect(host, port)`` keeps working.
+On a connected socket an ICMP "port unreachable" reaches the protocol as ``connectionRefused()``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ __all__ = ["MulticastPort", "UDPMixin", "UDPPort"]
 _log = Logger()
 
 
+# The largest UDP payload: 65535 minus the IPv4 (20) and UDP (8) headers; IPv6 (RFC 8200,
+# without jumbograms) has a 40-byte header outside its 65535-byte payload length, leaving 65527.
+_MAX_DATAGRAM_IPV4 = 65507
+_MAX_DATAGRAM_IPV6 = 65527
+
+
 def _isIPv4(host: str) -> bool:
     try:
         socket.inet_pton(socket.AF_INET, host)
@@ -50,12 +58,28 @@ class _DatagramAdapter(asyncio.DatagramProtocol):
     def __init__(self, port: UDPPort) -> None:
         self._port = port
         receive = port.protocol.datagramReceived
+        size = port.maxPacketSize
         if port._family == socket.AF_INET6:
+            if size < _MAX_DATAGRAM_IPV6:
 
-            def receive6(data: bytes, addr: Any, receive: Any = receive) -> None:
-                receive(data, addr[:2])
+                def receive6(data: bytes, addr: Any, receive: Any = receive) -> None:
+                    receive(data[:size], addr[:2])
+
+            else:
+
+                def receive6(data: bytes, addr: Any, receive: Any = receive) -> None:
+                    receive(data, addr[:2])
 
             self.datagram_received = receive6  # type: ignore[method-assign]
+        elif size < _MAX_DATAGRAM_IPV4:
+            # Twisted reads with recvfrom(maxPacketSize): a longer datagram arrives truncated.
+            # The loop reads whole datagrams, so cut here -- only when the limit can bite, so a
+            # port opened with the largest size keeps the loop calling the protocol directly.
+
+            def truncate(data: bytes, addr: Any, receive: Any = receive, size: int = size) -> None:
+                receive(data[:size], addr)
+
+            self.datagram_received = truncate  # type: ignore[method-assign]
         else:
             self.datagram_received = receive  # type: ignore[method-assign]
 
