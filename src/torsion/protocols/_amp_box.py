@@ -238,6 +238,23 @@ class _BoxParser:
         self._buffer = b""
         self._box = AmpBox()
         self._boxSize = 0
+        self._feeding = False
+        self._onHalt: Callable[[bytes], None] | None = None
+
+    def halt(self, onRest: Callable[[bytes], None]) -> None:
+        """Parse no more: hand every byte after the box being delivered to `onRest`.
+
+        Used by a protocol switch: what follows the last AMP box belongs to the new
+        protocol. Called outside `feed`, the buffered partial bytes go at once.
+        """
+        if self._feeding:
+            self._onHalt = onRest
+            return
+        rest, self._buffer = self._buffer, b""
+        self._box = AmpBox()
+        self._onHalt = onRest
+        if rest:
+            onRest(rest)
 
     def feed(self, data: bytes) -> None:
         """Parse `data`, delivering every box it completes.
@@ -258,7 +275,16 @@ class _BoxParser:
                 pos += 2
                 self._box = AmpBox()
                 self._boxSize = boxSize = 0
-                self.deliver(box)
+                self._feeding = True
+                try:
+                    self.deliver(box)
+                finally:
+                    self._feeding = False
+                if self._onHalt is not None:
+                    self._buffer = b""
+                    if pos < end:
+                        self._onHalt(buf[pos:])
+                    return
                 box = self._box
                 continue
             if keyLength > MAX_KEY_LENGTH:

@@ -125,6 +125,7 @@ __all__ = [
     "OnlyOneTLS",
     "Path",
     "PeerVerifyError",
+    "ProtocolSwitchCommand",
     "ProtocolSwitched",
     "QuitBox",
     "RemoteAmpError",
@@ -657,6 +658,42 @@ class BinaryBoxProtocol(Protocol):
             failReason = reason
         self.boxReceiver.stopReceivingBoxes(failReason)
 
+    def _lockForSwitch(self) -> None:
+        """Send no more boxes: a protocol switch is under way (ProtocolSwitchCommand)."""
+        self._locked = True
+
+    def _unlockFromSwitch(self) -> None:
+        """The switch failed: boxes may be sent again (not once switched)."""
+        if self.innerProtocol is not None:
+            raise ProtocolSwitched("Protocol already switched.  Cannot unlock.")
+        self._locked = False
+
+    def _switchTo(self, newProto: Any, clientFactory: Any = None) -> None:
+        """Hand the connection to `newProto`: it gets the transport, then every byte
+        after the last AMP box (already received or yet to come).
+
+        Flow control is ours no longer: reading resumes and we leave the transport's
+        producer slot, so the new protocol may register a producer of its own.
+        `clientFactory`, if given, is told clientConnectionLost when the connection ends.
+        """
+        self.innerProtocol = newProto
+        self.innerProtocolClientFactory = clientFactory
+        transport = self.transport
+        if self._readingPaused:
+            self._readingPaused = False
+            transport.resumeProducing()
+        if getattr(transport, "producer", self) is self:
+            unregister = getattr(transport, "unregisterProducer", None)
+            if unregister is not None:
+                unregister()
+        newProto.makeConnection(transport)
+        self._parser.halt(self._switchedData)
+
+    def _switchedData(self, data: bytes) -> None:
+        """Bytes that followed the last AMP box: the protocol switched to reads them."""
+        if self.innerProtocol is not None:
+            self.innerProtocol.dataReceived(data)
+
     def _prepareTLS(self, certificate: Any, verifyAuthorities: Any) -> None:
         """Buffer outgoing boxes until the TLS handshake is started."""
         if self.hostCertificate is not None:
@@ -771,6 +808,68 @@ class StartTLS(Command):
             return response
 
         return d.addCallback(start)
+
+
+# -- protocol switching ----------------------------------------------------------------------
+
+
+class _SwitchBox(AmpBox):
+    """A responder's answer to a ProtocolSwitchCommand: once sent, the connection
+    belongs to `innerProto`."""
+
+    # No __slots__: the protocol to switch to is an attribute.
+
+    def __init__(self, innerProto: Any, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.innerProto = innerProto
+
+    def __repr__(self) -> str:
+        return f"_SwitchBox({self.innerProto!r}, **{dict.__repr__(self)})"
+
+    def _sendTo(self, proto: Any) -> None:
+        AmpBox._sendTo(self, proto)
+        proto._lockForSwitch()
+        proto._switchTo(self.innerProto)
+
+
+class ProtocolSwitchCommand(Command):
+    """A command whose successful answer switches the connection to another protocol.
+
+    AMP can so negotiate a connection and then get out of the way. The caller passes
+    the factory of the protocol to switch to first: ``callRemote(Switch, factory,
+    **kw)``; no box may be sent while the answer is awaited. The responder returns the
+    protocol instance for its side; once its answer is sent, every byte goes to that
+    protocol. On the caller's side the answer makes the factory build a protocol, which
+    gets every byte after the answer; an error answer unlocks AMP again and tells the
+    factory clientConnectionFailed. The response schema is not used.
+    """
+
+    def __init__(self, _protoToSwitchToFactory: Any, **kw: Any) -> None:
+        self.protoToSwitchToFactory = _protoToSwitchToFactory
+        super().__init__(**kw)
+
+    @classmethod
+    def makeResponse(cls, objects: Any, proto: Any) -> AmpBox:
+        """The responder's result is the protocol to switch to."""
+        return _SwitchBox(objects)
+
+    def _doCommand(self, proto: Any) -> defer.Deferred[Any] | None:
+        d = super()._doCommand(proto)
+        proto._lockForSwitch()
+        factory = self.protoToSwitchToFactory
+        assert d is not None
+
+        def switchNow(response: Any) -> Any:
+            innerProto = factory.buildProtocol(proto.transport.getPeer())
+            proto._switchTo(innerProto, factory)
+            return response
+
+        def switchFailed(reason: Failure) -> Failure:
+            proto._unlockFromSwitch()
+            factory.clientConnectionFailed(None, Failure(ConnectionLost()))
+            return reason
+
+        return d.addCallbacks(switchNow, switchFailed)
 
 
 # -- the protocol ----------------------------------------------------------------------------
