@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import syslog
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,11 @@ import pytest
 
 from torsion import plugin
 from torsion.application import _daemon, app, service
-from torsion.application.error import ApplicationLoadError, PIDFileError
+from torsion.application._syslog import SyslogObserver
+from torsion.application.error import ApplicationLoadError, PIDFileError, PrivilegeError
+from torsion.logger import LogLevel
 from torsion.python import usage
+from torsion.python.failure import Failure
 
 
 class FakeMaker:
@@ -209,3 +213,112 @@ def test_startApplicationStartsNowAndStopsAtShutdown() -> None:
     [(stop, args, kwargs)] = reactor.triggers["before"]["shutdown"]
     stop(*args, **kwargs)
     assert not application.running
+
+
+def test_syslogAndPrefixOptions(fakePlugins: list[Any]) -> None:
+    """--syslog takes the place of a log file, even with --daemon; --prefix defaults to torsion."""
+    config = app.ServerOptions()
+    config.parseOptions(["--syslog", "--daemon", "fake"])
+    assert config["syslog"] and config["prefix"] == "torsion" and config["logfile"] is None
+    config = app.ServerOptions()
+    config.parseOptions(["--syslog", "--prefix", "web", "fake"])
+    assert config["prefix"] == "web"
+
+
+def test_syslogExcludesLogfile(fakePlugins: list[Any]) -> None:
+    """--syslog with --logfile is a usage error rather than one of them silently ignored."""
+    with pytest.raises(usage.UsageError, match="exclusive"):
+        app.ServerOptions().parseOptions(["--syslog", "--logfile", "x.log", "fake"])
+
+
+def test_chrootAndEuidOptions(fakePlugins: list[Any]) -> None:
+    """--chroot takes a directory and --euid is a flag; both are off by default."""
+    config = app.ServerOptions()
+    config.parseOptions(["fake"])
+    assert config["chroot"] is None and not config["euid"]
+    config = app.ServerOptions()
+    config.parseOptions(["--chroot", "/srv/jail", "--euid", "fake"])
+    assert config["chroot"] == "/srv/jail" and config["euid"]
+
+
+def test_helpDocumentsNewOptions(fakePlugins: list[Any]) -> None:
+    """torsion --help lists --syslog, --prefix, --chroot and --euid."""
+    text = app.ServerOptions().getUsage()
+    for option in ("--syslog", "--prefix", "--chroot", "--euid"):
+        assert option in text
+
+
+class FakeSyslog:
+    """Stands in for the stdlib syslog module's openlog/syslog."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.opened: list[tuple[str, int, int]] = []
+        self.messages: list[tuple[int, str]] = []
+        monkeypatch.setattr(syslog, "openlog", lambda *a: self.opened.append(a))
+        monkeypatch.setattr(syslog, "syslog", lambda p, m: self.messages.append((p, m)))
+
+
+def test_syslogObserverOpensWithPrefixAndSendsText(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The observer opens syslog with the prefix as ident and sends '[system] text' at INFO."""
+    fake = FakeSyslog(monkeypatch)
+    observer = SyslogObserver("myapp")
+    observer({"log_format": "hello {who}", "who": "world", "log_level": LogLevel.info,
+              "log_system": "web"})
+    assert fake.opened == [("myapp", 0, syslog.LOG_USER)]
+    assert fake.messages == [(syslog.LOG_INFO | syslog.LOG_USER, "[web] hello world")]
+
+
+def test_syslogObserverSendsFailureLinesAtAlert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure goes at LOG_ALERT, one message per line, continuation lines tab-marked."""
+    fake = FakeSyslog(monkeypatch)
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        failure = Failure()
+    SyslogObserver("t")({"log_format": "boom", "log_level": LogLevel.critical,
+                         "log_failure": failure})
+    assert len(fake.messages) > 2
+    assert all(p == syslog.LOG_ALERT | syslog.LOG_USER for p, _ in fake.messages)
+    assert fake.messages[0][1] == "[-] boom"
+    assert all(m.startswith("[-] \t") for _, m in fake.messages[1:])
+    assert "ZeroDivisionError" in fake.messages[-1][1]
+
+
+def test_syslogObserverHonoursEventPriority(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event's syslogPriority and syslogFacility override the defaults, as in Twisted."""
+    fake = FakeSyslog(monkeypatch)
+    SyslogObserver("t")({"log_format": "note", "log_level": LogLevel.info,
+                         "syslogPriority": syslog.LOG_NOTICE, "syslogFacility": syslog.LOG_LOCAL0})
+    assert fake.messages == [(syslog.LOG_NOTICE | syslog.LOG_LOCAL0, "[-] note")]
+
+
+def test_enterChrootCallsChrootThenChangesToRundirInside(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """enterChroot chroots to the path, then changes to / (rundir '.') inside it, as twistd."""
+    monkeypatch.chdir(tmp_path)
+    calls: list[str] = []
+    _daemon.enterChroot("/srv/jail", ".", chroot=calls.append)
+    assert calls == ["/srv/jail"] and os.getcwd() == "/"
+    _daemon.enterChroot("/srv/jail", str(tmp_path), chroot=calls.append)
+    assert os.getcwd() == str(tmp_path)
+
+
+def test_enterChrootWithoutPrivilegeIsClearError() -> None:
+    """A chroot the process may not make raises PrivilegeError naming the need for root."""
+
+    def refuse(path: str) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    with pytest.raises(PrivilegeError, match="--chroot /srv/jail needs root"):
+        _daemon.enterChroot("/srv/jail", ".", chroot=refuse)
+
+
+def test_switchUIDWithEuidSetsOnlyEffectiveIds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """switchUID(euid=True) calls setegid/seteuid and never setgid/setuid."""
+    calls: list[tuple[str, int]] = []
+    for name in ("setuid", "setgid", "seteuid", "setegid"):
+        monkeypatch.setattr(os, name, lambda value, name=name: calls.append((name, value)))
+    monkeypatch.setattr(os, "setgroups", lambda groups: None)
+    monkeypatch.setattr(os, "initgroups", lambda user, gid: None)
+    _daemon.switchUID(65534, 65534, euid=True)
+    assert calls == [("setegid", 65534), ("seteuid", 65534)]

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import syslog
 import textwrap
 import time
 from collections.abc import Iterator
@@ -308,3 +309,144 @@ def test_consoleScriptInstalled(tmp_path: Path) -> None:
     result = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True,
                             timeout=20)
     assert result.returncode == 0 and b"Usage: torsion" in result.stdout
+
+
+SYSLOG_TAC = textwrap.dedent("""
+    import syslog
+    from torsion.application import service
+
+    # No syslog daemon in a test: record what the runner's observer sends instead.
+    record = open({record!r}, "a", buffering=1)
+    syslog.openlog = lambda ident, options=0, facility=0: record.write(f"openlog {{ident}}\\n")
+    syslog.syslog = lambda priority, message: record.write(f"{{priority}} {{message}}\\n")
+
+    class Hello(service.Service):
+        def startService(self):
+            super().startService()
+            from torsion.logger import Logger
+            Logger().info("hello from the service")
+            from torsion.internet import reactor
+            reactor.callLater(0, reactor.stop)
+
+    application = service.Application("hello")
+    Hello().setServiceParent(application)
+""")
+
+
+def test_syslogOptionLogsThroughSyslogWithPrefix(tmp_path: Path, cli: ModuleType) -> None:
+    """torsion --syslog --prefix NAME opens syslog as NAME and sends each event's text."""
+    record = tmp_path / "syslog.txt"
+    tac = tmp_path / "hello.tac"
+    tac.write_text(SYSLOG_TAC.format(record=str(record)))
+    process = cli.torsion("--syslog", "--prefix", "hello-app", "-y", str(tac), cwd=tmp_path)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err.decode()
+    lines = record.read_text().splitlines()
+    assert lines[0] == "openlog hello-app"
+    info = syslog.LOG_INFO | syslog.LOG_USER
+    assert f"{info} [-] Log opened." in lines
+    assert f"{info} [-] hello from the service" in lines
+    assert f"{info} [-] Server Shut Down." in lines
+    assert out == b""
+
+
+IDS_TAC = textwrap.dedent("""
+    import os
+    from torsion.application import internet, service
+    from torsion.internet.protocol import Factory, Protocol
+
+    class Ids(Protocol):
+        def connectionMade(self):
+            ids = (os.getuid(), os.geteuid(), os.getgid(), os.getegid())
+            self.transport.write(b"%d %d %d %d" % ids)
+
+    class IdsFactory(Factory):
+        protocol = Ids
+
+    application = service.Application("ids")
+    internet.TCPServer(0, IdsFactory(), interface="127.0.0.1").setServiceParent(application)
+""")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="--euid needs root")
+def test_euidSetsOnlyEffectiveIds(tmp_path: Path, cli: ModuleType) -> None:
+    """With --euid the server runs with effective ids nobody/nogroup and real ids still root."""
+    import grp
+    import pwd
+
+    nobody = pwd.getpwnam("nobody").pw_uid
+    nogroup = grp.getgrnam("nogroup").gr_gid
+    tac = tmp_path / "ids.tac"
+    tac.write_text(IDS_TAC)
+    log = tmp_path / "e.log"
+    process = cli.torsion("--euid", "--uid", "nobody", "--gid", "nogroup", "--logfile", str(log),
+                          "-y", str(tac), cwd=tmp_path)
+    try:
+        port = int(cli.waitFor(log, cli.STARTED, process=process).group(2))
+        assert cli.exchange(port, b"") == b"0 %d 0 %d" % (nobody, nogroup)
+        assert f"Switched to euid={nobody} egid={nogroup}." in log.read_text()
+    finally:
+        assert cli.stop(process) == 0
+
+
+CHROOT_TAC = textwrap.dedent("""
+    import os
+    from torsion.application import service
+    from torsion.logger import Logger
+
+    log = Logger()
+
+    class Look(service.Service):
+        def privilegedStartService(self):
+            log.info("privileged: marker={m} cwd={c} pid={p}",
+                     m=os.path.exists("/inside-the-jail"), c=os.getcwd(),
+                     p=os.path.exists("/look.pid"))
+            super().privilegedStartService()
+
+        def startService(self):
+            super().startService()
+            from torsion.internet import reactor
+            reactor.callLater(0, reactor.stop)
+
+    application = service.Application("look")
+    Look().setServiceParent(application)
+""")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chroot needs root")
+def test_chrootHappensBeforePrivilegedStart(tmp_path: Path, cli: ModuleType) -> None:
+    """--chroot DIR makes DIR the root before privilegedStartService; the pid file is inside."""
+    jail = tmp_path / "jail"
+    jail.mkdir()
+    (jail / "inside-the-jail").touch()
+    tac = tmp_path / "look.tac"
+    tac.write_text(CHROOT_TAC)
+    log = tmp_path / "c.log"
+    process = cli.torsion("--chroot", str(jail), "--pidfile", "look.pid", "--logfile", str(log),
+                          "-y", str(tac), cwd=tmp_path)
+    _, err = process.communicate(timeout=20)
+    text = log.read_text()
+    assert process.returncode == 0, err.decode() + text
+    assert f"Chrooted to {jail}." in text
+    assert "privileged: marker=True cwd=/ pid=True" in text
+    assert not (jail / "look.pid").exists()  # removed again at exit, inside the jail
+    assert text.index("Chrooted to") < text.index("privileged: marker")
+
+
+_SETPRIV = "/usr/bin/setpriv"
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not os.path.exists(_SETPRIV),
+                    reason="as root, setpriv is needed to take the chroot privilege away")
+def test_chrootWithoutPrivilegeIsRefusedClearly(tmp_path: Path, cli: ModuleType) -> None:
+    """Without the chroot privilege (root's CAP_SYS_CHROOT), torsion --chroot exits 1 saying so."""
+    tac = tmp_path / "look.tac"
+    tac.write_text(CHROOT_TAC)
+    command = [sys.executable, "-m", "torsion", "--chroot", str(tmp_path), "-y", str(tac)]
+    if os.geteuid() == 0:
+        command = [_SETPRIV, "--bounding-set", "-sys_chroot", "--inh-caps", "-sys_chroot",
+                   *command]
+    process = subprocess.run(command, cwd=tmp_path, env=cli.env(), capture_output=True,
+                             timeout=20)
+    assert process.returncode == 1
+    assert f"torsion: --chroot {tmp_path} needs root" in process.stderr.decode()

@@ -1,4 +1,4 @@
-"""Process plumbing for the runner: pid files, daemonizing, dropping privileges.
+"""Process plumbing for the runner: pid files, chroot, daemonizing, dropping privileges.
 
 Theory of operation for `daemonize()`: the classic double fork. The original process forks and
 waits on a pipe; the child calls setsid() (new session, no controlling terminal) and forks
@@ -15,13 +15,15 @@ import errno
 import grp
 import os
 import pwd
+from collections.abc import Callable
 
-from torsion.application.error import PIDFileError
+from torsion.application.error import ApplicationError, PIDFileError, PrivilegeError
 
 __all__ = [
     "DaemonReporter",
     "checkPID",
     "daemonize",
+    "enterChroot",
     "removePID",
     "resolveGID",
     "resolveUID",
@@ -100,11 +102,14 @@ def resolveGID(value: str | int) -> int:
         raise ValueError(f"No such group: {value}") from None
 
 
-def switchUID(uid: int | None, gid: int | None) -> None:
+def switchUID(uid: int | None, gid: int | None, euid: bool = False) -> None:
     """Drop to `uid`/`gid`: supplementary groups first, then the group, then the user.
 
     The order matters: once the uid is dropped the process may no longer change groups.
+    With `euid` (twistd's ``--euid``) only the effective ids change, so the real and saved
+    ids stay root and the process may take its privileges back (to spawn a process, say).
     """
+    setgid, setuid = (os.setegid, os.seteuid) if euid else (os.setgid, os.setuid)
     if gid is not None:
         if uid is not None:
             try:
@@ -113,9 +118,34 @@ def switchUID(uid: int | None, gid: int | None) -> None:
                 os.setgroups([gid])
         else:
             os.setgroups([gid])
-        os.setgid(gid)
+        setgid(gid)
     if uid is not None:
-        os.setuid(uid)
+        setuid(uid)
+
+
+def enterChroot(path: str, rundir: str, chroot: Callable[[str], None] | None = None) -> None:
+    """Make `path` the process's root directory and change to `rundir` inside it.
+
+    As twistd does, ``--rundir`` then names a directory inside the new root ("." meaning
+    its top).  `chroot` (default `os.chroot`) is injectable so the call can be observed
+    without root.  Raises PrivilegeError when the process may not chroot (it needs root,
+    or CAP_SYS_CHROOT), ApplicationError when `path` is unusable.
+    """
+    chroot = os.chroot if chroot is None else chroot
+    try:
+        chroot(path)
+    except PermissionError as e:
+        raise PrivilegeError(
+            f"--chroot {path} needs root (or CAP_SYS_CHROOT); running as uid {os.geteuid()}: {e}"
+        ) from e
+    except OSError as e:
+        raise ApplicationError(f"Could not chroot to {path}: {e}") from e
+    try:
+        os.chdir("/")
+        if rundir != ".":
+            os.chdir(rundir)
+    except OSError as e:
+        raise ApplicationError(f"Could not change to {rundir} inside the chroot {path}: {e}") from e
 
 
 class DaemonReporter:

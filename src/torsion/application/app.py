@@ -6,10 +6,14 @@ Theory of operation (`ApplicationRunner.run`), in the order twistd does it:
  2. install the global reactor (``--reactor``) so the application can import it;
  3. load the application: a ``.tac`` file's `application` (``-y``), or a plugin's service
     wrapped in an `Application`;
- 4. begin logging ("Log opened.", the version line, the reactor class);
- 5. with ``--daemon``, double-fork (the terminal waits for the daemon's start-up report);
+ 4. begin logging ("Log opened.", the version line, the reactor class) to the log file, or
+    to syslog with ``--syslog``;
+ 5. with ``--chroot DIR``, chroot into DIR (``--rundir`` and the pid file are then inside it;
+    the log file is already open); then with ``--daemon``, double-fork (the terminal waits
+    for the daemon's start-up report) -- twistd's order;
  6. write the pid file; `privilegedStartService()` (ports below 1024 are bound here);
- 7. drop privileges (``--uid/--gid`` or the Application's uid/gid);
+ 7. drop privileges (``--uid/--gid`` or the Application's uid/gid; only the effective ids
+    with ``--euid``);
  8. `startService()` (`startApplication`); `stopService()` before the reactor shuts down;
  9. run the reactor (under cProfile with ``--profile``) until SIGTERM/SIGINT or
     ``reactor.stop()``; log "Server Shut Down.", remove the pid file, exit 0.
@@ -41,6 +45,7 @@ from typing import IO, Any
 import torsion
 from torsion.application import _daemon
 from torsion.application._reload import RELOAD_ENV
+from torsion.application._syslog import SyslogObserver
 from torsion.application.error import ApplicationError, ApplicationLoadError, PrivilegeError
 from torsion.application.service import Application, IProcess, IService
 from torsion.internet.error import CannotListenError
@@ -74,6 +79,9 @@ class ServerOptions(usage.Options):
         ["nodaemon", "n", "Run in the foreground (the default; accepted for twistd habit)."],
         ["daemon", None, "Detach and run in the background (double fork)."],
         ["reload", None, "Development: restart the server when a loaded source file changes."],
+        ["syslog", None, "Log to syslog instead of a file (ident: --prefix)."],
+        ["euid", None, "With --uid/--gid set only the effective user and group, so the "
+         "process can regain root later (no effect unless started as root; use with care)."],
     ]
     optParameters = [
         ["python", "y", None, "Read an application from a Python file (a .tac) that defines "
@@ -86,6 +94,9 @@ class ServerOptions(usage.Options):
          "names a live process."],
         ["uid", "u", None, "Run as this user (name or number) after the privileged start."],
         ["gid", "g", None, "Run as this group (name or number) after the privileged start."],
+        ["prefix", None, "torsion", "The syslog ident with --syslog."],
+        ["chroot", None, None, "Chroot to this directory before starting the application "
+         "(needs root; --rundir and --pidfile are then inside it)."],
         ["umask", None, None, "The process umask (octal)."],
         ["rundir", "d", ".", "Change to this directory before running (relative --logfile "
          "and --pidfile paths are inside it; -y is relative to where torsion starts)."],
@@ -166,6 +177,12 @@ class ServerOptions(usage.Options):
         if self["python"] is None and self.subCommand is None:
             raise usage.UsageError("nothing to run: give -y FILE or a plugin name "
                                    "(see --help for the installed plugins)")
+        if self["syslog"]:
+            if self["logfile"] is not None:
+                raise usage.UsageError("--syslog and --logfile are exclusive")
+            if self["log-format"] != "text":
+                raise usage.UsageError("--syslog sends text; drop --log-format")
+            return
         if self["logfile"] is None:
             self["logfile"] = "torsion.log" if self["daemon"] else "-"
         if self["daemon"] and self["logfile"] == "-":
@@ -242,6 +259,7 @@ class ApplicationRunner:
         self.application: IService | None = None
         self.reactor: Any = None
         self._logStream: IO[str] | None = None
+        self._logging = False
         self._reporter: _daemon.DaemonReporter | None = None
         self._replayEarlySignals: Callable[[], None] = lambda: None
         self._originalSignals: dict[int, Any] = {}
@@ -269,7 +287,7 @@ class ApplicationRunner:
 
     def _fail(self, message: str, failure: Failure) -> int:
         """Report a start-up failure (log, and the terminal or the waiting launcher)."""
-        if self._logStream is not None:
+        if self._logging:
             _log.failure("torsion could not start: {message}", failure,
                          message=message.splitlines()[-1])
         _daemon.removePID(self.config["pidfile"])
@@ -295,6 +313,9 @@ class ApplicationRunner:
         self.reactor.addSystemEventTrigger("before", "shutdown", self._armExitWatchdog)
         self.application = self._loadApplication()
         self._startLogging()
+        if config["chroot"] is not None:
+            _daemon.enterChroot(config["chroot"], config["rundir"])
+            _log.info("Chrooted to {path}.", path=config["chroot"])
         if config["daemon"]:
             self._reporter = _daemon.daemonize()
         _daemon.writePID(config["pidfile"])
@@ -435,6 +456,11 @@ class ApplicationRunner:
 
     def _startLogging(self) -> None:
         config = self.config
+        if config["syslog"]:
+            globalLogBeginner.beginLoggingTo([SyslogObserver(config["prefix"])])
+            self._logging = True
+            self._logStartup()
+            return
         stream = _openLogFile(config["logfile"])
         self._logStream = stream
         if config["log-format"] == "json":
@@ -443,12 +469,16 @@ class ApplicationRunner:
         else:
             observer = textFileLogObserver(stream)
         globalLogBeginner.beginLoggingTo([observer])
+        self._logging = True
         rotate = getattr(stream, "rotate", None)
         if rotate is not None:
             # twistd's habit: SIGUSR1 rotates the log file (done on the loop, not in the
             # signal handler, so it never interleaves with a write).
             signal.signal(signal.SIGUSR1,
                           lambda number, frame: self.reactor.callFromThread(rotate))
+        self._logStartup()
+
+    def _logStartup(self) -> None:
         _log.info("Log opened.")
         _log.info("torsion {version} ({executable} {pythonVersion}) starting up.",
                   version=torsion.__version__, executable=sys.executable,
@@ -465,11 +495,15 @@ class ApplicationRunner:
             gid = self.application.gid if gid is None else gid
         if uid is None and gid is None:
             return
+        euid = bool(self.config["euid"])
         try:
-            _daemon.switchUID(uid, gid)
+            _daemon.switchUID(uid, gid, euid)
         except OSError as e:
             raise PrivilegeError(f"Could not switch to uid={uid} gid={gid}: {e}") from e
-        _log.info("Switched to uid={uid} gid={gid}.", uid=os.getuid(), gid=os.getgid())
+        if euid:
+            _log.info("Switched to euid={uid} egid={gid}.", uid=os.geteuid(), gid=os.getegid())
+        else:
+            _log.info("Switched to uid={uid} gid={gid}.", uid=os.getuid(), gid=os.getgid())
 
     def _closeLeftovers(self) -> None:
         """Close what the stopped reactor still has open, asyncio tasks included.

@@ -4,7 +4,7 @@
      └─ ApplicationError          something about the application stops it from starting
          ├─ PIDFileError          the pid file names a live process, or is unreadable
          ├─ ApplicationLoadError  the .tac file or plugin could not produce an application
-         └─ PrivilegeError        --uid/--gid could not be applied
+         └─ PrivilegeError        --uid/--gid/--chroot could not be applied
 
 Usage mistakes on the command line are torsion.python.usage.UsageError instead.
 """
@@ -27,4 +27,4 @@ class ApplicationLoadError(ApplicationError):
 
 
 class PrivilegeError(ApplicationError):
-    """Switching to the requested user or group failed."""
+    """Switching to the requested user or group, or the chroot, failed."""
