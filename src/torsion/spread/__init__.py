@@ -5,5 +5,7 @@
 - flavors: Referenceable, Viewable, Copyable/RemoteCopy, Cacheable/RemoteCache.
 - pb: the Broker protocol, RemoteReference.callRemote, PBServerFactory and
   PBClientFactory (with Portal login), Avatar.
+- util: paging large data through remote calls (Pager, StringPager, FilePager,
+  CallbackPageCollector, getAllPages).
 - error: the exception hierarchy.
 """

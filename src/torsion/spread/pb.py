@@ -289,6 +289,10 @@ class Broker(banana.Banana):
     reads the answers cannot make the server hold unbounded output. A client broker
     never stops reading: a server may need it to read before it can go on, and so two
     torsion brokers can never both wait for the other.
+
+    Paging (torsion.spread.util): pagers registered with `registerPageProducer` send a
+    page each while the write buffer has room and go on when it drains, driven by those
+    same producer calls; the transport's producer slot stays the broker's.
     """
 
     version = 6
@@ -300,6 +304,8 @@ class Broker(banana.Banana):
     jellyArgs: Any = None
     jellyKw: Any = None
     _readingPaused = False
+    _outputFull = False
+    _sendingPages = False
 
     def __init__(self, isClient: bool | int = 1, security: Any = globalSecurity) -> None:
         banana.Banana.__init__(self, isClient)
@@ -316,6 +322,7 @@ class Broker(banana.Banana):
         self.remotelyCachedLUIDs: dict[Any, Any] = {}
         self.locallyCachedObjects: dict[Any, Any] = {}
         self.waitingForAnswers: dict[int, defer.Deferred[Any]] = {}
+        self.pageProducers: list[Any] = []
         self._localCleanup: dict[Any, Callable[[], object]] = {}
         self.maxBrokerRefsViolations = 0
         self._handlers: dict[bytes, Callable[..., None]] = {
@@ -344,17 +351,49 @@ class Broker(banana.Banana):
                           "producer", broker=self)
 
     def pauseProducing(self) -> None:
-        """The transport's write buffer is full: a server stops reading until it drains."""
+        """The transport's write buffer is full: pagers wait, and a server stops reading
+        until it drains."""
+        self._outputFull = True
         if not self.isClient and not self._readingPaused and not self.disconnected:
             self._readingPaused = True
             self._rawTransport.pauseProducing()
 
     def resumeProducing(self) -> None:
-        """The transport's write buffer drained: read again."""
+        """The transport's write buffer drained: read again, and page on."""
+        self._outputFull = False
         if self._readingPaused:
             self._readingPaused = False
             if not self.disconnected:
                 self._rawTransport.resumeProducing()
+        if self.pageProducers:
+            self._sendPages()
+
+    def registerPageProducer(self, pager: Any) -> None:
+        """Send `pager`'s pages (see torsion.spread.util.Pager) as the write buffer allows.
+
+        Pages go one per pager in turn, each written at once (not collected), so a full
+        buffer stops the paging promptly; it goes on when the buffer drains.
+        """
+        self.pageProducers.append(pager)
+        self._sendPages()
+
+    def _sendPages(self) -> None:
+        """Send pages round-robin until the buffer is full or every pager has finished."""
+        if self._sendingPages:
+            return
+        self._sendingPages = True
+        try:
+            producers = self.pageProducers
+            while producers and not self._outputFull and not self.disconnected:
+                for pager in producers[:]:
+                    pager.sendNextPage()
+                    self._flushWrites()
+                    if not pager.stillPaging():
+                        producers.remove(pager)
+                    if self._outputFull or self.disconnected:
+                        break
+        finally:
+            self._sendingPages = False
 
     def stopProducing(self) -> None:
         """The connection is ending; connectionLost does the cleaning up."""
@@ -418,6 +457,7 @@ class Broker(banana.Banana):
         """Fail every pending call, stop observers and run the disconnect notifiers."""
         self.disconnected = True
         self.luids = {}
+        self.pageProducers = []
         waiting, self.waitingForAnswers = self.waitingForAnswers, {}
         for d in waiting.values():
             try:
