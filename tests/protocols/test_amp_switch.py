@@ -242,3 +242,54 @@ def test_twistedClientSwitchesWithOurServer(reactor: Any, run: Any, tmp_path: Pa
     finally:
         port.stopListening()
     assert json.loads(output) == ["hi HELLO"]
+
+
+TWISTED_SERVER = """
+from twisted.internet import reactor, protocol
+from twisted.protocols import amp
+
+class Switch(amp.ProtocolSwitchCommand):
+    arguments = [(b"greeting", amp.String())]
+
+class Upper(protocol.Protocol):
+    def __init__(self, greeting):
+        self.greeting = greeting
+    def connectionMade(self):
+        self.transport.write(self.greeting)
+    def dataReceived(self, data):
+        self.transport.write(data.upper())
+
+class Server(amp.AMP):
+    @Switch.responder
+    def switch(self, greeting):
+        return Upper(greeting)
+
+port = reactor.listenTCP(0, protocol.Factory.forProtocol(Server), interface="127.0.0.1")
+print(port.getHost().port, flush=True)
+reactor.run()
+"""
+
+
+@pytest.mark.integration
+def test_weSwitchWithATwistedServer(reactor: Any, run: Any, tmp_path: Path) -> None:
+    """Our ProtocolSwitchCommand against Twisted's responder switches both sides, the
+    greeting Twisted writes right behind its answer included."""
+    from twistedpeer import TwistedServer
+
+    peer = TwistedServer(tmp_path, TWISTED_SERVER)
+
+    async def session() -> bytes:
+        client = await _connect(reactor, peer.ports[0])
+        done: defer.Deferred[bytes] = defer.Deferred()
+        factory = CollectorFactory(done, len(b"hi HELLO"))
+        switched = client.callRemote(Switch, factory, greeting=b"hi ")
+        assert switched is not None
+        await switched
+        received = await done
+        client.transport.loseConnection()
+        return received
+
+    try:
+        assert run(session(), timeout=20) == b"hi HELLO"
+    finally:
+        peer.stop()

@@ -188,3 +188,41 @@ def test_twistedServerPagesToUs(reactor: Any, run: Any, twistedPager: int) -> No
         return string, data
 
     assert run(session(), timeout=30) == (MEGABYTE, MEGABYTE[::-1] + b"end")
+
+
+TWISTED_CLIENT = """
+import sys
+from twisted.internet import reactor
+from twisted.spread import pb, util
+
+factory = pb.PBClientFactory()
+reactor.connectTCP("127.0.0.1", int(sys.argv[1]), factory)
+
+def got(pages):
+    print(len(pages), len(b"".join(pages)), b"".join(pages) == bytes(range(256)) * 4096,
+          flush=True)
+    reactor.stop()
+
+def failed(reason):
+    sys.stderr.write(reason.getTraceback())
+    reactor.stop()
+
+factory.getRootObject().addCallback(
+    lambda root: util.getAllPages(root, "string", 1048576, 8192)).addCallbacks(got, failed)
+reactor.run()
+"""
+
+
+@pytest.mark.integration
+def test_wePageToATwistedClient(reactor: Any, run: Any, tmp_path: Path) -> None:
+    """Twisted's getAllPages collects the 1 MB string our StringPager pages to it."""
+    from twistedpeer import runTwistedClient, twistedPython
+
+    twistedPython()
+    port = reactor.listenTCP(0, pb.PBServerFactory(Pages()), interface="127.0.0.1")
+    try:
+        output = run(runTwistedClient(reactor, tmp_path, TWISTED_CLIENT,
+                                      str(port.getHost().port), timeout=30), timeout=40)
+    finally:
+        port.stopListening()
+    assert output.split() == ["128", str(len(MEGABYTE)), "True"]
