@@ -262,51 +262,51 @@ class _BoxParser:
         Raises TooLong for an oversized key and MalformedAmpBox for a box over the size
         or key limit; the caller closes the connection and must not feed again.
         """
-        buf = self._buffer + data if self._buffer else data
-        end = len(buf)
-        pos = 0
-        unpack = _U16.unpack_from
-        box = self._box
-        boxSize = self._boxSize
-        sizeLimit = self.sizeLimit
-        while end - pos >= 2:
-            (keyLength,) = unpack(buf, pos)
-            if keyLength == 0:
-                pos += 2
-                self._box = AmpBox()
-                self._boxSize = boxSize = 0
-                self._feeding = True
-                try:
+        self._feeding = True
+        try:
+            buf = self._buffer + data if self._buffer else data
+            end = len(buf)
+            pos = 0
+            unpack = _U16.unpack_from
+            box = self._box
+            boxSize = self._boxSize
+            sizeLimit = self.sizeLimit
+            while end - pos >= 2:
+                (keyLength,) = unpack(buf, pos)
+                if keyLength == 0:
+                    pos += 2
+                    self._box = AmpBox()
+                    self._boxSize = boxSize = 0
                     self.deliver(box)
-                finally:
-                    self._feeding = False
-                if self._onHalt is not None:
-                    self._buffer = b""
-                    if pos < end:
-                        self._onHalt(buf[pos:])
-                    return
-                box = self._box
-                continue
-            if keyLength > MAX_KEY_LENGTH:
-                raise TooLong(True, False, None, None)
-            keyStart = pos + 2
-            valueLengthAt = keyStart + keyLength
-            if valueLengthAt + 2 > end:
-                break
-            (valueLength,) = unpack(buf, valueLengthAt)
-            valueStart = valueLengthAt + 2
-            if valueStart + valueLength > end:
-                break
-            nextPos = valueStart + valueLength
-            boxSize += nextPos - pos
-            if boxSize > sizeLimit:
-                raise MalformedAmpBox(f"box holds more than {sizeLimit} bytes")
-            box[buf[keyStart:valueLengthAt]] = buf[valueStart:nextPos]
-            if len(box) > self.keyLimit:
-                raise MalformedAmpBox(f"box holds more than {self.keyLimit} keys")
-            pos = nextPos
-        self._boxSize = boxSize
-        self._buffer = buf[pos:] if pos < end else b""
+                    if self._onHalt is not None:
+                        self._buffer = b""
+                        if pos < end:
+                            self._onHalt(buf[pos:])
+                        return
+                    box = self._box
+                    continue
+                if keyLength > MAX_KEY_LENGTH:
+                    raise TooLong(True, False, None, None)
+                keyStart = pos + 2
+                valueLengthAt = keyStart + keyLength
+                if valueLengthAt + 2 > end:
+                    break
+                (valueLength,) = unpack(buf, valueLengthAt)
+                valueStart = valueLengthAt + 2
+                if valueStart + valueLength > end:
+                    break
+                nextPos = valueStart + valueLength
+                boxSize += nextPos - pos
+                if boxSize > sizeLimit:
+                    raise MalformedAmpBox(f"box holds more than {sizeLimit} bytes")
+                box[buf[keyStart:valueLengthAt]] = buf[valueStart:nextPos]
+                if len(box) > self.keyLimit:
+                    raise MalformedAmpBox(f"box holds more than {self.keyLimit} keys")
+                pos = nextPos
+            self._boxSize = boxSize
+            self._buffer = buf[pos:] if pos < end else b""
+        finally:
+            self._feeding = False
 
     @property
     def pending(self) -> bool:
