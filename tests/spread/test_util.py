@@ -226,3 +226,32 @@ def test_wePageToATwistedClient(reactor: Any, run: Any, tmp_path: Path) -> None:
     finally:
         port.stopListening()
     assert output.split() == ["128", str(len(MEGABYTE)), "True"]
+
+
+@pytest.mark.integration
+def test_pagingOverTCPStopsAtAFullWriteBuffer(reactor: Any, run: Any) -> None:
+    """Over TCP a pager does not push everything at once: paging stops when the socket's
+    write buffer fills and the rest follows as it drains."""
+    big = MEGABYTE * 16
+    sentAtOnce: list[int] = []
+
+    class Root(pb.Root):
+        def remote_big(self, collector: Any) -> None:
+            pager = util.StringPager(collector, big, 65536)
+            sentAtOnce.append(pager.pointer)
+
+    port = reactor.listenTCP(0, pb.PBServerFactory(Root()), interface="127.0.0.1")
+    client = pb.PBClientFactory()
+    reactor.connectTCP("127.0.0.1", port.getHost().port, client)
+
+    async def session() -> int:
+        root = await client.getRootObject()
+        total = sum(len(page) for page in await util.getAllPages(root, "big"))
+        client.disconnect()
+        return total
+
+    try:
+        assert run(session()) == len(big)
+    finally:
+        port.stopListening()
+    assert sentAtOnce[0] < len(big) // 2
