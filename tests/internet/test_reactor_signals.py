@@ -120,3 +120,31 @@ def test_secondSignalDuringStuckShutdownStopsAtOnce(engine: str) -> None:
         assert time.monotonic() - started < 5
     finally:
         closeReactor(reactor)
+
+
+def test_signalDuringHandlerSwapIsNotLost(engine: str) -> None:
+    """A SIGTERM arriving between the loop's add_signal_handler and torsion's own handler
+    (when CPython's handler is the loop's no-op) still reaches the reactor's callback."""
+    import asyncio
+
+    from torsion.internet._signals import SignalHandling
+
+    r = Reactor(engine=engine)
+    loop = r._loop
+    seen: list[int] = []
+    original = loop.add_signal_handler
+
+    def addThenSignal(number: int, callback: object, *args: object) -> None:
+        original(number, callback, *args)  # type: ignore[arg-type]
+        if number == signal.SIGTERM:
+            os.kill(os.getpid(), signal.SIGTERM)  # lands inside the swap
+
+    loop.add_signal_handler = addThenSignal  # type: ignore[method-assign]
+    handling = SignalHandling(loop, seen.append)
+    try:
+        handling.install()
+        loop.run_until_complete(asyncio.sleep(0.05))
+    finally:
+        handling.uninstall()
+        r.closeAll(closeLoop=True)
+    assert seen == [signal.SIGTERM]

@@ -15,14 +15,21 @@ not the byte was written, and a full wakeup socket keeps the loop awake.
 
 When ``run()`` returns, the handlers that were there before are put back, so a reactor
 that ran once leaves no trace in the process's signal dispositions.
+
+Both swaps run with the shutdown signals blocked (``pthread_sigmask``): between the
+loop's ``add_signal_handler`` (which sets CPython's handler to a no-op) and our
+``signal.signal`` a SIGTERM would otherwise run the no-op and reach only the do-nothing
+loop callback, and be lost; blocked, it stays pending and is delivered to the handler in
+place once the swap is over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _SignalHandler = Callable[[int], None]
@@ -53,14 +60,15 @@ class SignalHandling:
         """
         if threading.current_thread() is not threading.main_thread():
             return
-        for number in self.signals():
-            try:
-                previous = signal.getsignal(number)
-                self._loop.add_signal_handler(number, _ignore)
-            except (ValueError, RuntimeError, NotImplementedError, OSError):
-                continue
-            self._saved[number] = previous
-            signal.signal(number, self._received)
+        with _blocked(self.signals()):
+            for number in self.signals():
+                try:
+                    previous = signal.getsignal(number)
+                    self._loop.add_signal_handler(number, _ignore)
+                except (ValueError, RuntimeError, NotImplementedError, OSError):
+                    continue
+                self._saved[number] = previous
+                signal.signal(number, self._received)
         if self._saved:
             # A full wakeup socket is expected under load (see above), not worth a
             # traceback on stderr per signal: keep the loop's fd, without the warning.
@@ -81,17 +89,36 @@ class SignalHandling:
     def uninstall(self) -> None:
         """Remove the handlers this object installed and restore the previous ones."""
         saved, self._saved = self._saved, {}
-        for number, previous in saved.items():
-            try:
-                self._loop.remove_signal_handler(number)
-            except (ValueError, RuntimeError, OSError):
-                pass
-            if previous is not None:
+        with _blocked(list(saved)):
+            for number, previous in saved.items():
                 try:
-                    signal.signal(number, previous)
-                except (ValueError, OSError):
+                    self._loop.remove_signal_handler(number)
+                except (ValueError, RuntimeError, OSError):
                     pass
+                if previous is not None:
+                    try:
+                        signal.signal(number, previous)
+                    except (ValueError, OSError):
+                        pass
 
 
 def _ignore() -> None:
     """The loop-level callback: the Python-level handler has done the work already."""
+
+
+@contextlib.contextmanager
+def _blocked(numbers: list[int]) -> Iterator[None]:
+    """Hold `numbers` pending while handlers are swapped, then let them through.
+
+    A signal that arrives meanwhile is delivered (to whatever handler is then in place)
+    when the mask is restored; where ``pthread_sigmask`` does not exist nothing is blocked.
+    """
+    sigmask = getattr(signal, "pthread_sigmask", None)
+    if sigmask is None or not numbers:
+        yield
+        return
+    previous = sigmask(signal.SIG_BLOCK, numbers)
+    try:
+        yield
+    finally:
+        sigmask(signal.SIG_SETMASK, previous)
