@@ -310,6 +310,33 @@ def test_sigtermWhileStartupWaitsStopsTheRunner(tmp_path: Path) -> None:
     assert "Received SIGTERM, shutting down." in log.read_text()
 
 
+SIGNAL_BEFORE_RUN_TAC = STUCK_STARTUP_TAC + """
+import os, signal
+os.kill(os.getpid(), signal.SIGTERM)  # held by the runner: the reactor is not running yet
+"""
+
+
+@pytest.mark.integration
+def test_sigtermHeldBeforeRunStopsDespiteStuckStartup(tmp_path: Path) -> None:
+    """A SIGTERM that arrives before the reactor runs stops the runner even when a startup
+    trigger never fires (it used to wait for startup to finish, for ever)."""
+    port = freePort()
+    tac = tmp_path / "app.tac"
+    tac.write_text(SIGNAL_BEFORE_RUN_TAC.format(port=port))
+    log = tmp_path / "torsion.log"
+    process = subprocess.Popen([sys.executable, "-m", "torsion", "--logfile", str(log),
+                                "-y", str(tac)], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        status = process.wait(DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert status == 0
+    assert "Received SIGTERM, shutting down." in log.read_text()
+
+
 @pytest.mark.integration
 def test_stuckStopServiceIsCutShortByTheShutdownTimeout(tmp_path: Path) -> None:
     """A service whose stopService never finishes delays exit by --shutdown-timeout at

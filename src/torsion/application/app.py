@@ -323,7 +323,10 @@ class ApplicationRunner:
         self.application.privilegedStartService()
         self._shedPrivileges()
         startApplication(self.application, False, self.reactor)
-        self.reactor.callWhenRunning(self._replayEarlySignals)
+        # A signal held before run() is acted on as soon as run() has begun (the "before
+        # startup" phase), not once startup has finished: a startup trigger that never
+        # fires must not keep a SIGTERM waiting for ever.
+        self.reactor.addSystemEventTrigger("before", "startup", self._replayEarlySignals)
         self.reactor.callWhenRunning(self._armOnSignals)
         if RELOAD_ENV in os.environ:
             self.reactor.callWhenRunning(_writeWatchList, os.environ[RELOAD_ENV],
