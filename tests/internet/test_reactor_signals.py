@@ -141,9 +141,17 @@ def test_signalDuringHandlerSwapIsNotLost(engine: str) -> None:
 
     loop.add_signal_handler = addThenSignal  # type: ignore[method-assign]
     handling = SignalHandling(loop, seen.append)
-    try:
+
+    async def installOnTheRunningLoop() -> None:
+        # The reactor installs its handlers from the running loop ("during startup").
         handling.install()
-        loop.run_until_complete(asyncio.sleep(0.05))
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+
+    try:
+        loop.run_until_complete(installOnTheRunningLoop())
     finally:
         handling.uninstall()
         r.closeAll(closeLoop=True)

@@ -16,11 +16,14 @@ not the byte was written, and a full wakeup socket keeps the loop awake.
 When ``run()`` returns, the handlers that were there before are put back, so a reactor
 that ran once leaves no trace in the process's signal dispositions.
 
-Both swaps run with the shutdown signals blocked (``pthread_sigmask``): between the
-loop's ``add_signal_handler`` (which sets CPython's handler to a no-op) and our
-``signal.signal`` a SIGTERM would otherwise run the no-op and reach only the do-nothing
-loop callback, and be lost; blocked, it stays pending and is delivered to the handler in
-place once the swap is over.
+Two paths can therefore report one signal: our Python-level handler and the loop's own
+callback (run when the loop reads the signal's byte from the wakeup fd).  Each counts the
+occurrences it saw, and the reactor is told once per occurrence seen by either
+(`_deliver`).  So a signal is never reported twice, and never lost: not when the wakeup
+byte was dropped (only our handler saw it), and not when it arrived between the loop's
+``add_signal_handler`` (which sets CPython's handler to a no-op) and our
+``signal.signal`` (only the loop saw it) — a window that blocking the signal cannot
+close, since another thread of the process may take it.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ class SignalHandling:
         self._loop = loop
         self._onSignal = onSignal
         self._saved: dict[int, Any] = {}
+        # Per signal: occurrences seen by our handler, by the loop, and reported.
+        self._seenByHandler: dict[int, int] = {}
+        self._seenByLoop: dict[int, int] = {}
+        self._reported: dict[int, int] = {}
 
     @staticmethod
     def signals() -> list[int]:
@@ -60,15 +67,14 @@ class SignalHandling:
         """
         if threading.current_thread() is not threading.main_thread():
             return
-        with _blocked(self.signals()):
-            for number in self.signals():
-                try:
-                    previous = signal.getsignal(number)
-                    self._loop.add_signal_handler(number, _ignore)
-                except (ValueError, RuntimeError, NotImplementedError, OSError):
-                    continue
-                self._saved[number] = previous
-                signal.signal(number, self._received)
+        for number in self.signals():
+            try:
+                previous = signal.getsignal(number)
+                self._loop.add_signal_handler(number, self._seenByTheLoop, number)
+            except (ValueError, RuntimeError, NotImplementedError, OSError):
+                continue
+            self._saved[number] = previous
+            signal.signal(number, self._received)
         if self._saved:
             # A full wakeup socket is expected under load (see above), not worth a
             # traceback on stderr per signal: keep the loop's fd, without the warning.
@@ -83,12 +89,27 @@ class SignalHandling:
         Called by CPython in the main thread between two bytecodes, possibly in the
         middle of a loop callback, hence the hand-over instead of a direct call.
         """
+        self._seenByHandler[number] = self._seenByHandler.get(number, 0) + 1
         if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._onSignal, number)
+            self._loop.call_soon_threadsafe(self._deliver, number)
+
+    def _seenByTheLoop(self, number: int) -> None:
+        """The loop-level callback (on the loop): count the occurrence and deliver it."""
+        self._seenByLoop[number] = self._seenByLoop.get(number, 0) + 1
+        self._deliver(number)
+
+    def _deliver(self, number: int) -> None:
+        """Tell the reactor of each occurrence of `number` not yet reported (on the loop)."""
+        seen = max(self._seenByHandler.get(number, 0), self._seenByLoop.get(number, 0))
+        while self._reported.get(number, 0) < seen:
+            self._reported[number] = self._reported.get(number, 0) + 1
+            self._onSignal(number)
 
     def uninstall(self) -> None:
         """Remove the handlers this object installed and restore the previous ones."""
         saved, self._saved = self._saved, {}
+        # Best effort against the default action (process death) between the two calls
+        # below; another thread of the process may still take the signal.
         with _blocked(list(saved)):
             for number, previous in saved.items():
                 try:
@@ -101,9 +122,6 @@ class SignalHandling:
                     except (ValueError, OSError):
                         pass
 
-
-def _ignore() -> None:
-    """The loop-level callback: the Python-level handler has done the work already."""
 
 
 @contextlib.contextmanager
