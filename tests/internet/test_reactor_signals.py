@@ -140,7 +140,7 @@ def test_signalDuringHandlerSwapIsNotLost(engine: str) -> None:
             os.kill(os.getpid(), signal.SIGTERM)  # lands inside the swap
 
     loop.add_signal_handler = addThenSignal  # type: ignore[method-assign]
-    handling = SignalHandling(loop, seen.append)
+    handling = SignalHandling(loop, lambda number, certain: seen.append(number))
 
     async def installOnTheRunningLoop() -> None:
         # The reactor installs its handlers from the running loop ("during startup").
@@ -156,3 +156,40 @@ def test_signalDuringHandlerSwapIsNotLost(engine: str) -> None:
         handling.uninstall()
         r.closeAll(closeLoop=True)
     assert seen == [signal.SIGTERM]
+
+
+@pytest.mark.parametrize("engine", ["uvloop", "asyncio"])
+def test_signalHandledBeforeInstallIsNotASecondSignal(engine: str) -> None:
+    """A SIGTERM taken by the previous handler (the runner's, which stops the reactor
+    itself) while the loop runs but before the reactor's handlers are installed leaves
+    a wakeup byte behind; the reactor must not count it as a second SIGTERM and cut a
+    waiting shutdown short (it did on uvloop: the shutdown ended at once)."""
+    from tests.conftest import closeReactor
+
+    reactor = Reactor(engine=engine)
+    reactor.shutdownTimeout = 0.2
+    previous = signal.getsignal(signal.SIGTERM)
+    taken: list[int] = []
+
+    def runnerHandler(number: int, frame: object) -> None:
+        taken.append(number)
+        reactor.callFromThread(reactor.stop)
+
+    messages, observer = _collectLog()
+    signal.signal(signal.SIGTERM, runnerHandler)
+    try:
+        reactor.addSystemEventTrigger("before", "startup", os.kill, os.getpid(),
+                                      signal.SIGTERM)
+        never: Deferred[None] = Deferred()
+        reactor.addSystemEventTrigger("before", "shutdown", lambda: never)
+        started = time.monotonic()
+        reactor.run()
+        took = time.monotonic() - started
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        globalLogPublisher.removeObserver(observer)
+        closeReactor(reactor)
+    assert taken == [signal.SIGTERM]
+    assert not any("again" in message for message in messages), messages
+    assert any("Shutdown did not finish" in message for message in messages), messages
+    assert took >= 0.2

@@ -425,7 +425,7 @@ class ReactorBase:
         else:
             self._loop.run_until_complete(asyncio.sleep(0))
 
-    def _onSignal(self, number: int) -> None:
+    def _onSignal(self, number: int, certain: bool = True) -> None:
         import signal
 
         name = signal.Signals(number).name
@@ -435,6 +435,10 @@ class ReactorBase:
         if not self._stopped:
             _log.info("Received {signal}, shutting down.", signal=name)
             self.stop()
+        elif not certain:
+            # Possibly the wakeup byte of a signal already handled before our handlers
+            # were installed (see torsion.internet._signals): not a second signal.
+            return
         else:
             # A second signal while shutdown is still waiting: the user means it.
             _log.info("Received {signal} again, stopping at once.", signal=name)

@@ -24,6 +24,12 @@ byte was dropped (only our handler saw it), and not when it arrived between the 
 ``add_signal_handler`` (which sets CPython's handler to a no-op) and our
 ``signal.signal`` (only the loop saw it) — a window that blocking the signal cannot
 close, since another thread of the process may take it.
+
+An occurrence only the loop saw is reported as *uncertain*: it may equally be a signal
+that arrived before ``install()``, was handled then by the previous Python-level handler
+(the ``torsion`` runner's, which stops the reactor itself), and left its byte unread in
+the wakeup fd (uvloop points the fd at itself before any handler is added).  The reactor
+stops on an uncertain report but never takes it for a second signal.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-_SignalHandler = Callable[[int], None]
+#: ``onSignal(number, certain)``: `certain` is False for an occurrence only the loop saw.
+_SignalHandler = Callable[[int, bool], None]
 
 
 class SignalHandling:
@@ -100,10 +107,11 @@ class SignalHandling:
 
     def _deliver(self, number: int) -> None:
         """Tell the reactor of each occurrence of `number` not yet reported (on the loop)."""
-        seen = max(self._seenByHandler.get(number, 0), self._seenByLoop.get(number, 0))
+        byHandler = self._seenByHandler.get(number, 0)
+        seen = max(byHandler, self._seenByLoop.get(number, 0))
         while self._reported.get(number, 0) < seen:
-            self._reported[number] = self._reported.get(number, 0) + 1
-            self._onSignal(number)
+            occurrence = self._reported[number] = self._reported.get(number, 0) + 1
+            self._onSignal(number, occurrence <= byHandler)
 
     def uninstall(self) -> None:
         """Remove the handlers this object installed and restore the previous ones."""
