@@ -41,6 +41,7 @@ PEER_PYTHON = "/tmp/peers/bin/python"
 DEFAULT_SERVERS = [
     ("twisted", f"{PEER_PYTHON} {PEERS}/echo_twisted.py"),
     ("uvloop", f"{PEER_PYTHON} {PEERS}/echo_asyncio.py uvloop"),
+    ("floor", f"{sys.executable} {HERE}/floor_echo.py"),
     ("torsion", f"{sys.executable} {HERE}/echo_server.py"),
 ]
 
