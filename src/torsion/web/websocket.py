@@ -15,6 +15,17 @@ reason)`` runs exactly once.
   verification), runs the opening handshake with wsproto and fires with the protocol
   once it is open.
 
+Extensions: permessage-deflate (RFC 7692) is offered by the client and accepted by the
+server unless ``perMessageDeflate=False``; the codec is wsproto's, wrapped by
+`_BoundedDeflate` so that inflating stops at ``maxMessageSize`` (wsproto alone inflates a
+whole received chunk at once: 64 KB of a zip bomb becomes 64 MB before anyone can look).
+Negotiation parameters are parsed strictly here (RFC 6455 §9.1, RFC 7692 §7) and only a
+canonical form is handed to wsproto, whose own parser trusts its input.
+
+Keepalive: ``keepaliveInterval`` seconds after opening (and after each answer) a ping with
+a random payload is sent; if nothing at all arrives within ``keepaliveTimeout`` the peer is
+taken for dead: a 1011 close is written and the connection aborted.
+
 Limits: a message larger than ``maxMessageSize`` closes the connection with 1009
 (RFC 6455 §7.4.1); an unanswered close is cut after ``closeTimeout`` seconds.
 
@@ -30,8 +41,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
+import re
+import zlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
@@ -47,7 +61,9 @@ from wsproto.events import (
     TextMessage,
 )
 from wsproto.events import Request as WSRequest
-from wsproto.utilities import ProtocolError, generate_accept_token
+from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
+from wsproto.utilities import ProtocolError, RemoteProtocolError, generate_accept_token
 
 from torsion.internet.defer import Deferred, fail
 from torsion.internet.error import ConnectionDone
@@ -102,6 +118,187 @@ class ConnectionClosedError(WebSocketError):
     """A message was sent on a connection that is closing or closed."""
 
 
+# -- permessage-deflate (RFC 7692) -------------------------------------------------------------
+
+DEFLATE = "permessage-deflate"
+KEEPALIVE_INTERVAL = 20.0
+KEEPALIVE_TIMEOUT = 20.0
+
+# RFC 9110 §5.6.2 token and §5.6.4 quoted-string, as RFC 6455 §9.1 uses them.
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[\t\x20-\x7e])*"'
+_EMPTY_ELEMENT = re.compile(r"[ \t]*,")
+_EXTENSION_NAME = re.compile(r"[ \t]*(%s)" % (_TOKEN,))
+_EXTENSION_PARAM = re.compile(
+    r"[ \t]*;[ \t]*(%s)(?:[ \t]*=[ \t]*(%s|%s))?" % (_TOKEN, _TOKEN, _QUOTED))
+_ELEMENT_END = re.compile(r"[ \t]*(?:,|$)")
+_WINDOW_BITS = {str(n): n for n in range(8, 16)}
+
+Params: TypeAlias = list[tuple[str, str | None]]
+
+
+def _parseExtensions(value: str) -> list[tuple[str, Params]]:
+    """Parse a Sec-WebSocket-Extensions value into (name, [(param, value or None)]).
+
+    RFC 6455 §9.1: ``1#( token *( ";" token [ "=" ( token / quoted-string ) ] ) )``;
+    quoted values are unescaped. Anything else raises ValueError: a malformed header
+    cannot be split reliably, so no part of it is trusted.
+    """
+    offers: list[tuple[str, Params]] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        empty = _EMPTY_ELEMENT.match(value, pos)
+        if empty is not None:  # RFC 9110 §5.6.1: empty list elements are allowed
+            pos = empty.end()
+            continue
+        if not value[pos:].strip(" \t"):
+            break
+        name = _EXTENSION_NAME.match(value, pos)
+        if name is None:
+            raise ValueError("bad extension name at %d" % (pos,))
+        pos = name.end()
+        params: Params = []
+        while (param := _EXTENSION_PARAM.match(value, pos)) is not None:
+            raw = param.group(2)
+            if raw is not None and raw.startswith('"'):
+                raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            params.append((param.group(1).lower(), raw))
+            pos = param.end()
+        after = _ELEMENT_END.match(value, pos)
+        if after is None:
+            raise ValueError("bad extension parameter at %d" % (pos,))
+        pos = after.end()
+        offers.append((name.group(1), params))
+    return offers
+
+
+def _deflateParams(params: Params, response: bool) -> dict[str, int | None]:
+    """Check permessage-deflate parameters; ValueError if RFC 7692 §7 says decline/fail.
+
+    Each parameter may appear once; the two ``*_no_context_takeover`` take no value; a
+    window size is 8..15 without leading zeros; only an offer's ``client_max_window_bits``
+    may omit its value (§7.1.2.2).
+    """
+    checked: dict[str, int | None] = {}
+    for name, value in params:
+        if name in checked:
+            raise ValueError("%s given twice" % (name,))
+        if name in ("server_no_context_takeover", "client_no_context_takeover"):
+            if value is not None:
+                raise ValueError("%s takes no value" % (name,))
+            checked[name] = None
+        elif name in ("server_max_window_bits", "client_max_window_bits"):
+            if value is None:
+                if response or name == "server_max_window_bits":
+                    raise ValueError("%s needs a value" % (name,))
+                checked[name] = None
+            elif value in _WINDOW_BITS:
+                checked[name] = _WINDOW_BITS[value]
+            else:
+                raise ValueError("bad %s: %r" % (name, value))
+        else:
+            raise ValueError("unknown permessage-deflate parameter %r" % (name,))
+    return checked
+
+
+def _canonical(params: dict[str, int | None]) -> str:
+    """The offer/response text for wsproto's own (trusting) parser."""
+    parts = [DEFLATE] + [name if value is None else "%s=%d" % (name, value)
+                         for name, value in params.items()]
+    return "; ".join(parts)
+
+
+class _BoundedDeflate(PerMessageDeflate):
+    """wsproto's permessage-deflate, negotiated strictly and inflating at most `maxSize`.
+
+    Why: wsproto decompresses each received chunk in one call, so a few KB crafted to
+    inflate to GBs would be in memory before the message-size check could run. Here each
+    call is given zlib's ``max_length`` (what is left of `maxSize` for this message, plus
+    one byte to tell "over"), and going over fails the connection with 1009.
+
+    Inbound data is always inflated with a 32 KiB window (15 bits): it can read a stream
+    made with any smaller window, so the peer's window parameters need not be echoed.
+    """
+
+    def __init__(self, maxSize: int) -> None:
+        super().__init__()
+        self.maxSize = maxSize
+        self._inflated = 0  # bytes inflated so far of the message being received
+
+    def offer(self) -> str:
+        """Offer what browsers do: we accept any window the server picks for itself."""
+        return "client_max_window_bits"
+
+    def acceptOffer(self, params: Params) -> str | None:
+        """Server side: the response parameters for one client offer, or None to decline."""
+        try:
+            offered = _deflateParams(params, response=False)
+        except ValueError:
+            return None
+        agreed: dict[str, int | None] = {}
+        for name in ("server_no_context_takeover", "client_no_context_takeover"):
+            if name in offered:
+                agreed[name] = None
+        bits = offered.get("server_max_window_bits")
+        if bits is not None:
+            if bits < 9:
+                return None  # zlib cannot compress with a 256-byte window (raw deflate)
+            agreed["server_max_window_bits"] = bits
+        reply = self.accept(_canonical(agreed))
+        return reply if isinstance(reply, str) else None
+
+    def finalize(self, offer: str) -> None:
+        """Client side: take the server's response, failing the handshake if it is bad.
+
+        RFC 7692 §5.1 and §7: the client fails the connection on an unknown or repeated
+        parameter, a bad value, or an extension accepted twice.
+        """
+        if self._enabled:
+            raise RemoteProtocolError("permessage-deflate accepted twice",
+                                      event_hint=RejectConnection())
+        try:
+            (_, params), = _parseExtensions(offer)
+            agreed = _deflateParams(params, response=True)
+        except ValueError as e:
+            raise RemoteProtocolError("bad permessage-deflate response: %s" % (e,),
+                                      event_hint=RejectConnection()) from None
+        agreed.pop("server_max_window_bits", None)  # we inflate with 15 bits anyway
+        if agreed.get("client_max_window_bits") == 8:
+            raise RemoteProtocolError("cannot compress with an 8-bit window",
+                                      event_hint=RejectConnection())
+        super().finalize(_canonical(agreed))
+
+    def frame_inbound_payload_data(
+        self, proto: FrameDecoder | FrameProtocol, data: bytes,
+    ) -> bytes | CloseReason:
+        if not self._inbound_compressed or not self._inbound_is_compressible:
+            return data
+        assert self._decompressor is not None
+        room = max(self.maxSize - self._inflated, 0)
+        try:
+            out = self._decompressor.decompress(bytes(data), room + 1)
+        except zlib.error:
+            return CloseReason.INVALID_FRAME_PAYLOAD_DATA
+        self._inflated += len(out)
+        if self._inflated > self.maxSize:
+            return CloseReason.MESSAGE_TOO_BIG
+        return out
+
+    def frame_inbound_complete(
+        self, proto: FrameDecoder | FrameProtocol, fin: bool,
+    ) -> bytes | CloseReason | None:
+        # Every earlier decompress call consumed all its input (it stopped short of
+        # max_length), so the tail flushed here is a few bytes at most; count it anyway.
+        result = super().frame_inbound_complete(proto, fin)
+        if isinstance(result, bytes):
+            self._inflated += len(result)
+            if self._inflated > self.maxSize:
+                return CloseReason.MESSAGE_TOO_BIG
+        if fin:
+            self._inflated = 0
+        return result
+
+
 class WebSocketProtocol(Protocol):
     """A WebSocket connection: override onOpen, onMessage and onClose.
 
@@ -111,6 +308,10 @@ class WebSocketProtocol(Protocol):
 
     maxMessageSize = 16 * 1024 * 1024
     closeTimeout = 5.0
+    # Options the factories set from their keywords; these are the defaults.
+    perMessageDeflate = True
+    keepaliveInterval: float | None = KEEPALIVE_INTERVAL
+    keepaliveTimeout: float | None = KEEPALIVE_TIMEOUT
 
     subprotocol: str | None = None
     _ws: Any = None
@@ -121,11 +322,22 @@ class WebSocketProtocol(Protocol):
     _closeReason: str | None = None
     _closeTimer: Any = None
     _reactor: Any = None
+    _deflate: _BoundedDeflate | None = None
+    _keepaliveTimer: Any = None
+    _keepalivePayload: bytes | None = None  # the ping awaiting its answer
+    _lastKeepalivePayload: bytes | None = None  # its pong is ours, not the user's
+    _heardSincePing = False
 
     def __init__(self) -> None:
         self._pieces: list[bytes] = []
         self._size = 0
         self._textMessage = False
+
+    @property
+    def extensionsInUse(self) -> tuple[str, ...]:
+        """Names of the extensions negotiated for this connection, e.g. permessage-deflate."""
+        deflate = self._deflate
+        return (DEFLATE,) if deflate is not None and deflate.enabled() else ()
 
     # -- override these ---------------------------------------------------------------
 
@@ -173,6 +385,7 @@ class WebSocketProtocol(Protocol):
             code = CLOSE_NO_STATUS
         self._closeCode = code
         self._closeReason = reason
+        self._stopKeepalive()
         self.transport.write(self._ws.send(CloseConnection(code=code, reason=reason)))
         reactor = self._reactor
         if reactor is not None:
@@ -182,12 +395,90 @@ class WebSocketProtocol(Protocol):
         self._closeTimer = None
         self.transport.abortConnection()
 
+    def _failConnection(self, code: int, reason: str, abort: bool = False) -> None:
+        """Fail the WebSocket connection (RFC 6455 §7.1.7): say why, then drop TCP.
+
+        The close frame tells a live peer the reason; there is no waiting for its answer,
+        and `abort` also discards unsent data (for a peer that stopped reading).
+        """
+        ws = self._ws
+        self._stopKeepalive()
+        self._closeCode = code
+        self._closeReason = reason
+        if ws is not None and ws.state is ConnectionState.OPEN:
+            self.transport.write(ws.send(CloseConnection(code=code, reason=reason)))
+        self._closed = True
+        if abort:
+            self.transport.abortConnection()
+            return
+        self.transport.loseConnection()
+        if self._reactor is not None and self._closeTimer is None:
+            # A peer that does not read would hold the connection open while unsent
+            # data waits; cut it like an unanswered close.
+            self._closeTimer = self._reactor.callLater(self.closeTimeout, self._closeTimedOut)
+
+    # -- keepalive ------------------------------------------------------------------------
+
+    def _startKeepalive(self) -> None:
+        """Schedule the next keepalive ping, if keepalive is on and there is a clock."""
+        self._stopKeepalive()
+        if self._reactor is not None and self.keepaliveInterval:
+            self._keepaliveTimer = self._reactor.callLater(
+                self.keepaliveInterval, self._keepalivePing)
+
+    def _stopKeepalive(self) -> None:
+        timer = self._keepaliveTimer
+        self._keepaliveTimer = None
+        self._keepalivePayload = None
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _keepalivePing(self) -> None:
+        """Ping the peer; without a timeout this is a plain heartbeat."""
+        self._keepaliveTimer = None
+        ws = self._ws
+        if ws is None or ws.state is not ConnectionState.OPEN:
+            return
+        payload = self._keepalivePayload = self._lastKeepalivePayload = os.urandom(4)
+        self._heardSincePing = False
+        self.transport.write(ws.send(Ping(payload=payload)))
+        if self.keepaliveTimeout:
+            self._keepaliveTimer = self._reactor.callLater(
+                self.keepaliveTimeout, self._keepaliveExpired)
+        else:
+            self._startKeepalive()
+
+    def _keepaliveExpired(self) -> None:
+        """No pong in time: dead, unless other bytes arrived (a pong queued behind them)."""
+        self._keepaliveTimer = None
+        if self._heardSincePing:
+            # A pong cannot overtake a long message the peer is still sending; bytes
+            # arriving show it is alive, so wait another period rather than cut it off.
+            self._heardSincePing = False
+            self._keepaliveTimer = self._reactor.callLater(
+                self.keepaliveTimeout, self._keepaliveExpired)
+            return
+        _log.info("WebSocket peer {peer} did not answer a keepalive ping in {timeout}s",
+                  peer=self.transport.getPeer(), timeout=self.keepaliveTimeout)
+        self._failConnection(CLOSE_INTERNAL_ERROR, "keepalive ping timeout", abort=True)
+
+    def _pongReceived(self, payload: bytes) -> None:
+        """Any pong answers the keepalive (RFC 6455 §5.5.3: only the latest ping need be);
+        the keepalive's own pongs are not shown to onPong."""
+        if self._keepalivePayload is not None:
+            self._startKeepalive()
+        if payload != self._lastKeepalivePayload:
+            self._userCall(self.onPong, payload)
+
     # -- receiving ------------------------------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:
         ws = self._ws
         if ws is None or self._closed:
             return
+        self._heardSincePing = True
+        if self._deflate is not None:
+            self._deflate.maxSize = self.maxMessageSize
         try:
             ws.receive_data(data)
             self._dispatch(ws.events())
@@ -211,7 +502,7 @@ class WebSocketProtocol(Protocol):
                 if self._messagePiece(event):
                     return
             elif isinstance(event, Pong):
-                self._userCall(self.onPong, bytes(event.payload))
+                self._pongReceived(bytes(event.payload))
             elif isinstance(event, CloseConnection):
                 self._closeReceived(event)
                 return
@@ -240,9 +531,7 @@ class WebSocketProtocol(Protocol):
         if self._size > self.maxMessageSize:
             # RFC 6455 §7.4.1: 1009, the message is too big to process.
             self._pieces = []
-            self.sendClose(CLOSE_MESSAGE_TOO_BIG, "message too big")
-            self._closed = True
-            self.transport.loseConnection()
+            self._failConnection(CLOSE_MESSAGE_TOO_BIG, "message too big")
             return True
         self._pieces.append(piece)
         if event.message_finished:
@@ -265,6 +554,17 @@ class WebSocketProtocol(Protocol):
 
     def _closeReceived(self, event: CloseConnection) -> None:
         ws = self._ws
+        self._stopKeepalive()
+        if ws.state is ConnectionState.OPEN:
+            # Not a close frame: wsproto found the peer's frames broken (bad framing, bad
+            # UTF-8, a message inflating past maxMessageSize) and names the code to send.
+            code = int(event.code)
+            reason = "message too big" if code == CLOSE_MESSAGE_TOO_BIG else (
+                event.reason or "protocol error")
+            _log.info("WebSocket protocol error from {peer}: {error} ({code})",
+                      peer=self.transport.getPeer(), error=reason, code=code)
+            self._failConnection(code, reason)
+            return
         if ws.state is ConnectionState.REMOTE_CLOSING:
             # The peer started the close: answer it (RFC 6455 §5.5.1).
             self._closeCode = event.code
@@ -284,6 +584,7 @@ class WebSocketProtocol(Protocol):
 
     def _opened(self) -> None:
         self._open = True
+        self._startKeepalive()
         self._userCall(self.onOpen)
 
     def connectionLost(self, reason: Failure | None = None) -> None:
@@ -291,6 +592,7 @@ class WebSocketProtocol(Protocol):
         if timer is not None and timer.active():
             timer.cancel()
         self._closeTimer = None
+        self._stopKeepalive()
         self._closed = True
         if self._open:
             self._open = False
@@ -308,18 +610,75 @@ class WebSocketServerProtocol(WebSocketProtocol):
 
     def connectionMade(self) -> None:
         """The handshake has been answered: frames flow from now on."""
-        self._ws = Connection(ConnectionType.SERVER)
+        deflate = self._deflate
+        self._ws = Connection(ConnectionType.SERVER,
+                              extensions=[deflate] if deflate is not None else None)
         self._opened()
+
+    def _negotiate(self, offers: list[bytes]) -> bytes | None:
+        """Pick the first acceptable permessage-deflate offer; the response header or None.
+
+        RFC 7692 §5: offers are in the client's order of preference and one the server
+        cannot accept is declined, not fatal; a header that does not parse is declined
+        as a whole, so a malformed offer costs the client compression, not the connection.
+        """
+        if not self.perMessageDeflate or not offers:
+            return None
+        try:
+            parsed = _parseExtensions(b", ".join(offers).decode("ascii"))
+        except ValueError:  # includes UnicodeDecodeError
+            _log.info("Ignoring a malformed Sec-WebSocket-Extensions header: {value!r}",
+                      value=b", ".join(offers)[:200])
+            return None
+        for name, params in parsed:
+            if name != DEFLATE:
+                continue
+            deflate = _BoundedDeflate(self.maxMessageSize)
+            reply = deflate.acceptOffer(params)
+            if reply is not None:
+                self._deflate = deflate
+                return (DEFLATE + ("; " + reply if reply else "")).encode("ascii")
+        return None
+
+
+def _configure(protocol: Any, factory: Any) -> None:
+    """Give a built protocol its factory's extension and keepalive options."""
+    if isinstance(protocol, WebSocketProtocol):
+        protocol.perMessageDeflate = factory.perMessageDeflate
+        protocol.keepaliveInterval = factory.keepaliveInterval
+        protocol.keepaliveTimeout = factory.keepaliveTimeout
 
 
 class WebSocketServerFactory(Factory):
-    """Builds server protocols; `subprotocols` lists the ones offered, best first."""
+    """Builds server protocols; `subprotocols` lists the ones offered, best first.
+
+    `perMessageDeflate` accepts a client's compression offer (RFC 7692);
+    `keepaliveInterval` (seconds, None for off) paces pings and `keepaliveTimeout`
+    (None: never close) bounds the wait for the answer.
+    """
 
     protocol = WebSocketServerProtocol
 
-    def __init__(self, subprotocols: Sequence[str] = (), reactor: Any = None) -> None:
+    def __init__(
+        self,
+        subprotocols: Sequence[str] = (),
+        reactor: Any = None,
+        *,
+        perMessageDeflate: bool = True,
+        keepaliveInterval: float | None = KEEPALIVE_INTERVAL,
+        keepaliveTimeout: float | None = KEEPALIVE_TIMEOUT,
+    ) -> None:
         self.subprotocols = list(subprotocols)
         self.reactor = reactor
+        self.perMessageDeflate = perMessageDeflate
+        self.keepaliveInterval = keepaliveInterval
+        self.keepaliveTimeout = keepaliveTimeout
+
+    def buildProtocol(self, addr: Any) -> Protocol | None:
+        """Build the protocol and give it this factory's options."""
+        protocol = super().buildProtocol(addr)
+        _configure(protocol, self)
+        return protocol
 
 
 def _tokens(value: bytes | None) -> list[bytes]:
@@ -393,6 +752,10 @@ class WebSocketResource(resource.Resource):
                 request.setHeader(b"sec-websocket-protocol", name.encode("ascii"))
                 protocol.subprotocol = name
                 break
+        extensions = protocol._negotiate(
+            request.requestHeaders.getRawHeaders(b"sec-websocket-extensions", []))
+        if extensions is not None:
+            request.setHeader(b"sec-websocket-extensions", extensions)
         protocol.request = request
         # 101, then every later byte (and any sent early) goes to the WebSocket protocol.
         request.switchProtocol(protocol)
@@ -409,12 +772,15 @@ class WebSocketClientProtocol(WebSocketProtocol):
         factory = self.factory
         self._reactor = getattr(factory, "reactor", None)
         ws = self._ws = WSConnection(ConnectionType.CLIENT)
+        if self.perMessageDeflate:
+            self._deflate = _BoundedDeflate(self.maxMessageSize)
         extra = [(k.encode("latin-1") if isinstance(k, str) else k,
                   v.encode("latin-1") if isinstance(v, str) else v)
                  for k, v in (factory.headers or {}).items()]
         self.transport.write(ws.send(WSRequest(
             host=factory.hostHeader, target=factory.target,
             subprotocols=list(factory.subprotocols), extra_headers=extra,
+            extensions=[self._deflate] if self._deflate is not None else [],
         )))
         timeout = getattr(factory, "handshakeTimeout", None)
         if self._reactor is not None and timeout is not None:
@@ -460,7 +826,8 @@ class WebSocketClientProtocol(WebSocketProtocol):
             try:
                 ws.receive_data(data)
                 self._dispatch(ws.events())
-            except ProtocolError as e:
+            except (ProtocolError, ValueError) as e:
+                # ValueError: wsproto decodes the answer's headers as ASCII.
                 self._fail(HandshakeError("bad handshake answer: %s" % (e,)))
                 self._closed = True
                 self.transport.abortConnection()
@@ -477,7 +844,10 @@ class WebSocketClientProtocol(WebSocketProtocol):
 
 
 class WebSocketClientFactory(ClientFactory):
-    """Builds the client protocol for one WebSocket URL (ws:// or wss://)."""
+    """Builds the client protocol for one WebSocket URL (ws:// or wss://).
+
+    The options are WebSocketServerFactory's; `perMessageDeflate` offers compression.
+    """
 
     protocol = WebSocketClientProtocol
 
@@ -487,6 +857,10 @@ class WebSocketClientFactory(ClientFactory):
         headers: dict[str, str] | None = None,
         subprotocols: Sequence[str] = (),
         reactor: Any = None,
+        *,
+        perMessageDeflate: bool = True,
+        keepaliveInterval: float | None = KEEPALIVE_INTERVAL,
+        keepaliveTimeout: float | None = KEEPALIVE_TIMEOUT,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
@@ -502,7 +876,16 @@ class WebSocketClientFactory(ClientFactory):
         self.subprotocols = list(subprotocols)
         self.reactor = reactor
         self.handshakeTimeout: float | None = None  # None: connectWebSocket's timeout
+        self.perMessageDeflate = perMessageDeflate
+        self.keepaliveInterval = keepaliveInterval
+        self.keepaliveTimeout = keepaliveTimeout
         self._opened: Deferred[Any] | None = None
+
+    def buildProtocol(self, addr: Any) -> Protocol | None:
+        """Build the protocol and give it this factory's options."""
+        protocol = super().buildProtocol(addr)
+        _configure(protocol, self)
+        return protocol
 
 
 def connectWebSocket(
