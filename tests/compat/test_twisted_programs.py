@@ -590,6 +590,9 @@ DRIVERS: dict[str, Driver] = {
     "misc_api2": miscAPI2,
     "logging_server": loggingServer,
     "web_logging": webLogging,
+    "filepath_tour": scriptDriver("filepath_tour.py"),
+    "proto_helpers_fakes": scriptDriver("proto_helpers_fakes.py"),
+    "reactor_choice": scriptDriver("reactor_choice.py"),
 }
 
 # What Twisted 26.10 is observed to do with each program (checked against Twisted itself by
@@ -1056,7 +1059,93 @@ EXPECTED: dict[str, Observed] = (
                                      '-'],
                      'callback exception': [],
                      'access log': ['"127.0.0.1" - - [DATE] "GET /page?q=1 HTTP/1.1" 404 167 '
-                                    '"http://ref/" "compat-agent"']}}
+                                    '"http://ref/" "compat-agent"']},
+     'filepath_tour': {'output': ['makedirs again: FileExistsError',
+                                  "content: b'<h1>hello</h1>' 14",
+                                  "replaced: b'<h1>hello again</h1>' 20",
+                                  "no temporaries left: ['index.html']",
+                                  "child '..' InsecurePath",
+                                  "child 'a/b' InsecurePath",
+                                  "child '../etc' InsecurePath",
+                                  "child '/etc/passwd' InsecurePath",
+                                  "preauthChild 'docs/a.txt' site/docs/a.txt",
+                                  "preauthChild 'docs/../x' site/x",
+                                  "preauthChild '../outside' InsecurePath",
+                                  "preauthChild '/etc' InsecurePath",
+                                  'kinds: True False True True',
+                                  "children: ['a.txt', 'b.txt', 'c.rst', 'sub']",
+                                  "glob: ['a.txt', 'b.txt']",
+                                  "walk: ['site', 'site/docs', 'site/docs/a.txt', "
+                                  "'site/docs/b.txt', 'site/docs/c.rst', 'site/docs/sub', "
+                                  "'site/docs/sub/deep.txt', 'site/index.html']",
+                                  "walk, not into sub: ['site', 'site/docs', "
+                                  "'site/docs/a.txt', 'site/docs/b.txt', 'site/docs/c.rst', "
+                                  "'site/docs/sub', 'site/index.html']",
+                                  'descendant: site/docs/sub/deep.txt',
+                                  'sibling: site/about.html site/index.html.gz',
+                                  'splitext: .html index.html site',
+                                  'dirname is parent path: True',
+                                  "segmentsFrom: ['site', 'index.html']",
+                                  'segmentsFrom non-ancestor: ValueError',
+                                  'order: True True 1',
+                                  'modes: bytes True bytes',
+                                  'children of a file: UnlistableError',
+                                  'children of nothing: UnlistableError',
+                                  "open: b'one\\ntwo\\n'",
+                                  'temporarySibling: True True False',
+                                  "copied: ['copy', 'copy/docs', 'copy/docs/a.txt', "
+                                  "'copy/docs/b.txt', 'copy/docs/c.rst', "
+                                  "'copy/docs/log.txt', 'copy/docs/sub', "
+                                  "'copy/docs/sub/deep.txt', 'copy/index.html']",
+                                  "moved: False b'<h1>hello again</h1>'",
+                                  'link: True site/index.html False',
+                                  'walk into a cycle: LinkError',
+                                  'link removed, target kept: True',
+                                  'permissions: rw-r-----',
+                                  "removed: ['link']",
+                                  'root gone: False',
+                                  '[exit 0]']},
+     'proto_helpers_fakes': {'output': ["written: b'HELLO\\r\\nWORLD\\r\\n'",
+                                        "after quit: b'' True",
+                                        "accumulated: b'some data' True True",
+                                        "line sender: b'one\\r\\ntwo\\r\\n' [b'reply']",
+                                        'memory reactor: 8080 UpperFactory 127.0.0.1 '
+                                        'example.com 80 5',
+                                        'before: []',
+                                        "after: ['later'] 2.0",
+                                        "module names: ['AccumulatingProtocol', "
+                                        "'EventLoggingObserver', 'FakeDatagramTransport', "
+                                        "'LineSendingProtocol', 'MemoryReactor', "
+                                        "'MemoryReactorClock', 'NonStreamingProducer', "
+                                        "'RaisingMemoryReactor', 'StringIOWithoutClosing', "
+                                        "'StringTransport', "
+                                        "'StringTransportWithDisconnection', "
+                                        "'waitUntilAllDisconnected']",
+                                        '[exit 0]']},
+     'reactor_choice': {'output': ['reactor class: EPollReactor',
+                                   'second install: ReactorAlreadyInstalledError',
+                                   'platform: posix posix True False True',
+                                   'seconds is wall clock: True',
+                                   'other platform: True True',
+                                   'which sh: True True []',
+                                   'nativeString: abc abc',
+                                   "networkString: b'GET 200'",
+                                   "iterbytes: [b'a', b'b', b'c']",
+                                   "lazyByteSlice: b'world' b'hello'",
+                                   'nativeString non-ASCII: UnicodeDecodeError',
+                                   'nativeString non-ASCII: UnicodeEncodeError',
+                                   'networkString of bytes: TypeError',
+                                   'cmp: -1 0 1',
+                                   'comparable: True True False False',
+                                   'aliases: True a%20b',
+                                   'address 127.0.0.1 True False',
+                                   'address 1.2.3 False False',
+                                   'address 256.1.1.1 False False',
+                                   'address ::1 False True',
+                                   'address fe80::1%eth0 False True',
+                                   'address example.com False False',
+                                   'ran on the installed reactor',
+                                   '[exit 0]']}}
 )
 
 # Observations where torsion differs from Twisted.  Those marked "deliberate" are torsion's
