@@ -26,6 +26,7 @@ from torsion.internet.protocol import Factory, Protocol
 from torsion.internet.ssl import optionsForClientTLS
 from torsion.python.failure import Failure
 from torsion.web import error
+from torsion.web._client_tunnel import TunnelError, _TunnelEndpoint
 from torsion.web._newclient import (
     HTTP11ClientProtocol,
     PotentialDataLoss,
@@ -49,6 +50,7 @@ __all__ = [
     "ProxyAgent",
     "ResponseTooLarge",
     "SchemeNotSupported",
+    "TunnelError",
     "URI",
     "readBody",
 ]
@@ -488,18 +490,53 @@ class Agent(_AgentBase):
 
 
 class ProxyAgent(_AgentBase):
-    """Sends every request through an HTTP proxy reached by `endpoint` (absolute-form).
+    """Sends every request through the HTTP proxy reached by `endpoint`.
 
-    Why: RFC 9112 §3.2.2: a request to a proxy names the full URI in its request line.
+    http URIs go to the proxy in absolute-form (RFC 9112 §3.2.2). https URIs go through
+    a tunnel: ``CONNECT host:port`` to the proxy (RFC 9110 §9.3.6), then TLS with the
+    origin inside it, verified by `contextFactory` (BrowserLikePolicyForHTTPS by
+    default, as for Agent) against the *origin's* host name, then the request in
+    origin-form; the proxy sees neither the request nor its answer. A proxy that does
+    not open the tunnel fails the request with `TunnelError` (its `.status` is the
+    proxy's, e.g. 407). `proxyHeaders` (e.g. Proxy-Authorization) go to the proxy only:
+    on each http request and on each CONNECT, never to an origin through a tunnel.
+    `connectTimeout` (default `defaultConnectTimeout`, 30 s) bounds opening a tunnel:
+    connecting to the proxy, its answer and the TLS handshake. Tunnels are pooled per
+    (proxy, origin host, port), so one origin's connection never carries another's
+    requests.
     """
 
-    def __init__(self, endpoint: Any, reactor: Any = None, pool: HTTPConnectionPool | None = None):
+    defaultConnectTimeout: float = 30.0
+
+    def __init__(
+        self,
+        endpoint: Any,
+        reactor: Any = None,
+        pool: HTTPConnectionPool | None = None,
+        *,
+        contextFactory: Any = None,
+        proxyHeaders: Headers | None = None,
+        connectTimeout: float | None = None,
+    ) -> None:
         if reactor is None:
             from torsion.internet import reactor as globalReactor
 
             reactor = globalReactor
         super().__init__(reactor, pool)
         self._proxyEndpoint = endpoint
+        self._policy = contextFactory if contextFactory is not None \
+            else BrowserLikePolicyForHTTPS()
+        if proxyHeaders is not None and not isinstance(proxyHeaders, Headers):
+            raise TypeError("proxyHeaders must be a Headers, not %r"
+                            % (type(proxyHeaders).__name__,))
+        self._proxyHeaders = proxyHeaders.copy() if proxyHeaders is not None else None
+        # Tunnels opened with other proxy credentials are not ours to reuse.
+        self._proxyHeadersKey = tuple(
+            (name, tuple(values)) for name, values in self._proxyHeaders.getAllRawHeaders()
+        ) if self._proxyHeaders is not None else ()
+        self._connectTimeout = (
+            connectTimeout if connectTimeout is not None else self.defaultConnectTimeout
+        )
 
     def request(
         self,
@@ -508,18 +545,42 @@ class ProxyAgent(_AgentBase):
         headers: Headers | None = None,
         bodyProducer: Any = None,
     ) -> Deferred[Response]:
-        """Send a request for `uri` to the proxy."""
+        """Send a request for `uri` through the proxy (a CONNECT tunnel for https)."""
         try:
             parsedURI = URI.fromBytes(uri)
-            if parsedURI.scheme != b"http":
-                raise SchemeNotSupported("ProxyAgent only proxies http: %r" % (uri,))
+            if parsedURI.scheme == b"https":
+                _requireScheme(parsedURI)
+            elif parsedURI.scheme != b"http":
+                raise SchemeNotSupported("ProxyAgent proxies http and https, not %r" % (uri,))
         except Exception:
             return fail()
-        key = ("http-proxy", self._proxyEndpoint)
-        return self._requestWithEndpoint(
-            key, self._proxyEndpoint, method, parsedURI, headers, bodyProducer,
-            parsedURI.absoluteForm,
+        if parsedURI.scheme == b"http":
+            key: Any = ("http-proxy", self._proxyEndpoint)
+            return self._requestWithEndpoint(
+                key, self._proxyEndpoint, method, parsedURI,
+                self._withProxyHeaders(headers), bodyProducer, parsedURI.absoluteForm,
+            )
+        host = parsedURI.host.lower()
+        key = ("https-tunnel", self._proxyEndpoint, host, parsedURI.port,
+               self._proxyHeadersKey)
+        endpoint = _TunnelEndpoint(
+            self._reactor, self._proxyEndpoint, host, parsedURI.port, self._policy,
+            self._proxyHeaders, self._connectTimeout,
         )
+        return self._requestWithEndpoint(
+            key, endpoint, method, parsedURI, headers, bodyProducer, parsedURI.originForm
+        )
+
+    def _withProxyHeaders(self, headers: Headers | None) -> Headers | None:
+        """Add the proxy headers (those the caller did not set) to a request for the proxy."""
+        proxyHeaders = self._proxyHeaders
+        if proxyHeaders is None:
+            return headers
+        headers = Headers() if headers is None else headers.copy()
+        for name, values in proxyHeaders.getAllRawHeaders():
+            if not headers.hasHeader(name):
+                headers.setRawHeaders(name, values)
+        return headers
 
 
 # -- bodies --------------------------------------------------------------------------------------

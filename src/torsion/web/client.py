@@ -39,6 +39,7 @@ from torsion.web._client_agent import (
     ProxyAgent,
     ResponseTooLarge,
     SchemeNotSupported,
+    TunnelError,
     readBody,
 )
 from torsion.web._client_simple import (
@@ -99,6 +100,7 @@ __all__ = [
     "ResponseNeverReceived",
     "ResponseTooLarge",
     "SchemeNotSupported",
+    "TunnelError",
     "UNKNOWN_LENGTH",
     "URI",
     "get",
