@@ -34,13 +34,15 @@ import cProfile
 import functools
 import os
 import platform
+import profile as profileModule
 import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import IO, Any
+from types import FrameType, TracebackType
+from typing import IO, Any, Protocol
 
 import torsion
 from torsion.application import _daemon
@@ -50,6 +52,8 @@ from torsion.application.error import ApplicationError, ApplicationLoadError, Pr
 from torsion.application.service import Application, IProcess, IService
 from torsion.internet.error import CannotListenError
 from torsion.logger import (
+    ILogObserver,
+    LogEvent,
     Logger,
     globalLogBeginner,
     jsonFileLogObserver,
@@ -58,12 +62,71 @@ from torsion.logger import (
 from torsion.plugin import BrokenPlugin, discoverServiceMakers
 from torsion.python import usage
 from torsion.python.failure import Failure
-from torsion.python.reflect import qual
+from torsion.python.reflect import namedAny, qual
+from torsion.python.util import spewer
 
-__all__ = ["ApplicationRunner", "ServerOptions", "loadTacFile", "run", "startApplication"]
+__all__ = [
+    "ApplicationRunner",
+    "ServerOptions",
+    "UnsupportedOptionError",
+    "loadTacFile",
+    "run",
+    "startApplication",
+]
 
 _log = Logger(namespace="torsion")
 
+
+
+class UnsupportedOptionError(usage.UsageError):
+    """A twistd option torsion knows but does not support; the message says what to use.
+
+    The runner prints only this message (no usage text): the user typed a real twistd
+    option, so the one useful thing to say is what replaces it.
+    """
+
+
+#: The --reactor engines, with what --help-reactors says of each.
+_ENGINES = {
+    "uvloop": "libuv, through uvloop (the default where it is installed)",
+    "asyncio": "the standard library's event loop (epoll, kqueue, poll or select)",
+    "auto": "uvloop when it imports, else asyncio",
+}
+
+#: twistd's reactor names, for a clear error instead of "unknown reactor".
+_TWISTED_REACTORS = frozenset({
+    "default", "select", "poll", "epoll", "kqueue", "iocp", "win32", "cf", "gi", "gtk2",
+    "gtk3", "glib2", "wx",
+})
+
+
+def _engineProblem(name: str) -> str | None:
+    """Why engine `name` cannot run here, or None if it can."""
+    if name != "uvloop":
+        return None
+    try:
+        import uvloop  # noqa: F401 - only asking whether it imports
+    except ImportError as e:
+        return str(e)
+    return None
+
+
+def _observerFactory(value: object) -> Callable[[], Any]:
+    """Resolve --logger's fully qualified name to a callable (twistd's check, at parse
+    time, so a typo is a usage error rather than a start-up failure)."""
+    if not isinstance(value, str):
+        if not callable(value):
+            raise usage.UsageError(f"--logger must name a log observer factory, not {value!r}")
+        return value
+    try:
+        factory = namedAny(value)
+    except Exception as e:
+        raise usage.UsageError(f"Logger {value!r} could not be imported: {e}") from None
+    if not callable(factory):
+        raise usage.UsageError(f"Logger {value!r} is not callable ({factory!r}): give the "
+                               f"name of a function or class that makes a log observer")
+    result: Callable[[], Any] = factory
+    return result
 
 
 class ServerOptions(usage.Options):
@@ -82,6 +145,19 @@ class ServerOptions(usage.Options):
         ["syslog", None, "Log to syslog instead of a file (ident: --prefix)."],
         ["euid", None, "With --uid/--gid set only the effective user and group, so the "
          "process can regain root later (no effect unless started as root; use with care)."],
+        ["debug", "b", "Run the application in the Python debugger (pdb): an unhandled "
+         "exception at start-up or in a reactor callback opens a post-mortem, SIGUSR2 "
+         "breaks in. Implies the foreground, no --shutdown-timeout, and standard output "
+         "left on the terminal."],
+        ["spew", None, "Print a line for every Python function call (file, line, "
+         "function) to the log: very verbose, for finding where a program hangs."],
+        ["no_save", "o", "Accepted for twistd habit and ignored: torsion never saves "
+         "(pickles) the application on shutdown."],
+        ["originalname", None, "Accepted for twistd habit and ignored: torsion never "
+         "changes the process name."],
+        ["savestats", None, "Accepted for twistd habit: --profile always saves the "
+         "statistics (pstats), never a text report."],
+        ["help-reactors", None, "List the reactor engines --reactor accepts, then exit."],
     ]
     optParameters = [
         ["python", "y", None, "Read an application from a Python file (a .tac) that defines "
@@ -104,6 +180,11 @@ class ServerOptions(usage.Options):
          "available)."],
         ["profile", "p", None, "Run under cProfile and write its statistics (pstats) to "
          "this file."],
+        ["profiler", None, "cprofile", "The profiler --profile uses: cprofile, or profile "
+         "(the pure-Python one: slower, but it can be subclassed)."],
+        ["logger", None, None, "A log observer factory by fully qualified name "
+         "(package.module.factory), called with no arguments; its observer replaces "
+         "--logfile and --syslog."],
         ["shutdown-timeout", None, 10.0, "Seconds a shutdown may take before the process "
          "stops anyway, logging what was still pending (0: wait for ever).", float],
     ]
@@ -143,9 +224,54 @@ class ServerOptions(usage.Options):
 
     def opt_reactor(self, value: str) -> None:
         """The reactor engine: uvloop, asyncio or auto (uvloop when available)."""
-        if value not in ("uvloop", "asyncio", "auto"):
+        if value in _TWISTED_REACTORS:
+            raise UnsupportedOptionError(
+                f"there is no {value!r} reactor in torsion; use -r asyncio (the standard library's "
+                f"loop, which polls with epoll, kqueue, poll or select, whichever the system "
+                f"has), -r uvloop, or -r auto (see --help-reactors)")
+        if value not in _ENGINES:
             raise usage.UsageError(f"unknown reactor {value!r}: choose uvloop, asyncio or auto")
         self["reactor"] = value
+
+    def opt_help_reactors(self) -> None:
+        """List the reactor engines --reactor accepts, then exit."""
+        unavailable = ""
+        for name, description in _ENGINES.items():
+            problem = _engineProblem(name)
+            if problem is None:
+                sys.stdout.write(f"    {name:<8}{description}\n")
+            else:
+                unavailable += f"    !{name:<7}{description} ({problem})\n"
+        if unavailable:
+            sys.stdout.write(f"\n    engines not available here:\n\n{unavailable}")
+        sys.exit(0)
+
+    # twistd's ways of loading a saved application: named, so the user hears what to do.
+
+    def opt_file(self, value: str) -> None:
+        """twistd's .tap file: not supported (torsion never pickles applications; use
+        -y app.tac)."""
+        raise UnsupportedOptionError(
+            f"pickled applications (-f {value}) are not supported; write a .tac file that "
+            f"builds the application and run it with -y app.tac")
+
+    opt_f = opt_file
+
+    def opt_source(self, value: str) -> None:
+        """twistd's .tas (AOT source) file: not supported (use -y app.tac)."""
+        raise UnsupportedOptionError(
+            f"applications saved as AOT source (-s {value}) are not supported; write a .tac "
+            f"file that builds the application and run it with -y app.tac")
+
+    opt_s = opt_source
+
+    def opt_encrypted(self) -> None:
+        """twistd's encrypted .tap/.tas files: not supported (use -y app.tac)."""
+        raise UnsupportedOptionError(
+            "encrypted application files (-e) are not supported; run a .tac file with -y "
+            "app.tac, and read secrets from a file or the environment there")
+
+    opt_e = opt_encrypted
 
 
     def opt_uid(self, value: str) -> None:
@@ -177,6 +303,17 @@ class ServerOptions(usage.Options):
         if self["python"] is None and self.subCommand is None:
             raise usage.UsageError("nothing to run: give -y FILE or a plugin name "
                                    "(see --help for the installed plugins)")
+        if self["debug"] and self["daemon"]:
+            raise usage.UsageError("--debug runs in the foreground (the debugger needs the "
+                                   "terminal); drop --daemon")
+        profiler = str(self["profiler"]).lower()
+        if profiler not in ("cprofile", "profile"):
+            raise usage.UsageError(
+                f"--profiler must be cprofile or profile, not {self['profiler']!r}")
+        self["profiler"] = profiler
+        if self["logger"] is not None:
+            self["logger"] = _observerFactory(self["logger"])
+            return  # it takes precedence over --logfile and --syslog, as in twistd
         if self["syslog"]:
             if self["logfile"] is not None:
                 raise usage.UsageError("--syslog and --logfile are exclusive")
@@ -251,11 +388,35 @@ def _openLogFile(name: str) -> IO[str]:
     return logFile
 
 
-class ApplicationRunner:
-    """Runs one parsed ServerOptions to completion (see the module docstring)."""
+class _Debugger(Protocol):
+    """What ``--debug`` uses of a `pdb.Pdb` (tests pass one reading a script)."""
 
-    def __init__(self, config: ServerOptions) -> None:
+    @property
+    def stdout(self) -> IO[str]: ...
+
+    def reset(self) -> None: ...
+
+    def interaction(self, frame: FrameType | None, traceback: TracebackType | None,
+                    /) -> None: ...
+
+    def set_trace(self, frame: FrameType | None = None, /) -> None: ...
+
+
+class ApplicationRunner:
+    """Runs one parsed ServerOptions to completion (see the module docstring).
+
+    With ``--debug`` the runner drops into `debugger` (default: a `pdb.Pdb` on the
+    terminal, made when first needed) for a post-mortem of a start-up exception or of any
+    logged failure that still has its traceback -- which is how an exception in a reactor
+    callback, a protocol method or an unhandled Deferred is reported -- and breaks into it
+    on SIGUSR2.
+    """
+
+    def __init__(self, config: ServerOptions, debugger: _Debugger | None = None) -> None:
         self.config = config
+        self._debugger = debugger
+        self._inDebugger = False
+        self._previousUSR2: Any = None
         self.application: IService | None = None
         self.reactor: Any = None
         self._logStream: IO[str] | None = None
@@ -267,14 +428,36 @@ class ApplicationRunner:
 
     def run(self) -> int:
         """Run the application; the process exit status."""
+        spew = bool(self.config["spew"])
+        if spew:
+            # Installed first, as twistd does when it parses --spew: a hang during start-up
+            # is as worth seeing as one later.
+            sys.settrace(spewer)
+            threading.settrace(spewer)
+        try:
+            return self._run()
+        finally:
+            if spew:
+                sys.settrace(None)
+                threading.settrace(None)
+            if self._previousUSR2 is not None:
+                signal.signal(signal.SIGUSR2, self._previousUSR2)
+                self._previousUSR2 = None
+
+    def _run(self) -> int:
         try:
             self._prepare()
         except (ApplicationError, CannotListenError) as e:
             # Expected start-up problems: the message says it all; the log keeps the details.
+            # Under --debug, what caused one (the .tac's own exception) is worth a look.
+            if self.config["debug"] and e.__cause__ is not None:
+                self._postMortem(e.__cause__, e.__cause__.__traceback__)
             return self._fail(str(e), Failure(e))
         except SystemExit:
             raise
         except BaseException as e:
+            if self.config["debug"]:
+                self._postMortem(e, e.__traceback__)
             return self._fail("".join(traceback.format_exception(e)).rstrip(), Failure(e))
         try:
             self._runReactor()
@@ -313,6 +496,11 @@ class ApplicationRunner:
         self.reactor.addSystemEventTrigger("before", "shutdown", self._armExitWatchdog)
         self.application = self._loadApplication()
         self._startLogging()
+        if config["debug"]:
+            from torsion.internet import defer
+
+            defer.setDebugging(True)  # as twistd: AlreadyCalledError says who fired first
+            self._previousUSR2 = signal.signal(signal.SIGUSR2, self._breakIn)
         if config["chroot"] is not None:
             _daemon.enterChroot(config["chroot"], config["rundir"])
             _log.info("Chrooted to {path}.", path=config["chroot"])
@@ -440,7 +628,9 @@ class ApplicationRunner:
         from torsion.internet import reactor
 
         timeout = self.config["shutdown-timeout"]
-        reactor.shutdownTimeout = timeout if timeout > 0 else None
+        # A debugging session that pauses a shutdown is not a hang: --debug waits.
+        debug = self.config["debug"]
+        reactor.shutdownTimeout = timeout if timeout > 0 and not debug else None
         return reactor
 
     def _loadApplication(self) -> IService:
@@ -459,8 +649,19 @@ class ApplicationRunner:
 
     def _startLogging(self) -> None:
         config = self.config
+        # Under --debug the debugger shares the terminal with print(): leave stdout and
+        # stderr alone (as twistd does) and have a look at each logged failure.
+        debug = bool(config["debug"])
+        extra: list[ILogObserver] = [self._debugObserver] if debug else []
+        if config["logger"] is not None:
+            globalLogBeginner.beginLoggingTo([self._customObserver(), *extra],
+                                             redirectStandardIO=not debug)
+            self._logging = True
+            self._logStartup()
+            return
         if config["syslog"]:
-            globalLogBeginner.beginLoggingTo([SyslogObserver(config["prefix"])])
+            globalLogBeginner.beginLoggingTo([SyslogObserver(config["prefix"]), *extra],
+                                             redirectStandardIO=not debug)
             self._logging = True
             self._logStartup()
             return
@@ -471,7 +672,7 @@ class ApplicationRunner:
             observer = jsonFileLogObserver(stream, recordSeparator="")
         else:
             observer = textFileLogObserver(stream)
-        globalLogBeginner.beginLoggingTo([observer])
+        globalLogBeginner.beginLoggingTo([observer, *extra], redirectStandardIO=not debug)
         self._logging = True
         rotate = getattr(stream, "rotate", None)
         if rotate is not None:
@@ -480,6 +681,60 @@ class ApplicationRunner:
             signal.signal(signal.SIGUSR1,
                           lambda number, frame: self.reactor.callFromThread(rotate))
         self._logStartup()
+
+    def _customObserver(self) -> ILogObserver:
+        """The observer made by --logger's factory (twistd calls it with no arguments)."""
+        factory = self.config["logger"]
+        name = qual(factory) if isinstance(factory, type) else getattr(
+            factory, "__qualname__", repr(factory))
+        try:
+            observer = factory()
+        except Exception as e:
+            raise ApplicationError(f"--logger {name} failed to make an observer: {e}") from e
+        if not callable(observer):
+            raise ApplicationError(f"--logger {name} made {observer!r}, not a log observer "
+                                   f"(a callable taking each event)")
+        result: ILogObserver = observer
+        return result
+
+    def _getDebugger(self) -> _Debugger:
+        if self._debugger is None:
+            import pdb
+
+            self._debugger = pdb.Pdb()
+        return self._debugger
+
+    def _postMortem(self, error: BaseException, tb: TracebackType | None) -> None:
+        """Open the debugger on `error`'s traceback (never inside another session)."""
+        if tb is None or self._inDebugger:
+            return
+        self._inDebugger = True
+        try:
+            debugger = self._getDebugger()
+            summary = "".join(traceback.format_exception_only(error)).strip()
+            debugger.stdout.write(f"torsion --debug: post-mortem of {summary}\n")
+            debugger.reset()
+            debugger.interaction(None, tb)
+        finally:
+            self._inDebugger = False
+
+    def _debugObserver(self, event: LogEvent) -> None:
+        """A log observer: a post-mortem for each logged failure that has a traceback.
+
+        Errors in reactor callbacks and protocol methods, and Deferreds that die with an
+        unhandled failure, are all reported by logging the failure, so this one hook sees
+        every "unhandled" exception, once it has been written to the log.
+        """
+        failure = event.get("log_failure")
+        tb = getattr(failure, "tb", None)
+        if isinstance(failure, Failure) and tb is not None:
+            self._postMortem(failure.value, tb)
+
+    def _breakIn(self, number: int, frame: FrameType | None) -> None:
+        """SIGUSR2 under --debug: stop in the debugger where the program is now."""
+        debugger = self._getDebugger()
+        debugger.stdout.write("torsion --debug: SIGUSR2, breaking into the debugger\n")
+        debugger.set_trace(frame)
 
     def _logStartup(self) -> None:
         _log.info("Log opened.")
@@ -531,7 +786,11 @@ class ApplicationRunner:
         if profile is None:
             self.reactor.run()
             return
-        profiler = cProfile.Profile()
+        profiler: cProfile.Profile | profileModule.Profile
+        if self.config["profiler"] == "profile":
+            profiler = profileModule.Profile()
+        else:
+            profiler = cProfile.Profile()
         try:
             profiler.runcall(self.reactor.run)
         finally:
@@ -562,6 +821,9 @@ def run(argv: list[str] | None = None) -> int:
     config = ServerOptions()
     try:
         config.parseOptions(argv)
+    except UnsupportedOptionError as e:
+        sys.stderr.write(f"torsion: {e}\n")
+        return 1
     except usage.UsageError as e:
         sys.stderr.write(f"{config.getSynopsis()}\n{config.getUsage()}\ntorsion: {e}\n")
         return 1
