@@ -26,6 +26,13 @@ interpreter's exit), a watchdog thread logs the main thread's stack and ends the
 with ``os._exit(1)``.  ``--shutdown-timeout 0`` turns both off (Twisted's behaviour).
 
 Any failure before the reactor runs is printed (and logged) and gives exit status 1.
+
+Debugging aids, as twistd's: ``--spew`` traces every call from the first step on;
+``-b/--debug`` keeps stdout/stderr on the terminal, opens a pdb post-mortem for a start-up
+exception and for every logged failure that still has its traceback (that is how errors
+in callbacks reach the top), breaks into pdb on SIGUSR2, and turns the shutdown timeout
+off.  twistd options for saved (pickled, AOT, encrypted) applications and twistd's
+reactor names raise `UnsupportedOptionError`, which `run` prints as one line.
 """
 
 from __future__ import annotations

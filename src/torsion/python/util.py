@@ -8,14 +8,13 @@ or lives where torsion needs it (``torsion.application._daemon``).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 __all__ = ["spewer"]
 
 
-def spewer(frame: FrameType, event: str, arg: Any) -> Callable[[FrameType, str, Any], object] | None:
+def spewer(frame: FrameType, event: str, arg: Any) -> None:
     """Print one line to ``sys.stdout`` for each Python function call.
 
     Install it with ``sys.settrace(spewer)`` (and ``threading.settrace(spewer)`` for new
