@@ -1,4 +1,11 @@
-"""Paging: send large data through PB as a stream of remote calls, Twisted-compatible.
+"""PB helpers, Twisted-compatible: local stand-ins for remote references, and paging.
+
+`LocalAsRemote` and `LocalAsyncForwarder` give a local object the ``callRemote`` of a
+`pb.RemoteReference` (a Deferred for every call, errors as failures), so code written
+against a remote reference runs unchanged against an object in the same process;
+`LocalMethod` is ``remoteMethod``'s bound form.
+
+Paging: send large data through PB as a stream of remote calls.
 
 A remote method that has much to return takes a *collector* (a Referenceable of the
 caller's) and pages the data to it: the pager calls ``collector.gotPage(page)`` for each
@@ -14,13 +21,168 @@ on the connection's transport: that slot is the broker's (its flow control).
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
-from typing import IO, Any
+from types import CoroutineType
+from typing import IO, Any, Protocol
 
 from torsion.internet import defer
+from torsion.logger import Logger, LogLevel
+from torsion.python.failure import Failure
+from torsion.python.reflect import qual
 from torsion.spread import pb
 
-__all__ = ["CallbackPageCollector", "FilePager", "Pager", "StringPager", "getAllPages"]
+__all__ = [
+    "CallbackPageCollector",
+    "FilePager",
+    "LocalAsRemote",
+    "LocalAsyncForwarder",
+    "LocalMethod",
+    "Pager",
+    "StringPager",
+    "getAllPages",
+]
+
+_log = Logger()
+
+
+class _CallsRemote(Protocol):
+    def callRemote(self, name: str, /, *args: Any, **kw: Any) -> Any: ...
+
+
+class LocalMethod:
+    """One method of an object with ``callRemote``, as a callable.
+
+    Calling it calls ``local.callRemote(name, *args, **kw)`` (what
+    `LocalAsRemote.remoteMethod` returns), so it can be passed where a callback is wanted.
+    """
+
+    def __init__(self, local: _CallsRemote, name: str) -> None:
+        self.local = local
+        self.name = name
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        """``callRemote`` the method; its result (usually a Deferred)."""
+        return self.local.callRemote(self.name, *args, **kw)
+
+    def __repr__(self) -> str:
+        return f"<LocalMethod {self.name!r} of {self.local!r}>"
+
+
+def _asDeferred(result: Any) -> defer.Deferred[Any]:
+    """A method's result as a Deferred: passed through, run (a coroutine), or wrapped."""
+    if isinstance(result, defer.Deferred):
+        return result
+    if isinstance(result, Failure):
+        return defer.fail(result)
+    if isinstance(result, CoroutineType):
+        return defer.Deferred.fromCoroutine(result)
+    return defer.succeed(result)
+
+
+class LocalAsRemote:
+    """A mixin giving a local object a remote reference's ``callRemote``.
+
+    ``callRemote("x", ...)`` looks for, in this order:
+
+    - ``sync_x``: called, and its result returned as it is (return a Deferred to look
+      remote; an exception it raises reaches the caller directly);
+    - ``async_x``, then ``remote_x``: called, and the result handed back in a Deferred --
+      fired with the value, chained to a Deferred the method returns, or run if it is a
+      coroutine; an exception it raises becomes the Deferred's failure.
+
+    ``async_`` and ``sync_`` are Twisted's; ``remote_`` (torsion's addition) lets a
+    `pb.Referenceable`'s own methods be called locally exactly as the peer would call them.
+    A name with none of the three fails with AttributeError.  With `reportAllTracebacks`
+    (the default, as in Twisted) a failure is also logged, since a local caller that drops
+    the Deferred would otherwise never hear of it.
+    """
+
+    reportAllTracebacks = True
+
+    def callRemote(self, name: str | bytes, /, *args: Any, **kw: Any) -> Any:
+        """Call the local method for `name` the way a remote reference would."""
+        methodName = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
+        sync = getattr(self, "sync_" + methodName, None)
+        if sync is not None:
+            return sync(*args, **kw)
+        try:
+            method = getattr(self, "async_" + methodName, None)
+            if method is None:
+                method = getattr(self, "remote_" + methodName, None)
+            if method is None:
+                raise AttributeError(
+                    f"{qual(type(self))} has no sync_{methodName}, async_{methodName} or "
+                    f"remote_{methodName} method")
+            result = method(*args, **kw)
+        except BaseException:
+            failure = Failure()
+            if self.reportAllTracebacks:
+                _log.failure("Error in {method!r} called through callRemote on {obj!r}",
+                             failure, level=LogLevel.error, method=methodName, obj=self)
+            return defer.fail(failure)
+        return _asDeferred(result)
+
+    def remoteMethod(self, name: str) -> LocalMethod:
+        """The method `name` as a callable that calls ``callRemote(name, ...)``."""
+        return LocalMethod(self, name)
+
+
+_PROTOCOL_MACHINERY = frozenset({object, typing.Generic, Protocol})
+
+
+def _interfaceMethods(interfaceClass: type) -> frozenset[str]:
+    """The public method names an interface (a Protocol, an ABC, any class) declares."""
+    names: set[str] = set()
+    for klass in interfaceClass.__mro__:
+        if klass in _PROTOCOL_MACHINERY:
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, staticmethod | classmethod) or inspect.isfunction(value):
+                names.add(name)
+    return frozenset(names)
+
+
+class LocalAsyncForwarder:
+    """Forwards ``callRemote`` to the methods of `interfaceClass` on a local object.
+
+    `interfaceClass` (a `typing.Protocol`, as torsion's interfaces are, or any class) says
+    which methods may be called: ``callRemote("m", ...)`` of one of them calls
+    ``forwarded.m(...)`` and returns a Deferred of its result -- a Deferred it returns is
+    passed through and a coroutine (an ``async def`` method) is run -- or of its
+    exception.  A name the interface does not declare gives a Deferred of None, or, with
+    `failWhenNotImplemented`, one failing with NotImplementedError.  `forwarded` must
+    have every method the interface declares (TypeError otherwise), as Twisted asserts
+    that it provides the interface.
+    """
+
+    def __init__(self, forwarded: object, interfaceClass: type,
+                 failWhenNotImplemented: bool = False) -> None:
+        methods = _interfaceMethods(interfaceClass)
+        missing = sorted(m for m in methods if not callable(getattr(forwarded, m, None)))
+        if missing:
+            raise TypeError(f"{forwarded!r} does not provide {qual(interfaceClass)}: it has "
+                            f"no {', '.join(missing)}")
+        self.forwarded = forwarded
+        self.interfaceClass = interfaceClass
+        self.failWhenNotImplemented = failWhenNotImplemented
+        self._methods = methods
+
+    def _callMethod(self, method: str, *args: Any, **kw: Any) -> Any:
+        return getattr(self.forwarded, method)(*args, **kw)
+
+    def callRemote(self, method: str | bytes, /, *args: Any, **kw: Any) -> defer.Deferred[Any]:
+        """Call `method` on the forwarded object if the interface declares it."""
+        name = method.decode("utf-8", "replace") if isinstance(method, bytes) else method
+        if name in self._methods:
+            return defer.maybeDeferred(self._callMethod, name, *args, **kw)
+        if self.failWhenNotImplemented:
+            return defer.fail(Failure(NotImplementedError(
+                f"No Such Method in Interface: {name} ({qual(self.interfaceClass)})")))
+        return defer.succeed(None)
 
 
 class Pager:
