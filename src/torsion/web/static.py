@@ -20,7 +20,7 @@ import mimetypes
 import os
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -38,6 +38,7 @@ __all__ = [
     "loadMimeTypes",
     "getTypeAndEncoding",
     "isDangerous",
+    "Registry",
 ]
 
 _log = Logger()
@@ -55,6 +56,56 @@ def isDangerous(path: bytes | str) -> bool:
         or b"\\" in path
         or b"\x00" in path
     )
+
+
+class Registry:
+    """State shared by the Files of one tree and the scripts they run (Twisted's Registry).
+
+    Why: a processor such as script.ResourceScript gets the File's registry; .rpy scripts
+    keep resources here (``cache()``) and may share objects through the components. A
+    cached resource is dropped once its file changes on disk (mtime, size or inode), so
+    editing a script takes effect without a restart.
+    """
+
+    def __init__(self) -> None:
+        self._pathCache: dict[str, tuple[tuple[int, int, int], Any]] = {}
+        self._components: dict[Any, Any] = {}
+
+    @staticmethod
+    def _signature(path: str) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def cachePath(self, path: str, rsrc: Any) -> None:
+        """Keep `rsrc` as the resource of the file at `path` while the file is unchanged."""
+        signature = self._signature(path)
+        if signature is not None:
+            self._pathCache[path] = (signature, rsrc)
+
+    def getCachedPath(self, path: str) -> Any:
+        """Return the resource cached for `path`, or None (also once the file changed)."""
+        entry = self._pathCache.get(path)
+        if entry is None:
+            return None
+        if entry[0] != self._signature(path):
+            del self._pathCache[path]
+            return None
+        return entry[1]
+
+    def getComponent(self, interface: Any, default: Any = None) -> Any:
+        """Return the component stored for `interface`, or `default`."""
+        return self._components.get(interface, default)
+
+    def setComponent(self, interface: Any, component: Any) -> None:
+        """Store `component` for `interface`."""
+        self._components[interface] = component
+
+    def removeComponent(self, interface: Any) -> None:
+        """Forget the component for `interface` (if any)."""
+        self._components.pop(interface, None)
 
 
 class Data(resource.Resource):
@@ -434,6 +485,11 @@ class File(resource.Resource):
     forbidden: resource.Resource = resource.ForbiddenResource()
     smallFileSize = 64 * 1024
     """Files up to this size are read and sent in one write; larger ones are streamed."""
+    processors: dict[str, Callable[[str, Any], Any]] = {}
+    """Extension (with its dot) → ``processor(path, registry)`` returning the resource
+    that serves such files instead of their bytes, e.g. ``{".rpy": script.ResourceScript}``.
+    Extensions match case-insensitively, so ``X.RPY`` can never be served as source.
+    Assign a new dict (on the class or an instance); children share their parent's."""
 
     def __init__(
         self,
@@ -449,8 +505,7 @@ class File(resource.Resource):
         self.path = os.path.abspath(path)
         self.defaultType = defaultType
         self.ignoredExts = list(ignoredExts)
-        self.registry = registry
-        self.processors: dict[str, Any] = {}
+        self.registry = registry if registry is not None else Registry()
         self.type: str | None = None
         self.encoding: str | None = None
         self._root = os.path.realpath(self.path)
@@ -508,10 +563,10 @@ class File(resource.Resource):
         if not self.isdir():
             return self.childNotFound
         if path == b"":
-            for name in self.indexNames:
+            for name in self._indexCandidates():
                 candidate = os.path.join(self.path, name)
                 if os.path.isfile(candidate) and self._inRoot(candidate):
-                    return self.createSimilarFile(candidate)
+                    return self._childFor(candidate)
             return self.directoryListing()
         if isDangerous(path):
             return dangerousPathError
@@ -526,7 +581,28 @@ class File(resource.Resource):
                 return self.childNotFound
         if not self._inRoot(candidate):
             return self.forbidden
-        return self.createSimilarFile(candidate)
+        return self._childFor(candidate)
+
+    def _indexCandidates(self) -> list[str]:
+        """indexNames, then ``index<ext>`` for each processor (Twisted lists index.rpy).
+
+        Why only with a processor: without one, an index.rpy would be served as source.
+        """
+        names = list(self.indexNames)
+        for ext in self.processors:
+            name = "index" + ext
+            if name not in names:
+                names.append(name)
+        return names
+
+    def _childFor(self, path: str) -> Any:
+        """The resource for an existing child: its processor's, else a File."""
+        if self.processors and os.path.isfile(path):
+            ext = os.path.splitext(path)[1].lower()
+            for known, processor in self.processors.items():
+                if known.lower() == ext:
+                    return processor(path, self.registry)
+        return self.createSimilarFile(path)
 
     # -- rendering ------------------------------------------------------------------------
 
