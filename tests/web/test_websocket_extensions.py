@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from headlesschromium import chromiumCommand, needsChromium
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from webrawclient import rawRequest
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import Connection
@@ -106,7 +108,7 @@ def test_extensionHeaderIsParsedWithQuotesAndEmptyElements() -> None:
 
 @pytest.mark.parametrize("value", [
     "permessage-deflate;", "permessage-deflate; =1", ";;;", "a b", 'x; y="open',
-    "permessage-deflate; client_max_window_bits=1 5", "\u00e9",
+    "permessage-deflate; client_max_window_bits=1 5", "\u00e9", "permessage-deflate\n",
 ])
 def test_malformedExtensionHeaderDoesNotParse(value: str) -> None:
     """A header outside RFC 6455 §9.1's grammar raises ValueError rather than half-parsing."""
@@ -152,6 +154,46 @@ def test_badOfferIsDeclined(offer: bytes) -> None:
     proto = WebSocketServerProtocol()
     assert proto._negotiate([offer]) is None
     assert proto.extensionsInUse == ()
+
+
+_fuzz = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_headerish = st.lists(st.sampled_from([
+    "permessage-deflate", "x-y", ";", ",", "=", " ", '"', "\\", "15", "8", "abc", "\xff",
+    "server_max_window_bits", "client_max_window_bits", "server_no_context_takeover",
+    "client_no_context_takeover",
+]), max_size=20).map("".join)
+
+
+@_fuzz
+@given(_headerish)
+def test_anyOfferIsAcceptedOrDeclinedNeverRaises(value: str) -> None:
+    """Whatever the Sec-WebSocket-Extensions text, negotiation answers or declines."""
+    proto = WebSocketServerProtocol()
+    answer = proto._negotiate([value.encode("utf-8")])
+    assert answer is None or answer.startswith(b"permessage-deflate")
+
+
+@_fuzz
+@given(_headerish)
+def test_anyAnswerOpensOrFailsTheHandshake(value: str) -> None:
+    """Whatever extensions the server claims, the client opens or fails with HandshakeError."""
+    proto, transport, opened = _clientOnStringTransport()
+    proto.dataReceived(_rawAnswer(transport.value(), value.encode("utf-8")))
+    outcome: list[Any] = []
+    opened.addBoth(outcome.append)
+    assert outcome == [proto] or outcome[0].check(HandshakeError)
+
+
+@_fuzz
+@given(st.lists(st.tuples(st.sampled_from([0x00, 0x01, 0x02, 0x40, 0x41, 0x42, 0x80, 0xc1,
+                                           0xc2, 0x89, 0x8a, 0xc9]),
+                          st.binary(max_size=200)), min_size=1, max_size=6))
+def test_deflatingServerSurvivesAnyFrames(frames: list[tuple[int, bytes]]) -> None:
+    """A deflate-negotiated server fed frames with random headers and bodies never raises."""
+    proto, transport = _serverWithDeflate()
+    with capturedLogs():
+        for first, body in frames:
+            proto.dataReceived(_maskedFrame(first, body))
 
 
 def test_serverWithDeflateOffDeclines() -> None:

@@ -131,7 +131,8 @@ _EMPTY_ELEMENT = re.compile(r"[ \t]*,")
 _EXTENSION_NAME = re.compile(r"[ \t]*(%s)" % (_TOKEN,))
 _EXTENSION_PARAM = re.compile(
     r"[ \t]*;[ \t]*(%s)(?:[ \t]*=[ \t]*(%s|%s))?" % (_TOKEN, _TOKEN, _QUOTED))
-_ELEMENT_END = re.compile(r"[ \t]*(?:,|$)")
+_ELEMENT_END = re.compile(r"[ \t]*(?:,|\Z)")
+_BLANK_REST = re.compile(r"[ \t]*\Z")
 _WINDOW_BITS = {str(n): n for n in range(8, 16)}
 
 Params: TypeAlias = list[tuple[str, str | None]]
@@ -151,7 +152,7 @@ def _parseExtensions(value: str) -> list[tuple[str, Params]]:
         if empty is not None:  # RFC 9110 §5.6.1: empty list elements are allowed
             pos = empty.end()
             continue
-        if not value[pos:].strip(" \t"):
+        if _BLANK_REST.match(value, pos) is not None:
             break
         name = _EXTENSION_NAME.match(value, pos)
         if name is None:
