@@ -440,6 +440,20 @@ def test_logoutRunsAfterAnErrorInTheAvatar(connectSite: Any, parse: Any) -> None
     assert r.code == 500 and realm.logouts == 1
 
 
+def test_failingLogoutIsLoggedNotRaised(connectSite: Any, parse: Any) -> None:
+    """A logout that raises is logged; the response already sent is unaffected."""
+    class BadLogoutRealm(Realm):
+        def logout(self) -> None:
+            raise RuntimeError("logout bug")
+
+    root, _ = makeGuard(realm=BadLogoutRealm())
+    with capturedLogs() as events:
+        r = parse(connectSite(root).send(request(authorization=basic(b"alice", b"secret"))))[0]
+    assert r.body == b"hello alice"
+    assert any("logout bug" in e["log_failure"].getTraceback()
+               for e in events if e.get("log_failure") is not None)
+
+
 def test_unexpectedRealmErrorIs500AndLogged(connectSite: Any, parse: Any) -> None:
     """A realm raising something other than a login error gives 500 and a logged failure."""
     root, _ = makeGuard(realm=Realm(fail=ZeroDivisionError("realm bug")))

@@ -322,6 +322,16 @@ def test_epyErrorIs500(connectSite: Any, parse: Any, www: Path) -> None:
     assert any(e.get("log_failure") is not None for e in events)
 
 
+def test_epyErrorAfterWritingClosesTheConnection(connectSite: Any, www: Path) -> None:
+    """A .epy page failing after it started writing cannot become a 500: the connection closes."""
+    write(www / "half.epy", 'request.write(b"partial")\nraise KeyError("late")\n')
+    conn = connectSite(ScriptFile(str(www)))
+    with capturedLogs():
+        out = conn.send(b"GET /half.epy HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200") and b"partial" in out
+    assert conn.transport.disconnecting
+
+
 def test_missingEpyIs404(connectSite: Any, parse: Any, tmp_path: Path) -> None:
     """A PythonScript whose file is gone answers 404."""
     root = resource.Resource()
