@@ -135,17 +135,17 @@ _ELEMENT_END = re.compile(r"[ \t]*(?:,|\Z)")
 _BLANK_REST = re.compile(r"[ \t]*\Z")
 _WINDOW_BITS = {str(n): n for n in range(8, 16)}
 
-Params: TypeAlias = list[tuple[str, str | None]]
+_Params: TypeAlias = list[tuple[str, str | None]]
 
 
-def _parseExtensions(value: str) -> list[tuple[str, Params]]:
+def _parseExtensions(value: str) -> list[tuple[str, _Params]]:
     """Parse a Sec-WebSocket-Extensions value into (name, [(param, value or None)]).
 
     RFC 6455 §9.1: ``1#( token *( ";" token [ "=" ( token / quoted-string ) ] ) )``;
     quoted values are unescaped. Anything else raises ValueError: a malformed header
     cannot be split reliably, so no part of it is trusted.
     """
-    offers: list[tuple[str, Params]] = []
+    offers: list[tuple[str, _Params]] = []
     pos, end = 0, len(value)
     while pos < end:
         empty = _EMPTY_ELEMENT.match(value, pos)
@@ -158,7 +158,7 @@ def _parseExtensions(value: str) -> list[tuple[str, Params]]:
         if name is None:
             raise ValueError("bad extension name at %d" % (pos,))
         pos = name.end()
-        params: Params = []
+        params: _Params = []
         while (param := _EXTENSION_PARAM.match(value, pos)) is not None:
             raw = param.group(2)
             if raw is not None and raw.startswith('"'):
@@ -173,7 +173,7 @@ def _parseExtensions(value: str) -> list[tuple[str, Params]]:
     return offers
 
 
-def _deflateParams(params: Params, response: bool) -> dict[str, int | None]:
+def _deflateParams(params: _Params, response: bool) -> dict[str, int | None]:
     """Check permessage-deflate parameters; ValueError if RFC 7692 §7 says decline/fail.
 
     Each parameter may appear once; the two ``*_no_context_takeover`` take no value; a
@@ -230,7 +230,7 @@ class _BoundedDeflate(PerMessageDeflate):
         """Offer what browsers do: we accept any window the server picks for itself."""
         return "client_max_window_bits"
 
-    def acceptOffer(self, params: Params) -> str | None:
+    def acceptOffer(self, params: _Params) -> str | None:
         """Server side: the response parameters for one client offer, or None to decline."""
         try:
             offered = _deflateParams(params, response=False)
