@@ -349,14 +349,14 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         process.wait()
 
 
-def waitForText(path: Path, text: str, process: subprocess.Popen[bytes],
+def waitForText(path: Path, text: str, process: subprocess.Popen[bytes] | None,
                 timeout: float = 30.0) -> None:
-    """Poll the log file until `text` is in it (or the process has died)."""
+    """Poll the log file until `text` is in it (or `process`, if given, has died)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists() and text in path.read_text():
             return
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             break
         time.sleep(0.02)
     log = path.read_text() if path.exists() else ""
@@ -487,7 +487,7 @@ def test_debugTurnsOffTheShutdownTimeout(tmp_path: Path) -> None:
                           "-y", str(tac), cwd=tmp_path)
         _, err = process.communicate(timeout=60)
         assert process.returncode == 0, err.decode()
-        assert expected in log.read_text()
+        assert expected + "\n" in log.read_text()
 
 
 @pytest.mark.integration
@@ -563,3 +563,53 @@ def test_profilerProfileWritesStats(tmp_path: Path) -> None:
     assert any(name == "stopping" for (_, _, name) in entries)
     # The pure-Python profiler's own mark (cProfile has none): the choice was honoured.
     assert ("profile", 0, "profiler") in entries
+
+
+UMASK_TAC = """
+    import os
+    from torsion.application import service
+    from torsion.internet import reactor
+    from torsion.logger import Logger
+
+    def report():
+        mask = os.umask(0)
+        os.umask(mask)
+        Logger().info("umask={mask:o}", mask=mask)
+        reactor.stop()
+
+    reactor.callWhenRunning(report)
+    application = service.Application("umask")
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--daemon"], "umask=77"),
+    (["--daemon", "--umask", "027"], "umask=27"),
+    (["--umask", "026"], "umask=26"),
+])
+def test_daemonUmaskDefaultsTo077(tmp_path: Path, args: list[str], expected: str) -> None:
+    """A daemon runs with umask 077 unless --umask says otherwise (twistd's default)."""
+    tac = writeTac(tmp_path, "umask.tac", UMASK_TAC)
+    log = tmp_path / "umask.log"
+    process = torsion(*args, "--logfile", str(log), "--pidfile", str(tmp_path / "u.pid"),
+                      "-y", str(tac), cwd=tmp_path)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err.decode()
+    waitForText(log, "Server Shut Down.", None)  # the daemon outlives `process`
+    assert expected + "\n" in log.read_text()
+
+
+@pytest.mark.integration
+def test_foregroundKeepsTheInheritedUmask(tmp_path: Path) -> None:
+    """Without --daemon and --umask the umask torsion was started with is kept."""
+    tac = writeTac(tmp_path, "umask.tac", UMASK_TAC)
+    log = tmp_path / "umask.log"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import os, runpy, sys; os.umask(0o002); "
+         "sys.argv = ['torsion', '--logfile', sys.argv[1], '-y', sys.argv[2]]; "
+         "runpy.run_module('torsion', run_name='__main__')", str(log), str(tac)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err.decode()
+    assert "umask=2\n" in log.read_text()

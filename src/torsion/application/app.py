@@ -180,7 +180,8 @@ class ServerOptions(usage.Options):
         ["prefix", None, "torsion", "The syslog ident with --syslog."],
         ["chroot", None, None, "Chroot to this directory before starting the application "
          "(needs root; --rundir and --pidfile are then inside it)."],
-        ["umask", None, None, "The process umask (octal)."],
+        ["umask", None, None, "The process umask (octal; default with --daemon: 077, "
+         "as twistd's)."],
         ["rundir", "d", ".", "Change to this directory before running (relative --logfile "
          "and --pidfile paths are inside it; -y is relative to where torsion starts)."],
         ["reactor", "r", "auto", "The reactor engine: uvloop, asyncio or auto (uvloop when "
@@ -223,7 +224,7 @@ class ServerOptions(usage.Options):
         sys.exit(0)
 
     def opt_umask(self, value: str) -> None:
-        """The process umask (octal)."""
+        """The process umask (octal; default with --daemon: 077, as twistd's)."""
         try:
             self["umask"] = int(value, 8)
         except ValueError:
@@ -512,6 +513,8 @@ class ApplicationRunner:
             _daemon.enterChroot(config["chroot"], config["rundir"])
             _log.info("Chrooted to {path}.", path=config["chroot"])
         if config["daemon"]:
+            if config["umask"] is None:
+                os.umask(0o077)  # twistd's default for a daemon (-n "doesn't use" it)
             self._reporter = _daemon.daemonize()
         _daemon.writePID(config["pidfile"])
         assert self.application is not None
