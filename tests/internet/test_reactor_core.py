@@ -330,6 +330,11 @@ def test_exceptionInDataReceivedIsLoggedAndReactorGoesOn(reactor: Reactor, run: 
     failures = [e["log_failure"] for e in events if e.get("log_failure") is not None]
     assert any("dataReceived broke" in str(f.getErrorMessage()) for f in failures)
     assert any("dataReceived" in f.getTraceback() for f in failures)
+    # Worded as Twisted words it, so log watchers written for twistd carry over.
+    from torsion.logger import formatEvent
+
+    assert [formatEvent(e) for e in events if e.get("log_failure") is not None] == [
+        "Unhandled Error"]
 
 
 def test_shutdownClosesPortsAndConnections(reactor: Reactor, run: Any) -> None:

@@ -871,6 +871,11 @@ class ReactorBase:
         """
         message = context.get("message") or "Unhandled exception in event loop"
         exc = context.get("exception")
+        if isinstance(exc, BaseException) and _isTorsionAdapter(context.get("protocol")):
+            # A user callback (dataReceived, datagramReceived, ...) raised; the loop has
+            # closed that transport. Said as Twisted says it, so log watchers carry over.
+            _log.failure("Unhandled Error", failure=_failureOf(exc))
+            return
         if message == _ACCEPT_EXHAUSTED:
             # Out of descriptors at accept: asyncio reports it once per pending connection
             # every retry (tens a second). One line a second says it without flooding.
@@ -893,6 +898,12 @@ class ReactorBase:
             _log.failure("{loopMessage}", failure=_failureOf(exc), loopMessage=message)
         else:
             _log.error("{loopMessage}", loopMessage=message)
+
+
+def _isTorsionAdapter(protocol: object) -> bool:
+    """Whether `protocol` (a loop-level protocol) is one of torsion's transport adapters,
+    which call user code: its exceptions are the user's, not the loop's."""
+    return protocol is not None and type(protocol).__module__.startswith("torsion.internet.")
 
 
 #: asyncio's message when accept() fails for lack of descriptors or memory.

@@ -37,7 +37,8 @@ def main(reactor):
     lc.start(0.05)
     yield task.deferLater(reactor, 0.12, lambda: None)
     lc.stop()
-    print("withCount:", counts[0], sum(counts) >= 2)
+    # The first count is 2 if the process stalls an interval long: timing, not API.
+    print("withCount:", counts[0] >= 1, sum(counts) >= 2)
     address = yield reactor.resolve("localhost")
     print("resolved:", address in ("127.0.0.1", "::1"))
 
