@@ -95,9 +95,16 @@ def test_unsupportedOptionIsReportedBeforeOtherMistakes() -> None:
 
 
 def test_twistedReactorNameGetsClearError() -> None:
-    """A twistd reactor name (epoll) says which torsion engine to use instead."""
-    with pytest.raises(app.UnsupportedOptionError, match="no 'epoll' reactor.*-r asyncio"):
-        parse("-r", "epoll", "-y", "x.tac")
+    """A twistd GUI reactor name (gtk3) says which torsion engine to use instead."""
+    with pytest.raises(app.UnsupportedOptionError, match="no 'gtk3' reactor.*-r asyncio"):
+        parse("-r", "gtk3", "-y", "x.tac")
+
+
+@pytest.mark.parametrize("name", ["default", "epoll", "poll", "select", "kqueue"])
+def test_twistedPollerNamesMeanTheDefaultEngine(name: str) -> None:
+    """`-r epoll` and twistd's other polling reactors run the default engine, as
+    torsion.internet.epollreactor.install() does."""
+    assert parse("-r", name, "-y", "x.tac")["reactor"] == "auto"
 
 
 def test_unknownReactorStaysAUsageError() -> None:

@@ -100,11 +100,13 @@ _ENGINES = {
     "auto": "uvloop when it imports, else asyncio",
 }
 
-#: twistd's reactor names, for a clear error instead of "unknown reactor".
-_TWISTED_REACTORS = frozenset({
-    "default", "select", "poll", "epoll", "kqueue", "iocp", "win32", "cf", "gi", "gtk2",
-    "gtk3", "glib2", "wx",
-})
+#: twistd's names for its I/O-multiplexing reactors: all mean "the default engine" here, as
+#: torsion.internet.epollreactor.install() and its siblings do, so `twistd -r epoll` habits
+#: (unit files, scripts) carry over.
+_TWISTED_POLLERS = frozenset({"default", "select", "poll", "epoll", "kqueue"})
+
+#: twistd's GUI and Windows reactors, for a clear error instead of "unknown reactor".
+_TWISTED_REACTORS = frozenset({"iocp", "win32", "cf", "gi", "gtk2", "gtk3", "glib2", "wx"})
 
 
 def _engineProblem(name: str) -> str | None:
@@ -232,6 +234,8 @@ class ServerOptions(usage.Options):
 
     def opt_reactor(self, value: str) -> None:
         """The reactor engine: uvloop, asyncio or auto (uvloop when available)."""
+        if value in _TWISTED_POLLERS:
+            value = "auto"
         if value in _TWISTED_REACTORS:
             raise UnsupportedOptionError(
                 f"there is no {value!r} reactor in torsion; use -r asyncio (the standard library's "

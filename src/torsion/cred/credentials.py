@@ -90,3 +90,14 @@ class UsernameHashedPassword(IUsernameHashedPassword):
 
 class Anonymous(IAnonymous):
     """Anonymous credentials."""
+
+
+def __getattr__(name: str) -> Any:
+    """``DigestedCredentials`` lives with HTTP Digest in torsion.web.guard; Twisted code
+    imports it from here, so it is found here too (imported on first use: cred does not
+    load the web package otherwise)."""
+    if name == "DigestedCredentials":
+        from torsion.web._auth_digest import DigestedCredentials
+
+        return DigestedCredentials
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

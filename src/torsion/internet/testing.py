@@ -29,6 +29,7 @@ from torsion.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from torsion.internet.protocol import Protocol
 from torsion.internet.task import Clock
 from torsion.logger import LogEvent, LogPublisher
+from torsion.protocols.basic import LineReceiver as _LineReceiver
 from torsion.python.failure import Failure
 
 if TYPE_CHECKING:
@@ -46,8 +47,10 @@ if TYPE_CHECKING:
 __all__ = [
     "AccumulatingProtocol",
     "EventLoggingObserver",
+    "FakeDatagramTransport",
     "FakeTransport",
     "IOPump",
+    "LineSendingProtocol",
     "MemoryReactor",
     "MemoryReactorClock",
     "NonStreamingProducer",
@@ -89,21 +92,21 @@ def _isIPv6(host: str) -> bool:
 class AccumulatingProtocol(Protocol):
     """A protocol that records everything that happens to it.
 
-    ``made``/``closed`` flag the two events, ``data`` holds every byte received,
-    ``closedReason`` the ``connectionLost`` argument.  ``closedDeferred`` (set it) fires on
+    ``made``/``closed`` flag the two events (0, then 1, as in Twisted), ``data`` holds
+    every byte received, ``closedReason`` the ``connectionLost`` argument.  ``closedDeferred`` (set it) fires on
     ``connectionLost``; a factory's ``protocolConnectionMade`` Deferred, if it has one,
     fires with the protocol on ``connectionMade``.
     """
 
-    made: bool = False
-    closed: bool = False
+    made: int = 0
+    closed: int = 0
     closedReason: Failure | None = None
     closedDeferred: Deferred[None] | None = None
     data: bytes = b""
 
     def connectionMade(self) -> None:
         """Flag the connection and fire the factory's ``protocolConnectionMade``."""
-        self.made = True
+        self.made = 1
         d = getattr(self.factory, "protocolConnectionMade", None)
         if d is not None:
             self.factory.protocolConnectionMade = None
@@ -115,7 +118,7 @@ class AccumulatingProtocol(Protocol):
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         """Record ``reason`` and fire ``closedDeferred``."""
-        self.closed = True
+        self.closed = 1
         self.closedReason = reason
         if self.closedDeferred is not None:
             d, self.closedDeferred = self.closedDeferred, None
@@ -1115,3 +1118,48 @@ class EventLoggingObserver(Sequence[LogEvent]):
         publisher.addObserver(observer)
         testInstance.addCleanup(publisher.removeObserver, observer)
         return observer
+
+
+class LineSendingProtocol(_LineReceiver):
+    """Sends ``lines`` when connected (``start=True``) or in reply to the first line.
+
+    Every line received is appended to ``response``; ``lostConn`` turns True when the
+    connection ends.
+    """
+
+    lostConn = False
+
+    def __init__(self, lines: list[bytes], start: bool = True) -> None:
+        self.lines = list(lines)
+        self.response: list[bytes] = []
+        self.start = start
+
+    def connectionMade(self) -> None:
+        if self.start:
+            for line in self.lines:
+                self.sendLine(line)
+
+    def lineReceived(self, line: bytes) -> None:
+        if not self.start:
+            for toSend in self.lines:
+                self.sendLine(toSend)
+            self.lines = []
+        self.response.append(line)
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self.lostConn = True
+
+
+class FakeDatagramTransport:
+    """A UDP transport that records each ``write(packet, addr)`` in ``written``.
+
+    A write without an address records ``FakeDatagramTransport.noAddr`` as its address.
+    """
+
+    noAddr: Any = object()
+
+    def __init__(self) -> None:
+        self.written: list[tuple[bytes, Any]] = []
+
+    def write(self, packet: bytes, addr: Any = noAddr) -> None:
+        self.written.append((packet, addr))
