@@ -93,8 +93,8 @@ class AccumulatingProtocol(Protocol):
     """A protocol that records everything that happens to it.
 
     ``made``/``closed`` flag the two events (0, then 1, as in Twisted), ``data`` holds
-    every byte received, ``closedReason`` the ``connectionLost`` argument.  ``closedDeferred`` (set it) fires on
-    ``connectionLost``; a factory's ``protocolConnectionMade`` Deferred, if it has one,
+    every byte received, ``closedReason`` the ``connectionLost`` argument.
+    ``closedDeferred`` (set it) fires on ``connectionLost``; a factory's ``protocolConnectionMade`` Deferred, if it has one,
     fires with the protocol on ``connectionMade``.
     """
 
