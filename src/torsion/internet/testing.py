@@ -94,8 +94,9 @@ class AccumulatingProtocol(Protocol):
 
     ``made``/``closed`` flag the two events (0, then 1, as in Twisted), ``data`` holds
     every byte received, ``closedReason`` the ``connectionLost`` argument.
-    ``closedDeferred`` (set it) fires on ``connectionLost``; a factory's ``protocolConnectionMade`` Deferred, if it has one,
-    fires with the protocol on ``connectionMade``.
+    ``closedDeferred`` (set it) fires on ``connectionLost``; a factory's
+    ``protocolConnectionMade`` Deferred, if it has one, fires with the protocol on
+    ``connectionMade``.
     """
 
     made: int = 0
