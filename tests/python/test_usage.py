@@ -280,3 +280,27 @@ def test_usageOrdersOptionsByShortNameElseLongName() -> None:
 
     lines = [line.split()[0] for line in Ordered().getUsage().splitlines()[1:]]
     assert lines == ["-O,", "-a,", "--beta", "-c,", "--help", "--version"]
+
+
+def test_methodWithUnderscoresIsDashedInHelpAndTakesBothSpellings() -> None:
+    """opt_foo_bar shows as --foo-bar in the help, as Twisted's does; --foo_bar works too."""
+
+    class Options(usage.Options):
+        calls: list[str | None]
+
+        def opt_foo_bar(self) -> None:
+            """Foo the bar."""
+            self.calls.append(None)
+
+        def opt_with_arg(self, value: str) -> None:
+            """Takes one."""
+            self.calls.append(value)
+
+    help = Options().getUsage()
+    assert "--foo-bar " in help and "--with-arg=" in help
+    assert "foo_bar" not in help and "with_arg" not in help
+    for argv in (["--foo-bar", "--with-arg=1"], ["--foo_bar", "--with_arg", "1"]):
+        options = Options()
+        options.calls = []
+        options.parseOptions(argv)
+        assert options.calls == [None, "1"]

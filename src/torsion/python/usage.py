@@ -197,8 +197,10 @@ class Options(dict[str, Any]):
             optNames.sort(key=lambda n: (-len(n), n))
             method = getattr(self, "opt_" + optNames[0])
             long = optNames[0]
-            if long not in self._takesArg and long.replace("_", "-") in self._takesArg:
-                long = long.replace("_", "-")  # opt_log_format handles data "log-format"
+            if long not in self._takesArg:
+                # opt_foo_bar is --foo-bar, as in Twisted's help (--foo_bar is accepted too),
+                # and opt_log_format handles a "log-format" declared in data.
+                long = long.replace("_", "-")
             takesArg = _methodTakesArgument(method)
             doc = inspect.getdoc(func)
             if long in self._takesArg:
