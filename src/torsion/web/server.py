@@ -535,6 +535,49 @@ class Session:
         self._components.pop(interface, None)
 
 
+def _h2Available() -> bool:
+    """Return whether the h2 library (``pip install torsion[http2]``) can be imported."""
+    global _H2
+    if _H2 is None:
+        import importlib.util
+
+        _H2 = importlib.util.find_spec("h2") is not None
+    return _H2
+
+
+_H2: bool | None = None
+
+
+class _SiteChannel(http.HTTPChannel):
+    """A Site's HTTP/1.1 channel, which hands a connection that chose h2 to HTTP/2.
+
+    Why: RFC 9113 §3.2: over TLS, HTTP/2 is chosen by ALPN during the handshake, which
+    is over when the connection is made; one check per connection (none per request)
+    keeps HTTP/1.1 as it was. The HTTP/2 protocol takes the transport over
+    (``setProtocol``); on a transport without it, this channel forwards the bytes.
+    """
+
+    def connectionMade(self) -> None:
+        transport = self.transport
+        if (
+            getattr(transport, "TLS", False)
+            and getattr(transport, "negotiatedProtocol", None) == b"h2"
+            and _h2Available()
+        ):
+            from torsion.web._http1 import State
+            from torsion.web._http2 import H2Connection
+
+            protocol = H2Connection(self.factory)
+            self.state = State.CLOSED
+            self._upgradedTo = protocol
+            setProtocol = getattr(transport, "setProtocol", None)
+            if setProtocol is not None:
+                setProtocol(protocol)
+            protocol.makeConnection(transport)
+            return
+        http.HTTPChannel.connectionMade(self)
+
+
 class Site(http.HTTPFactory):
     """A factory of HTTP channels serving a resource tree (Twisted's server.Site).
 
@@ -544,6 +587,7 @@ class Site(http.HTTPFactory):
     """
 
     counter = 0
+    protocol: Any = _SiteChannel
     requestFactory: Callable[..., http.Request] = Request
     displayTracebacks = False
     sessionFactory: Callable[..., Session] = Session
@@ -621,8 +665,8 @@ class Site(http.HTTPFactory):
         return resrc
 
     def acceptableProtocols(self) -> list[bytes]:
-        """Return the ALPN protocols this site speaks."""
-        return [b"http/1.1"]
+        """Return the ALPN protocols this site speaks: h2 too when h2 is installed."""
+        return [b"h2", b"http/1.1"] if _h2Available() else [b"http/1.1"]
 
 
 class _GzipEncoder:
