@@ -49,7 +49,12 @@ from torsion.web._request import Request, _connectionLostError
 from torsion.web.http_headers import Headers
 
 if TYPE_CHECKING:
-    from torsion.internet.interfaces import IDelayedCall, IProducer, IPushProducer
+    from torsion.internet.interfaces import (
+        IDelayedCall,
+        IProducer,
+        IPullProducer,
+        IPushProducer,
+    )
 
 __all__ = ["H2Connection", "H2Stream"]
 
@@ -100,10 +105,9 @@ class H2Stream:
     notifyFinish) work over HTTP/2 with no HTTP/2 code in the Request.
     """
 
-    TLS = True
-
     def __init__(self, streamID: int, connection: H2Connection) -> None:
         self.streamID = streamID
+        self.TLS = connection._secure
         self._connection = connection
         self.factory: Any = connection.factory
         self.site: Any = connection.site
@@ -113,6 +117,8 @@ class H2Stream:
         self._head: bytes | None = b""
         """Response head bytes gathered so far; None once HEADERS went out."""
         self._out: deque[bytes] = deque()
+        self._offset = 0
+        """How much of ``_out[0]`` is already sent."""
         self._outBytes = 0
         self._finished = False
         """The Request finished: END_STREAM goes out once the buffer is sent."""
@@ -191,7 +197,7 @@ class H2Stream:
             return
         self._reset = True
         self._out.clear()
-        self._outBytes = 0
+        self._offset = self._outBytes = 0
         self._connection._dirty(self)
 
     abortConnection = loseConnection
@@ -266,7 +272,7 @@ class H2Stream:
         if producer is None or self._streaming or self._gone or self._wantsPause():
             return
         try:
-            producer.resumeProducing()  # type: ignore[attr-defined]
+            cast("IPullProducer", producer).resumeProducing()
         except Exception:
             _log.failure("Producer failed on HTTP/2 stream {id}", id=self.streamID)
             self.loseConnection()
@@ -395,10 +401,16 @@ class H2Stream:
                              h2conn.max_outbound_frame_size)
                 if window <= 0:
                     break
-                chunk = out.popleft()
-                if len(chunk) > window:
-                    out.appendleft(chunk[window:])
-                    chunk = chunk[:window]
+                first = out[0]
+                offset = self._offset
+                if len(first) - offset > window:
+                    # Cut a frame's worth from a large write without copying the rest.
+                    chunk = first[offset : offset + window]
+                    self._offset = offset + window
+                else:
+                    chunk = first[offset:] if offset else first
+                    out.popleft()
+                    self._offset = 0
                 self._outBytes -= len(chunk)
                 sentEnd = self._finished and not out
                 h2conn.send_data(sid, chunk, end_stream=sentEnd)
@@ -426,7 +438,7 @@ class H2Stream:
         self._gone = True
         self._ended = True
         self._out.clear()
-        self._outBytes = 0
+        self._offset = self._outBytes = 0
         self._connection._forget(self)
         producer = self.producer
         request = self.request
