@@ -568,14 +568,35 @@ def test_windowOverflowIsAFlowControlError() -> None:
 
 
 def test_rapidResetIsCalmedDown() -> None:
-    """A client resetting streams past maxResets is sent away with ENHANCE_YOUR_CALM."""
-    client = Client(tree(), serverAttributes={"maxResets": 5})
+    """A client resetting streams faster than the bucket refills gets ENHANCE_YOUR_CALM."""
+    client = Client(tree(), serverAttributes={"resetBurst": 5, "resetRate": 1.0})
     for _ in range(7):
         sid = client.request(b"/echo", end=False)
         client.h2.reset_stream(sid, ErrorCodes.CANCEL)
     client.pump()
     assert client.terminated is not None
     assert client.terminated.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+
+
+def test_occasionalResetsAreFine() -> None:
+    """Resets no faster than the refill rate never end the connection."""
+    client = Client(tree(), serverAttributes={"resetBurst": 5, "resetRate": 1.0})
+    for _ in range(20):
+        sid = client.request(b"/echo", end=False)
+        client.h2.reset_stream(sid, ErrorCodes.CANCEL)
+        client.pump()
+        client.clock.advance(1)
+    assert client.terminated is None
+    assert client.get(b"/echo/x").status == 200
+
+
+def test_closingConnectionIsAbortedIfItDoesNotDrain() -> None:
+    """After GOAWAY, a connection still open abortTimeout seconds later is aborted."""
+    client = Client(tree())
+    client.server.loseConnection()
+    assert client.transport.disconnecting and not client.transport.aborted
+    client.clock.advance(15)
+    assert client.transport.aborted
 
 
 def test_clientGoAwayClosesTheConnection() -> None:

@@ -460,9 +460,17 @@ class H2Connection(Protocol):
     timeOut: float | None = 60.0
     maxConcurrentStreams = 100
     """SETTINGS_MAX_CONCURRENT_STREAMS: streams a client may have open at once."""
-    maxResets = 1000
-    """Streams a client may reset before it is sent away (the "rapid reset" attack,
-    CVE-2023-44487: each reset stream costs the server a request started for nothing)."""
+    resetBurst = 1000
+    resetRate = 33.0
+    """Stream resets by the client are paid from a bucket of `resetBurst` tokens refilled
+    at `resetRate` a second; an empty bucket sends the client away (ENHANCE_YOUR_CALM).
+
+    Why: the "rapid reset" attack (CVE-2023-44487) opens and cancels streams at once,
+    each costing the server a request started for nothing, yet never exceeding the
+    concurrent-stream limit; browsers cancelling now and then never run the bucket dry."""
+    abortTimeout: float | None = 15.0
+    """Seconds a connection closing after GOAWAY may take to drain before it is aborted
+    (a client that stops reading would otherwise hold it open forever)."""
 
     def __init__(self, site: Any = None, reactor: Any = None) -> None:
         Protocol.__init__(self)
@@ -483,7 +491,9 @@ class H2Connection(Protocol):
         self._writePaused = False
         self._closing = False
         self._secure = False
-        self._resets = 0
+        self._resetTokens = float(self.resetBurst)
+        self._resetClock = 0.0
+        self._abortCall: IDelayedCall | None = None
         self._lastActivity = 0.0
         self._seconds: Callable[[], float] = time.monotonic
         self._callLaterImpl: Callable[..., IDelayedCall] | None = None
@@ -506,7 +516,8 @@ class H2Connection(Protocol):
             reactor = globalReactor
         self._callLaterImpl = reactor.callLater
         self._seconds = reactor.seconds
-        self._lastActivity = self._seconds()
+        self._lastActivity = self._resetClock = self._seconds()
+        self._resetTokens = float(self.resetBurst)
         self._secure = bool(getattr(self.transport, "TLS", False))
         conn = self._h2
         # Our limits, in force from the first frame (not only once the client ACKs them).
@@ -560,6 +571,16 @@ class H2Connection(Protocol):
             pass
         self._writeOut()
         self.transport.loseConnection()
+        if self.abortTimeout is not None:
+            self._abortCall = self._callLater(self.abortTimeout, self._abort)
+
+    def _abort(self) -> None:
+        """The connection did not close within abortTimeout of GOAWAY: drop it."""
+        self._abortCall = None
+        if self.transport is not None:
+            _log.info("Aborting HTTP/2 connection that did not close: {peer}",
+                      peer=self.transport.getPeer())
+            self.transport.abortConnection()
 
     def _handle(self, event: h2.events.Event) -> None:
         if isinstance(event, h2.events.RequestReceived):
@@ -582,10 +603,8 @@ class H2Connection(Protocol):
                 stream._requestComplete()
         elif isinstance(event, h2.events.StreamReset):
             stream = self._streams.get(event.stream_id)
-            if event.remote_reset:
-                self._resets += 1
-                if self._resets > self.maxResets:
-                    self._goAway(ErrorCodes.ENHANCE_YOUR_CALM)
+            if event.remote_reset and not self._payForReset():
+                self._goAway(ErrorCodes.ENHANCE_YOUR_CALM)
             if stream is not None:
                 stream._lost(Failure(_streamResetError()))
         elif isinstance(event, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):
@@ -599,6 +618,18 @@ class H2Connection(Protocol):
             self._closing = True
             self._writeOut()
             self.transport.loseConnection()
+
+    def _payForReset(self) -> bool:
+        """Take a token for a stream the client reset; False when the bucket is empty."""
+        now = self._seconds()
+        tokens = min(float(self.resetBurst),
+                     self._resetTokens + (now - self._resetClock) * self.resetRate)
+        self._resetClock = now
+        if tokens < 1:
+            self._resetTokens = tokens
+            return False
+        self._resetTokens = tokens - 1
+        return True
 
     def _requestReceived(self, event: h2.events.RequestReceived) -> None:
         """A request's header block arrived: build its Request (RFC 9113 §8.3.1)."""
@@ -753,6 +784,9 @@ class H2Connection(Protocol):
         if self._flushCall is not None and self._flushCall.active():
             self._flushCall.cancel()
         self._flushCall = None
+        if self._abortCall is not None and self._abortCall.active():
+            self._abortCall.cancel()
+        self._abortCall = None
         streams = list(self._streams.values())
         self._streams.clear()
         self._dirtyStreams.clear()
