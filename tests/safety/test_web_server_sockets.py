@@ -53,7 +53,7 @@ def test_trickledHeadIsCutAtHeaderTimeout(reactor: Any, run: Any) -> None:
     got = b""
     start = time.monotonic()
     closed = False
-    while time.monotonic() - start < 5 and not closed:
+    while time.monotonic() - start < 10 and not closed:
         _sleep(reactor, run, 0.1)
         try:
             sock.send(b"X")
@@ -70,7 +70,9 @@ def test_trickledHeadIsCutAtHeaderTimeout(reactor: Any, run: Any) -> None:
     elapsed = time.monotonic() - start
     sock.close()
     assert got.startswith(b"HTTP/1.1 408 ")
-    assert elapsed < 2.5
+    # Cut at the 0.5 s timeout, not kept alive by the trickle for the whole 10 s (slack
+    # for a loaded machine).
+    assert elapsed < 6
 
 
 def test_clientThatNeverReadsBoundsServerBuffer(reactor: Any, run: Any, tmp_path: Any) -> None:
