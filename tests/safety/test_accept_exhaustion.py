@@ -73,6 +73,7 @@ def test_exhaustedAcceptNeitherSpinsNorFloodsAndRecovers(engine: str, tmp_path: 
     try:
         assert proc.stdout is not None
         portno = int(proc.stdout.readline())
+        exhausted = time.monotonic()
         for _ in range(70):
             s = socket.socket()
             s.setblocking(False)
@@ -88,6 +89,7 @@ def test_exhaustedAcceptNeitherSpinsNorFloodsAndRecovers(engine: str, tmp_path: 
             s.close()
         clients = []
         assert _echoes(portno, deadline=time.monotonic() + 10)
+        exhausted = time.monotonic() - exhausted
     finally:
         for s in clients:
             s.close()
@@ -95,7 +97,9 @@ def test_exhaustedAcceptNeitherSpinsNorFloodsAndRecovers(engine: str, tmp_path: 
         proc.wait()
         log.close()
     reports = (tmp_path / "stderr.txt").read_bytes().count(b"out of system resource")
-    assert reports <= 5, f"{reports} reports of the same exhaustion in about 3 s"
+    # One a second at most (a flood is tens a second); a loaded machine takes longer than
+    # the nominal 2.5 s to close the clients and see the server recover.
+    assert reports <= 2 + exhausted, f"{reports} reports of one exhaustion in {exhausted:.1f} s"
 
 
 def test_acceptExhaustionReportedOncePerSecond(reactor: Any) -> None:
