@@ -83,10 +83,12 @@ def floodWithoutReading(
 ) -> int:
     """Send `chunk` on non-blocking `sock` from the reactor until `total` bytes, 8 s or a stall.
 
-    A stall is 0.3 s in which the kernel took nothing (the server stopped reading); `greeting`
-    is sent once before the first chunk. Returns how many chunk bytes the kernel accepted.
+    A stall is 0.3 s and 30 tries in which the kernel took nothing (the server stopped
+    reading): counting tries too means a process descheduled for 0.3 s on a loaded machine
+    is not mistaken for a server that stopped. `greeting` is sent once before the first
+    chunk. Returns how many chunk bytes the kernel accepted.
     """
-    state = {"sent": 0, "first": True, "stalledSince": time.monotonic()}
+    state = {"sent": 0, "first": True, "stalledSince": time.monotonic(), "idle": 0}
     deadline = time.monotonic() + 8
     done: Deferred[None] = Deferred()
 
@@ -103,7 +105,11 @@ def floodWithoutReading(
         now = time.monotonic()
         if state["sent"] != before:
             state["stalledSince"] = now
-        if state["sent"] < total and now < deadline and now - state["stalledSince"] < 0.3:
+            state["idle"] = 0
+        else:
+            state["idle"] += 1
+        stalled = now - state["stalledSince"] >= 0.3 and state["idle"] >= 30
+        if state["sent"] < total and now < deadline and not stalled:
             reactor.callLater(0.001, pump)
         else:
             done.callback(None)
