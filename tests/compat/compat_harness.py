@@ -18,10 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from localports import waitForTCP
 
@@ -71,12 +73,40 @@ def twistedImpl() -> Impl | None:
 
 @dataclass
 class Server:
-    """A program running as a server; ``output`` and ``errors`` are filled once stopped."""
+    """A program running as a server; ``output`` and ``errors`` are filled once stopped.
+
+    Its standard output is read as it comes (``_seen``), so a driver can wait for a log
+    line (`waitForOutput`) instead of sleeping and hoping the server got that far.
+    """
 
     proc: subprocess.Popen[bytes]
     output: str = ""
     errors: str = ""
     returncode: int | None = None
+    _seen: bytearray = field(default_factory=bytearray)
+    _seenErrors: bytearray = field(default_factory=bytearray)
+    _grew: threading.Condition = field(default_factory=threading.Condition)
+    _outputEnded: bool = False
+
+    def _read(self, stream: IO[bytes], into: bytearray) -> None:
+        while chunk := stream.read1(65536):  # type: ignore[attr-defined]
+            with self._grew:
+                into += chunk
+                self._grew.notify_all()
+        with self._grew:
+            if into is self._seen:
+                self._outputEnded = True  # a waiter must not wait for a dead server
+            self._grew.notify_all()
+
+    def waitForOutput(self, text: str, count: int = 1, timeout: float = 20.0) -> None:
+        """Return once ``text`` has appeared ``count`` times in the standard output."""
+        needle = text.encode()
+        with self._grew:
+            self._grew.wait_for(lambda: self._seen.count(needle) >= count
+                                or self._outputEnded, timeout)
+            if self._seen.count(needle) < count:
+                raise AssertionError(f"{text!r} x{count} not in the output within {timeout}s: "
+                                     f"{bytes(self._seen)[-2000:]!r}")
 
 
 @dataclass
@@ -122,6 +152,11 @@ class Ctx:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=self.workdir, env=self._env(env))
         server = Server(proc)
+        readers = [threading.Thread(target=server._read, args=(stream, into), daemon=True)
+                   for stream, into in ((proc.stdout, server._seen),
+                                        (proc.stderr, server._seenErrors))]
+        for reader in readers:
+            reader.start()
         try:
             if port is not None:
                 waitForTCP(port, proc)
@@ -130,12 +165,14 @@ class Ctx:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
             try:
-                out, err = proc.communicate(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                out, err = proc.communicate()
-            server.output = out.decode("utf-8", "replace")
-            server.errors = err.decode("utf-8", "replace")
+                proc.wait()
+            for reader in readers:
+                reader.join(10)
+            server.output = bytes(server._seen).decode("utf-8", "replace")
+            server.errors = bytes(server._seenErrors).decode("utf-8", "replace")
             server.returncode = proc.returncode
             self.notes.append(server.errors)
 

@@ -14,6 +14,7 @@ class Hello(LineReceiver):
 class Listener(LineReceiver):
     def lineReceived(self, line):
         self.factory.lines.append(line)
+        self.factory.gotLine.callback(None)
 
 
 class Named(service.Service):
@@ -42,12 +43,14 @@ def main(reactor):
     internet.TimerService(0.02, ticks.append, "tick").setServiceParent(top)
     factory = protocol.Factory.forProtocol(Listener)
     factory.lines = []
+    factory.gotLine = defer.Deferred()
     endpoint = endpoints.TCP4ClientEndpoint(reactor, "127.0.0.1", port)
     client = internet.ClientService(endpoint, factory)
     client.setServiceParent(top)
     top.startService()
     print("running:", top.running, [s.name for s in top if s.name])
     proto = yield client.whenConnected()
+    yield factory.gotLine  # the server's line, however long the machine takes to send it
     yield task.deferLater(reactor, 0.1, lambda: None)
     print("client got:", proto.factory.lines, "ticks > 1:", len(ticks) > 1)
     print("named lookup:", top.getServiceNamed("second").name)

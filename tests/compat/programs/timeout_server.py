@@ -9,7 +9,7 @@ from twisted.protocols.policies import TimeoutMixin
 
 class Idle(LineReceiver, TimeoutMixin):
     def connectionMade(self):
-        self.setTimeout(0.3)
+        self.setTimeout(1.0)
 
     def lineReceived(self, line):
         self.resetTimeout()
