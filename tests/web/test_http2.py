@@ -652,6 +652,25 @@ def test_transportBackpressurePausesProducers() -> None:
     assert client.transport.producerState == "producing"
 
 
+def test_transportBackpressureHoldsBufferedData() -> None:
+    """While the transport is paused, buffered response bytes stay in the stream."""
+    later = Later()
+    client = Client(later)
+    sid = client.request(b"/")
+    client.pump()
+    request, _ = later.pending[0]
+    client.server.pauseProducing()
+    request.write(b"b" * 5000)
+    client.pump()
+    assert client.answers[sid].body == b"first;"
+    assert client.server._streams[sid]._outBytes == 5000
+    client.server.resumeProducing()
+    request.finish()
+    client.pump()
+    assert client.answers[sid].body == b"first;" + b"b" * 5000
+    assert client.answers[sid].ended
+
+
 def test_expectContinueGets100() -> None:
     """A request with Expect: 100-continue is sent an informational 100 first."""
     client = Client(tree())

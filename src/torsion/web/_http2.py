@@ -396,7 +396,9 @@ class H2Stream:
         out = self._out
         sentEnd = False
         try:
-            while out:
+            # While the transport's buffer is full, bytes stay here (not in h2 or the
+            # transport), where they count against the producer's high-water mark.
+            while out and not conn._writePaused:
                 window = min(h2conn.local_flow_control_window(sid),
                              h2conn.max_outbound_frame_size)
                 if window <= 0:
@@ -713,6 +715,9 @@ class H2Connection(Protocol):
             self._dirtyStreams = {}
             for stream in dirty.values():
                 stream._send()
+                # Out at once, so the transport's backpressure (pauseProducing) can
+                # stop the next stream, or this one's producer, in time.
+                self._writeOut()
         self._writeOut()
 
     def _writeOut(self) -> None:
@@ -747,7 +752,10 @@ class H2Connection(Protocol):
         self._writePaused = False
         self.transport.resumeProducing()
         for stream in list(self._streams.values()):
+            if stream._out or stream._finished:
+                self._dirtyStreams[stream.streamID] = stream
             stream._updateProducer()
+        self._scheduleFlush()
 
     def stopProducing(self) -> None:
         """The transport is going away (connectionLost follows)."""
