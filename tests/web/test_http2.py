@@ -441,6 +441,30 @@ def test_idleConnectionTimesOutWithGoAway() -> None:
     assert client.terminated.error_code == ErrorCodes.NO_ERROR
 
 
+def test_longPollIsNotTimedOut() -> None:
+    """A served request still being answered keeps a quiet connection open."""
+    later = Later()
+    client = Client(later, timeOut=5)
+    client.request(b"/")
+    client.pump()
+    client.clock.advance(60)
+    assert not client.transport.disconnecting
+
+
+def test_clientThatStopsReadingIsTimedOut() -> None:
+    """A response stuck behind a closed window with no word from the client times out."""
+    big = Big(1_000_000)
+    client = Client(big, window=1000, autoAck=False, timeOut=5)
+    client.request(b"/")
+    client.pump()
+    client.clock.advance(4)
+    assert not client.transport.disconnecting
+    client.clock.advance(2)
+    assert client.transport.disconnecting
+    client.server.connectionLost(Failure(ConnectionError("closed")))
+    assert big.producers[0].stopped
+
+
 def test_badPrefaceIsAProtocolError() -> None:
     """Bytes that are not the HTTP/2 preface get GOAWAY PROTOCOL_ERROR and a close."""
     clock = Clock()
@@ -877,6 +901,90 @@ def test_curlManyRequestsOnOneConnection(reactor: Any, run: Any, served: Any) ->
     assert len(lines) == 10
     assert {(v, code) for v, _, code in lines} == {("2", "200")}
     assert sum(int(n) for _, n, _ in lines) == 1
+
+
+class _SlowReader:
+    """A blocking h2 client over a real TLS socket that reads only when told to."""
+
+    def __init__(self, port: int) -> None:
+        import socket
+        import ssl as stdssl
+
+        context = stdssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = stdssl.CERT_NONE
+        context.set_alpn_protocols(["h2"])
+        raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock = context.wrap_socket(raw)
+        assert self.sock.selected_alpn_protocol() == "h2"
+        self.h2 = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding=None))
+        self.h2.initiate_connection()
+        self.h2.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1000})
+        self.body = b""
+        self.ended = False
+
+    def start(self, path: bytes) -> int:
+        """Ask for `path`; return once the first 1000 bytes of body arrived."""
+        self.h2.send_headers(1, [(b":method", b"GET"), (b":path", path),
+                                 (b":scheme", b"https"), (b":authority", b"127.0.0.1")],
+                             end_stream=True)
+        self._roundTrips(lambda: len(self.body) >= 1000, ack=False)
+        return len(self.body)
+
+    def finish(self) -> bytes:
+        """Open the windows and read the rest."""
+        self.h2.increment_flow_control_window(2**30)
+        self.h2.increment_flow_control_window(2**30, 1)
+        self._roundTrips(lambda: self.ended, ack=True)
+        self.sock.close()
+        return self.body
+
+    def _roundTrips(self, done: Any, ack: bool) -> None:
+        while not done():
+            self.sock.sendall(self.h2.data_to_send())
+            data = self.sock.recv(65536)
+            assert data, "the server closed the connection"
+            for event in self.h2.receive_data(data):
+                if isinstance(event, h2.events.DataReceived):
+                    self.body += event.data
+                    if ack:
+                        self.h2.acknowledge_received_data(event.flow_controlled_length, 1)
+                elif isinstance(event, h2.events.StreamEnded):
+                    self.ended = True
+        self.sock.sendall(self.h2.data_to_send())
+
+
+@pytest.mark.integration
+def test_slowReaderOverRealTLSHoldsBoundedBuffer(reactor: Any, run: Any, served: Any,
+                                                 tmp_path: Path) -> None:
+    """Over a real TLS connection, a client with a 1000-byte window gets 1000 bytes; the
+    server holds a bounded buffer with the file producer paused, then sends the rest."""
+    channels: list[Any] = []
+
+    class Recording(server.Site):
+        def buildProtocol(self, addr: Any) -> Any:
+            channel = super().buildProtocol(addr)
+            channels.append(channel)
+            return channel
+
+    cert = ssl.selfSignedPair("localhost")
+    site = Recording(served, reactor=reactor)
+    options = ssl.CertificateOptions(privateKey=cert.privateKey.original,
+                                     certificate=cert.original,
+                                     acceptableProtocols=site.acceptableProtocols())
+    port = reactor.listenSSL(0, site, options, interface="127.0.0.1").getHost().port
+    pool = reactor.getThreadPool()
+    client = run(deferToThreadPool(reactor, pool, _SlowReader, port))
+    got = run(deferToThreadPool(reactor, pool, client.start, b"/files/big.bin"))
+    assert got == 1000
+    conn = channels[0]._upgradedTo
+    assert isinstance(conn, H2Connection)
+    stream = conn._streams[1]
+    assert stream._outBytes <= HIGH_WATER + 64 * 1024
+    assert stream.producer is not None and stream._producerPaused
+    body = run(deferToThreadPool(reactor, pool, client.finish), timeout=60)
+    assert body == (tmp_path / "big.bin").read_bytes()
 
 
 @pytest.mark.integration

@@ -140,7 +140,7 @@ class H2Stream:
 
     def write(self, data: bytes) -> None:
         """Queue response bytes: the head (until its blank line), then body."""
-        if self._gone or self._ended or not data:
+        if self._gone or self._ended or self._reset or not data:
             return
         head = self._head
         if head is not None:
@@ -432,6 +432,13 @@ class H2Stream:
             return
         if self.producer is not None:
             self._updateProducer()
+
+    def _stalled(self) -> bool:
+        """Whether response bytes wait on the client (its window, or the transport)."""
+        if not self._out:
+            return False
+        return (self._connection._writePaused
+                or self._connection._h2.local_flow_control_window(self.streamID) <= 0)
 
     def _lost(self, reason: Failure) -> None:
         """The stream is gone before the response ended: tell the Request."""
@@ -763,12 +770,17 @@ class H2Connection(Protocol):
     # -- the end ---------------------------------------------------------------------------
 
     def _checkTimeout(self) -> None:
-        """Close a connection idle for timeOut seconds: no open streams and no input."""
+        """Close a connection that sent nothing for timeOut seconds, unless it waits on us.
+
+        It waits on us while a served stream is being answered; a stream whose answer is
+        stuck behind a closed flow-control window (or a full transport) does not count:
+        a client that stops reading is thereby timed out like an idle one.
+        """
         self._timer = None
         if self._closing or self.transport is None or self.timeOut is None:
             return
         left = self._lastActivity + self.timeOut - self._seconds()
-        busy = any(s._served for s in self._streams.values())
+        busy = any(s._served and not s._stalled() for s in self._streams.values())
         if left <= 0 and not busy:
             _log.info("Timing out HTTP/2 client: {peer}", peer=self.transport.getPeer())
             self.loseConnection()
