@@ -38,9 +38,13 @@ def torsion(*args: str, cwd: Path, environ: dict[str, str] | None = None
                             stderr=subprocess.PIPE)
 
 
-def waitFor(path: Path, pattern: re.Pattern[str], timeout: float = 10.0,
+def waitFor(path: Path, pattern: re.Pattern[str], timeout: float = 30.0,
             process: subprocess.Popen[bytes] | None = None) -> re.Match[str]:
-    """Poll the log file until `pattern` appears (the process runs independently)."""
+    """Poll the log file until `pattern` appears (the process runs independently).
+
+    The default timeout is generous: on a loaded two-core machine a fresh interpreter can
+    take seconds just to import torsion; a healthy run returns as soon as the line appears.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = path.read_text() if path.exists() else ""
@@ -62,10 +66,10 @@ def exchange(port: int, data: bytes) -> bytes:
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM the process; its exit status (killed if it does not stop in 10 s)."""
+    """SIGTERM the process; its exit status (killed if it does not stop in 30 s)."""
     process.send_signal(signal.SIGTERM)
     try:
-        return process.wait(10)
+        return process.wait(30)
     finally:
         if process.poll() is None:
             process.kill()
