@@ -769,6 +769,22 @@ def test_requestSeesTheConnection() -> None:
     assert seen == [False, client.transport.getPeer(), client.transport.getHost()]
 
 
+def test_malformedRawHeadResetsTheStream() -> None:
+    """A Request subclass writing a malformed head gets its stream reset, not a crash."""
+
+    class Raw(server.Request):
+        def process(self) -> None:
+            self.transport.write(b"HTTP/1.1 200 OK\r\nbad line\r\n\r\nbody")
+
+    root = tree()
+    client = Client(root)
+    client.site.requestFactory = Raw
+    client.server.requestFactory = Raw
+    answer = client.get(b"/")
+    assert answer.reset == ErrorCodes.INTERNAL_ERROR
+    assert not client.transport.disconnecting
+
+
 def test_headRequestHasNoBody() -> None:
     """HEAD is answered with the headers of GET and no DATA."""
     client = Client(tree())
