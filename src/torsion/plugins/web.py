@@ -5,6 +5,13 @@
 --certificate C --privkey K`` adds TLS, ``--wsgi package.module.app`` serves a WSGI
 application from the reactor's thread pool, ``--index NAME`` adds directory index names.
 
+Static files: ``--mime-type`` (default type), ``--ignore-ext``/``--allow-ignore-ext``
+(``page`` finds ``page.html``), ``--processor .ext=FQPN``; ``--scripts`` runs .rpy and .epy
+files, which are otherwise refused with 403 (twistd runs them whenever it serves --path;
+torsion never runs code found in a served directory unless asked, nor serves it as
+source). Other roots: ``--class FQPN``, ``--resource-script FILE.rpy``. ``--add-header
+"Name: value"`` puts a header on every response.
+
 ``--workers N`` runs N processes sharing each TCP port through SO_REUSEPORT (the kernel
 spreads connections over them): this process listens with SO_REUSEPORT and spawns N-1
 children running the same options plus the internal ``--worker-child`` flag; it stops them
@@ -14,6 +21,7 @@ when it shuts down. Workers apply to plain TCP listeners only.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any
 
@@ -32,8 +40,10 @@ class Options(usage.Options):
     """Options of ``torsion web``."""
 
     synopsis = "[web options]"
-    longdesc = ("Serve a directory (--path) or a WSGI application (--wsgi) over HTTP, "
-                "optionally HTTPS, optionally in several processes (--workers).")
+    longdesc = ("Serve a directory (--path), a WSGI application (--wsgi), a Resource class "
+                "(--class) or a .rpy script (--resource-script) over HTTP, optionally HTTPS, "
+                "optionally in several processes (--workers). Unlike twistd, .rpy/.epy files "
+                "under --path run only with --scripts.")
     optParameters = [
         ["port", "p", None, "Port to listen on (same as --listen tcp:PORT)."],
         ["https", None, None, "Port to listen on for HTTPS (needs --certificate and "
@@ -42,11 +52,22 @@ class Options(usage.Options):
         ["privkey", "k", "server.pem", "TLS private key file (PEM)."],
         ["path", None, None, "Directory to serve."],
         ["wsgi", None, None, "Fully qualified name of a WSGI application to serve."],
-        ["logfile", None, None, "Write an access log in combined log format to this file."],
+        ["class", None, None, "Serve an instance of this Resource subclass (fully qualified "
+         "name, zero-argument constructor) as the root."],
+        ["resource-script", None, None, "Serve the resource this .rpy file sets as the root."],
+        ["mime-type", "m", None, "Content type of static files whose extension is unknown "
+         "(with --path; default text/html)."],
+        ["logfile", "l", None, "Write an access log in combined log format to this file."],
         ["workers", None, 1, "Number of processes sharing the listening ports.", int],
     ]
     optFlags = [
         ["display-tracebacks", None, "Show tracebacks in 500 pages (development only)."],
+        ["notracebacks", "n", "Accepted for twistd: tracebacks are already off by default "
+         "(see --display-tracebacks)."],
+        ["allow-ignore-ext", None, "Let a request for 'foo' find 'foo.<any extension>' (with "
+         "--path)."],
+        ["scripts", None, "Run .rpy and .epy files found under --path (off by default: they "
+         "are refused with 403)."],
         ["worker-child", None, "Internal: run as a worker started by --workers."],
     ]
 
@@ -54,6 +75,9 @@ class Options(usage.Options):
         super().__init__()
         self["listen"] = []
         self["indexes"] = []
+        self["extraHeaders"] = []
+        self["ignoredExts"] = []
+        self["processors"] = []
 
     def opt_listen(self, description: str) -> None:
         """Endpoint description to listen on, e.g. tcp:8080 (repeatable)."""
@@ -65,13 +89,59 @@ class Options(usage.Options):
 
     opt_i = opt_index
 
+    def opt_add_header(self, header: str) -> None:
+        """Add a header to every response, given as "Name: value" (repeatable)."""
+        self["extraHeaders"].append(_parseHeader(header))
+
+    def opt_ignore_ext(self, ext: str) -> None:
+        """Let a request for 'foo' find 'foo' plus this extension, e.g. .html (repeatable,
+        tried in order; with --path)."""
+        if ext == "*":
+            self["allow-ignore-ext"] = 1
+            return
+        self["ignoredExts"].append(_checkExtension(ext, "--ignore-ext"))
+
+    def opt_processor(self, spec: str) -> None:
+        """'.ext=package.module.name': serve files ending in .ext with what this callable,
+        called with the file's path and registry, returns (repeatable; with --path)."""
+        ext, sep, name = spec.partition("=")
+        if not sep or not name:
+            raise usage.UsageError("--processor takes .ext=package.module.name, not %r" % (spec,))
+        self["processors"].append((_checkExtension(ext, "--processor"), name))
+
+    def opt_personal(self) -> None:
+        """twistd's distrib ResourcePublisher: not supported (torsion has no distrib)."""
+        from torsion.application.app import UnsupportedOptionError
+
+        raise UnsupportedOptionError(
+            "web --personal is not supported: it publishes the site to a distrib server over "
+            "Perspective Broker, and torsion has no twisted.web.distrib; serve it with "
+            "--listen behind a reverse proxy instead")
+
+    def opt_user(self) -> None:
+        """twistd's distrib ~/public_html server: not supported (torsion has no distrib)."""
+        from torsion.application.app import UnsupportedOptionError
+
+        raise UnsupportedOptionError(
+            "web --user (-u) is not supported: it serves users' ~/public_html and "
+            "~/.twistd-web-pb through twisted.web.distrib, which torsion does not have; "
+            "serve a directory with --path instead")
+
+    opt_u = opt_user
+
     def postOptions(self) -> None:
-        if self["path"] is None and self["wsgi"] is None:
-            raise usage.UsageError("Give --path DIR or --wsgi package.module.app")
-        if self["path"] is not None and self["wsgi"] is not None:
-            raise usage.UsageError("--path and --wsgi cannot be combined")
+        roots = [name for name in ("path", "wsgi", "class", "resource-script")
+                 if self[name] is not None]
+        if not roots:
+            raise usage.UsageError("Give --path DIR, --wsgi package.module.app, --class "
+                                   "package.module.Class or --resource-script FILE.rpy")
+        if len(roots) > 1:
+            raise usage.UsageError("%s cannot be combined: give one root"
+                                   % (" and ".join("--" + name for name in roots),))
         if self["path"] is not None and not os.path.isdir(self["path"]):
             raise usage.UsageError("--path %r is not a directory" % (self["path"],))
+        self._checkStaticOptions()
+        self._resolveNames()
         if self["workers"] < 1:
             raise usage.UsageError("--workers must be at least 1")
         if self["port"] is not None:
@@ -86,6 +156,100 @@ class Options(usage.Options):
                         "--workers needs plain tcp:PORT listeners, not %r" % (description,))
             if self["https"] is not None:
                 raise usage.UsageError("--workers cannot be combined with --https")
+
+    def _checkStaticOptions(self) -> None:
+        """Refuse static-file options without --path, and a malformed --mime-type."""
+        if self["path"] is None:
+            given = [flag for flag, key in _STATIC_OPTIONS if self[key]]
+            if given:
+                raise usage.UsageError("%s only apply to --path" % (", ".join(given),))
+        mimeType = self["mime-type"]
+        if mimeType is not None and not _MIME_TYPE.fullmatch(mimeType):
+            raise usage.UsageError("--mime-type %r is not a type/subtype media type"
+                                   % (mimeType,))
+
+    def _resolveNames(self) -> None:
+        """Import what --class, --processor and --resource-script name, as twistd does
+        while parsing, so a typo is a usage error rather than a failure at start-up."""
+        if self["class"] is not None:
+            cls = _namedObject(self["class"], "--class")
+            if not isinstance(cls, type) or not all(
+                    hasattr(cls, attr) for attr in ("render", "getChildWithDefault")):
+                raise usage.UsageError("--class %r is not a Resource class" % (self["class"],))
+            try:
+                self["classRoot"] = cls()
+            except Exception as e:
+                raise usage.UsageError("--class %s: calling it with no arguments failed (%s: %s)"
+                                       % (self["class"], type(e).__name__, e)) from e
+        processors: dict[str, Any] = {}
+        for ext, name in self["processors"]:
+            processor = _namedObject(name, "--processor")
+            if not callable(processor):
+                raise usage.UsageError("--processor %s=%s is not callable" % (ext, name))
+            processors[ext] = processor
+        self["processorObjects"] = processors
+        script = self["resource-script"]
+        if script is not None and not os.path.isfile(script):
+            raise usage.UsageError("--resource-script %r is not a file" % (script,))
+
+
+#: (flag, option key) of the options that configure the static.File of --path.
+_STATIC_OPTIONS = [
+    ("--mime-type", "mime-type"),
+    ("--ignore-ext", "ignoredExts"),
+    ("--allow-ignore-ext", "allow-ignore-ext"),
+    ("--processor", "processors"),
+    ("--scripts", "scripts"),
+]
+
+#: RFC 9110 §5.6.2 token: what a field name (and a media type's parts) may be made of.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_MIME_TYPE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+                        r"(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+=[^\x00-\x1f\x7f;]+)*")
+#: RFC 9110 §5.5: a field value is visible characters, spaces and tabs; CR, LF, NUL and
+#: the other controls would split or corrupt the response head.
+_FIELD_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+#: Headers that frame the message or the connection: an added copy would make the
+#: response unparseable (RFC 9112 §6.3, RFC 9110 §7.6.1), so --add-header refuses them.
+_FRAMING_HEADERS = frozenset({
+    "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection",
+    "te", "trailer", "upgrade",
+})
+
+
+def _parseHeader(header: str) -> tuple[bytes, bytes]:
+    """Parse ``--add-header "Name: value"`` into the raw header pair, refusing what would
+    corrupt the response head."""
+    name, sep, value = header.partition(":")
+    name, value = name.strip(" \t"), value.strip(" \t")
+    if not sep:
+        raise usage.UsageError('--add-header takes "Name: value", not %r' % (header,))
+    if not _TOKEN.fullmatch(name):
+        raise usage.UsageError("--add-header name %r is not a valid header name" % (name,))
+    if not _FIELD_VALUE.fullmatch(value):
+        raise usage.UsageError("--add-header value %r contains a control character "
+                               "(CR, LF, NUL, ...)" % (value,))
+    if name.lower() in _FRAMING_HEADERS:
+        raise usage.UsageError("--add-header cannot set %s: the server frames each "
+                               "response itself" % (name,))
+    return name.encode("ascii"), value.encode("utf-8")
+
+
+def _checkExtension(ext: str, flag: str) -> str:
+    """Return `ext` if it is a file-name extension (``.html``), else raise UsageError."""
+    if len(ext) < 2 or not ext.startswith(".") or "/" in ext or "\x00" in ext:
+        raise usage.UsageError("%s needs an extension with its dot, e.g. .html, not %r"
+                               % (flag, ext))
+    return ext
+
+
+def _namedObject(name: str, flag: str) -> Any:
+    """Import the object a fully qualified name names, or raise UsageError saying why not."""
+    try:
+        return reflect.namedAny(name)
+    except Exception as e:
+        raise usage.UsageError("%s %s: cannot import it (%s: %s)"
+                               % (flag, name, type(e).__name__, e)) from e
 
 
 def _tcpPortInterface(description: str) -> tuple[int, str] | None:
@@ -221,29 +385,122 @@ def _childArgv(options: Options) -> list[str]:
         argv += ["--logfile", os.path.abspath(options["logfile"])]
     if options["display-tracebacks"]:
         argv.append("--display-tracebacks")
+    for option in ("class", "mime-type"):
+        if options[option] is not None:
+            argv += ["--" + option, options[option]]
+    if options["resource-script"] is not None:
+        argv += ["--resource-script", os.path.abspath(options["resource-script"])]
+    for name, value in options["extraHeaders"]:
+        argv += ["--add-header", "%s: %s" % (name.decode("ascii"), value.decode("utf-8"))]
+    for ext in options["ignoredExts"]:
+        argv += ["--ignore-ext", ext]
+    for ext, processor in options["processors"]:
+        argv += ["--processor", "%s=%s" % (ext, processor)]
+    for flag in ("allow-ignore-ext", "scripts"):
+        if options[flag]:
+            argv.append("--" + flag)
     return argv
 
 
-def makeSite(options: Options) -> Any:
-    """Build the Site the options describe."""
-    from torsion.internet import reactor
-    from torsion.web import server, static
+#: The extensions --scripts runs, and their processors (static.File's contract:
+#: ``processor(path, registry)`` returns the resource to serve).
+_SCRIPT_PROCESSORS = {
+    ".rpy": "torsion.web.script.ResourceScript",
+    ".epy": "torsion.web.script.PythonScript",
+}
 
-    resource: Any
+
+def _staticRoot(options: Options) -> Any:
+    """The static.File for --path, with the static-file options applied."""
+    from torsion.web import static
+
+    class ServedFile(static.File):
+        """static.File that refuses unprocessed scripts and may ignore any extension.
+
+        Why refuse: without --scripts a .rpy/.epy has no processor, and static.File would
+        send its source, which may hold secrets; 403 (the name already shows in the
+        directory listing) says it is there but not served.
+        """
+
+        refused: frozenset[str] = frozenset()
+        anyExtension = False
+
+        def getChild(self, path: bytes, request: Any) -> Any:
+            child = super().getChild(path, request)
+            if child is self.childNotFound and self.anyExtension and path and self.isdir():
+                # twistd's --allow-ignore-ext: 'foo' finds the first 'foo.<ext>'.
+                prefix = path + b"."
+                for name in sorted(os.listdir(os.fsencode(self.path))):
+                    if name.startswith(prefix):
+                        child = super().getChild(name, request)
+                        break
+            if (isinstance(child, static.File) and os.path.splitext(child.path)[1].lower()
+                    in self.refused and not child.isdir()):
+                return self.forbidden
+            return child
+
+    processors: dict[str, Any] = {}
+    if options["scripts"]:
+        processors.update((ext, reflect.namedAny(name))
+                          for ext, name in _SCRIPT_PROCESSORS.items())
+    processors.update(options.get("processorObjects", {}))
+    ServedFile.refused = frozenset(_SCRIPT_PROCESSORS) - {ext.lower() for ext in processors}
+    ServedFile.anyExtension = bool(options["allow-ignore-ext"])
+    root = ServedFile(os.path.abspath(options["path"]),
+                      defaultType=options["mime-type"] or "text/html",
+                      ignoredExts=options["ignoredExts"])
+    root.processors = processors
+    for name in options["indexes"]:
+        if name not in root.indexNames:
+            root.indexNames = root.indexNames + [name]
+    return root
+
+
+def _rootResource(options: Options) -> Any:
+    """The root resource the options name: a directory, a WSGI app, a class or a .rpy."""
+    from torsion.internet import reactor
+
     if options["wsgi"] is not None:
         from torsion.web.wsgi import WSGIResource
 
         application = reflect.namedAny(options["wsgi"])
-        resource = WSGIResource(reactor, reactor.getThreadPool(), application)
-    else:
-        resource = static.File(os.path.abspath(options["path"]))
-        for name in options["indexes"]:
-            if name not in resource.indexNames:
-                resource.indexNames = resource.indexNames + [name]
+        return WSGIResource(reactor, reactor.getThreadPool(), application)
+    if options["class"] is not None:
+        return options["classRoot"]
+    if options["resource-script"] is not None:
+        from torsion.web.script import ResourceScriptWrapper
+
+        return ResourceScriptWrapper(os.path.abspath(options["resource-script"]))
+    return _staticRoot(options)
+
+
+def makeSite(options: Options) -> Any:
+    """Build the Site the options describe."""
+    from torsion.web import server
+
+    resource = _rootResource(options)
     from torsion.web.http import combinedLogFormatter
 
+    siteFactory: Any = server.Site
+    extraHeaders = list(options["extraHeaders"])
+    if extraHeaders:
+
+        class HeaderSite(server.Site):
+            """A Site that puts the --add-header headers on every response.
+
+            They are added before traversal, as twistd does, so error pages carry them
+            too, and a resource may still replace them.
+            """
+
+            def getResourceFor(self, request: Any) -> Any:
+                headers = request.responseHeaders
+                for name, value in extraHeaders:
+                    headers.addRawHeader(name, value)
+                return super().getResourceFor(request)
+
+        siteFactory = HeaderSite
     # Like twistd web: without --logfile, access lines go to the runner's log.
-    site = server.Site(resource, logPath=options["logfile"],
+    site = siteFactory(resource, logPath=options["logfile"],
                        logFormatter=combinedLogFormatter)
     site.displayTracebacks = bool(options["display-tracebacks"])
     return site
