@@ -5,9 +5,10 @@
   whatever the test left is closed (listening ports, connections, delayed calls, the thread
   pool, asyncio tasks) and the loop is closed, by ``Reactor.closeAll(closeLoop=True)``.
   The global reactor is never installed by these fixtures.
-- ``run``: ``run(deferredOrCoroutineOrFuture, timeout=10)`` runs that reactor until the result
+- ``run``: ``run(deferredOrCoroutineOrFuture, timeout=30)`` runs that reactor until the result
   is ready and returns it (or raises its exception); a result not ready within ``timeout``
-  seconds fails the test.
+  seconds fails the test (generous: a loaded two-core machine can take seconds to start a
+  child process; a ready result returns at once).
 - ``classic``: the list of classic (``torsion.python.log``) events published on the global
   publisher during the test.
 
@@ -70,9 +71,9 @@ def closeReactor(r: Reactor) -> None:
 
 @pytest.fixture
 def run(reactor: Reactor) -> RunFixture:
-    """Return ``run(awaitable, timeout=10)``: spin ``reactor`` until ``awaitable`` is done."""
+    """Return ``run(awaitable, timeout=30)``: spin ``reactor`` until ``awaitable`` is done."""
 
-    def run(awaitable: Any, timeout: float = 10.0) -> Any:
+    def run(awaitable: Any, timeout: float = 30.0) -> Any:
         if inspect.iscoroutine(awaitable):
             from torsion.internet.defer import Deferred
 

@@ -52,7 +52,7 @@ OUTPUT = re.compile(r"\s*^```output\n(.*?)^```", re.MULTILINE | re.DOTALL)
 MARKER = re.compile(r"^#\s*doctest:\s*(.*)$")
 PORTS = re.compile(r"\b(8000|8080|8443|9000|9999)\b")
 WORDS = {"compile", "continue", "server", "tac", "pytest"}
-TIMEOUT = 15.0
+TIMEOUT = 30.0  # per block; generous for a loaded machine (blocks take well under a second)
 STOP_AFTER = 0.5
 
 #: The README is the lead's and carries no markers: a block of a file named here that
