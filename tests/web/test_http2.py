@@ -833,6 +833,19 @@ def test_siteStaysHTTP1WithoutALPN() -> None:
     assert transport.value().startswith(b"HTTP/1.1 200 OK")
 
 
+def test_withoutH2EverythingStaysHTTP1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the h2 library, a Site offers only http/1.1 and never switches."""
+    monkeypatch.setattr(server, "_H2", False)
+    clock = Clock()
+    site = server.Site(tree(), reactor=clock)
+    assert site.acceptableProtocols() == [b"http/1.1"]
+    channel = site.buildProtocol(None)
+    transport = FakeTLS()
+    channel.makeConnection(transport)
+    channel.dataReceived(b"GET /echo/q HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert transport.value().startswith(b"HTTP/1.1 200 OK")
+
+
 def test_siteAdvertisesH2() -> None:
     """Site.acceptableProtocols lists h2 first when h2 is installed."""
     assert server.Site(tree()).acceptableProtocols() == [b"h2", b"http/1.1"]
