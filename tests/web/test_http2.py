@@ -56,9 +56,9 @@ class Client:
     """h2's client side wired to a server H2Connection over a StringTransport and a Clock."""
 
     def __init__(self, root: Any, window: int | None = None, autoAck: bool = True,
-                 serverAttributes: dict[str, Any] | None = None,
+                 serverAttributes: dict[str, Any] | None = None, clock: Clock | None = None,
                  **siteAttributes: Any) -> None:
-        self.clock = Clock()
+        self.clock = clock if clock is not None else Clock()
         self.site = server.Site(root, reactor=self.clock)
         for name, value in siteAttributes.items():
             setattr(self.site, name, value)
@@ -646,6 +646,44 @@ def test_loseConnectionSendsGoAway() -> None:
     for event in client.h2.receive_data(client.transport.value()):
         client._event(event)
     assert client.terminated is not None and client.terminated.last_stream_id == 1
+
+
+class ShutdownClock(Clock):
+    """A Clock that keeps system event triggers, so a test can fire "before shutdown"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.triggers: list[tuple[str, str, Any, tuple[Any, ...]]] = []
+
+    def addSystemEventTrigger(self, phase: str, eventType: str, f: Any, *args: Any) -> Any:
+        self.triggers.append((phase, eventType, f, args))
+        return (eventType, len(self.triggers))
+
+    def fire(self, phase: str, eventType: str) -> None:
+        for p, e, f, args in self.triggers:
+            if (p, e) == (phase, eventType):
+                f(*args)
+
+
+def test_reactorShutdownSendsGoAway() -> None:
+    """Before the reactor shuts down, each open HTTP/2 connection sends GOAWAY NO_ERROR;
+    one trigger serves every connection of the reactor, and closed ones are forgotten."""
+    clock = ShutdownClock()
+    first = Client(tree(), clock=clock)
+    second = Client(tree(), clock=clock)
+    third = Client(tree(), clock=clock)
+    assert len(clock.triggers) == 1
+    first.get(b"/echo/x")
+    third.server.connectionLost(Failure(ConnectionError("gone")))
+    clock.fire("before", "shutdown")
+    for client in (first, second):
+        for event in client.h2.receive_data(client.transport.value()):
+            client._event(event)
+        assert client.terminated is not None
+        assert client.terminated.error_code == ErrorCodes.NO_ERROR
+        assert client.transport.disconnecting
+    assert first.terminated is not None and first.terminated.last_stream_id == 1
+    assert not third.transport.disconnecting
 
 
 def test_connectionLostFailsOpenRequests() -> None:

@@ -30,6 +30,7 @@ the client resets tells its Request ``connectionLost`` (notifyFinish errbacks).
 from __future__ import annotations
 
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
@@ -478,6 +479,38 @@ class H2Stream:
         self.producer = None
 
 
+_liveByReactor: weakref.WeakKeyDictionary[Any, set[H2Connection]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The open HTTP/2 connections of each reactor, told GOAWAY when it shuts down."""
+
+
+def _goAwayAll(live: set[H2Connection]) -> None:
+    """The reactor is shutting down: every open HTTP/2 connection says GOAWAY and closes.
+
+    Why: RFC 9113 §6.8: GOAWAY (NO_ERROR, with the last stream processed) tells clients
+    the close is deliberate and which requests they may safely retry elsewhere.
+    """
+    for connection in list(live):
+        connection.loseConnection()
+
+
+def _track(reactor: Any, connection: H2Connection) -> set[H2Connection] | None:
+    """Register `connection` for GOAWAY at `reactor`'s shutdown (one trigger per reactor)."""
+    try:
+        live = _liveByReactor.get(reactor)
+    except TypeError:  # a reactor that cannot be weakly referenced: not tracked
+        return None
+    if live is None:
+        add = getattr(reactor, "addSystemEventTrigger", None)
+        if add is None:
+            return None
+        live = _liveByReactor[reactor] = set()
+        add("before", "shutdown", _goAwayAll, live)
+    live.add(connection)
+    return live
+
+
 class H2Connection(Protocol):
     """A server-side HTTP/2 connection serving a Site's resources (Twisted's H2Connection).
 
@@ -524,6 +557,7 @@ class H2Connection(Protocol):
         self._resetTokens = float(self.resetBurst)
         self._resetClock = 0.0
         self._abortCall: IDelayedCall | None = None
+        self._live: set[H2Connection] | None = None
         self._lastActivity = 0.0
         self._seconds: Callable[[], float] = time.monotonic
         self._callLaterImpl: Callable[..., IDelayedCall] | None = None
@@ -546,6 +580,7 @@ class H2Connection(Protocol):
             reactor = globalReactor
         self._callLaterImpl = reactor.callLater
         self._seconds = reactor.seconds
+        self._live = _track(reactor, self)
         self._lastActivity = self._resetClock = self._seconds()
         self._resetTokens = float(self.resetBurst)
         self._secure = bool(getattr(self.transport, "TLS", False))
@@ -822,6 +857,9 @@ class H2Connection(Protocol):
         if reason is None:
             reason = Failure(_connectionLostError())
         self._closing = True
+        if self._live is not None:
+            self._live.discard(self)
+            self._live = None
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
