@@ -25,6 +25,13 @@ on flow control; the Site's ``maxBodyBytes`` answers 413 and resets the stream. 
 calls a protocol violation (bad preface, invalid or oversized header blocks, too many
 streams, window overflow) ends the connection with GOAWAY and h2's error code; a stream
 the client resets tells its Request ``connectionLost`` (notifyFinish errbacks).
+
+The end: the Site's ``timeOut`` closes a connection that sent nothing for that long
+unless a served stream is still being answered (one stuck behind a closed window does
+not count, so a client that stops reading is timed out too). Idle timeout,
+``loseConnection`` and the reactor's shutdown (one "before shutdown" trigger per reactor)
+send GOAWAY NO_ERROR first; a connection that has not closed `abortTimeout` seconds
+after GOAWAY is aborted.
 """
 
 from __future__ import annotations
