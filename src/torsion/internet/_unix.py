@@ -5,14 +5,35 @@ A path whose first character is a NUL byte names a socket in Linux's abstract na
 ``<path>.lock`` file holding the listener's PID so a second listener is refused and a stale
 socket file left by a dead process is replaced; ``checkPID`` makes a client refuse to connect
 to a socket whose lock file does not name a live process.
+
+Passing descriptors (SCM_RIGHTS): neither engine can.  Both read stream sockets with plain
+``recv()`` (asyncio's selector transport, and uvloop's pipe handles, opened with libuv's
+``ipc=0``), and a descriptor that arrives on a socket read that way is dropped by the kernel;
+neither has ``sock_recvmsg``/``sock_sendmsg``, and both refuse ``add_reader`` on a descriptor
+that one of their transports owns.  So a UNIX connection whose protocol has a
+``fileDescriptorReceived`` method (Twisted's IFileDescriptorReceiver) is taken off the loop's
+transport when it is made, before the loop has read anything (both engines start reading only
+after ``connection_made`` returns): the socket is duplicated, the loop's transport is silenced
+and aborted (closing only its own descriptor), and `_DescriptorTransport` carries the
+connection with ``recvmsg``/``sendmsg`` through ``add_reader``/``add_writer``.  Every other
+UNIX connection keeps the loop's transport and its speed.
+
+Ordering: the kernel hands a descriptor over in the same ``recvmsg`` as the byte it was sent
+with and never with a later one, so received descriptors are given to the protocol before the
+data read with them.  On the sending side a descriptor is queued with the stream offset of the
+next byte written and goes out, by ``sendmsg``, with exactly that byte (descriptors queued
+back to back share it: one message carries them all).
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
 import os
 import socket
 import stat
+from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from torsion.internet import error
@@ -25,8 +46,11 @@ from torsion.internet._transport import (
     _takeAdopted,
 )
 from torsion.internet.address import UNIXAddress
+from torsion.logger import Logger
 
 __all__ = ["UNIXConnector", "UNIXMixin", "UNIXPort"]
+
+_log = Logger()
 
 
 def _unixAddress(sockaddr: Any) -> UNIXAddress:
@@ -59,10 +83,380 @@ def _lockOwnerAlive(lockPath: str) -> bool:
     return True
 
 
+#: Bytes asked of one recvmsg (what the loops' own transports read at a time, too).
+_READ_SIZE = 256 * 1024
+#: Descriptors one recvmsg can take: Linux's SCM_MAX_FD, so none is ever cut off.
+_MAX_FDS_PER_READ = 253
+_FD_SIZE = array.array("i").itemsize
+_ANCILLARY_SPACE = socket.CMSG_SPACE(_MAX_FDS_PER_READ * _FD_SIZE)
+#: Received descriptors are close-on-exec from the start where the platform can say so.
+_RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+
+
+def _descriptorsIn(ancillary: Iterable[tuple[int, int, bytes]]) -> list[int]:
+    """The descriptors in recvmsg's ancillary data (SCM_RIGHTS messages; others ignored)."""
+    fds = array.array("i")
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % _FD_SIZE])
+    return fds.tolist()
+
+
+def _closeAll(fds: Iterable[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+class _DescriptorTransport(asyncio.Transport):
+    """A UNIX stream transport that passes descriptors: recvmsg/sendmsg on the loop's poller.
+
+    Used only for connections whose protocol receives descriptors (see the module
+    docstring); it keeps the asyncio transport contract `Connection` relies on: write
+    buffering with high/low water marks and pause_writing/resume_writing, pause_reading,
+    eof_received (True keeps the write side open), write_eof, close after the buffer
+    drains, abort, and connection_lost exactly once, on a later loop iteration.
+
+    `sendFileDescriptor` duplicates the descriptor at once, so the caller may close its
+    own copy right away; the duplicate is closed once sent or when the connection ends.
+    """
+
+    #: At most this many descriptors wait for their byte: each holds a duplicate in this
+    #: process, so a sender that outruns its peer meets a clear error, not EMFILE later.
+    maxPendingDescriptors = _MAX_FDS_PER_READ
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
+                 protocol: Any, extra: dict[str, Any]) -> None:
+        super().__init__(extra)
+        self._loop = loop
+        self._sock = sock
+        self._protocol = protocol
+        self._buffer = bytearray()
+        self._sent = 0  # bytes sent so far: the stream offset of _buffer[0]
+        self._fds: deque[tuple[int, int]] = deque()  # (offset of its byte, our duplicate)
+        self._reading = False
+        self._readEOF = False
+        self._writing = False  # a writer is registered with the loop
+        self._eof = False  # write_eof() was called
+        self._closing = False
+        self._lostScheduled = False
+        self._writePaused = False  # protocol.pause_writing() was called
+        self._high = 64 * 1024
+        self._low = 16 * 1024
+
+    @classmethod
+    def takeOver(cls, loop: asyncio.AbstractEventLoop, loopTransport: Any,
+                 protocol: Any) -> _DescriptorTransport:
+        """Carry a connection the loop's transport has just been made for, from now on.
+
+        Called from ``connection_made``, before the engine has read anything: the socket
+        is duplicated, the loop's transport gets a protocol that ignores everything and is
+        aborted, which closes only its own descriptor (no shutdown: the peer sees nothing).
+        """
+        handle = loopTransport.get_extra_info("socket")
+        sock = socket.socket(fileno=os.dup(handle.fileno()))
+        sock.setblocking(False)
+        extra = {
+            "socket": sock,
+            "sockname": loopTransport.get_extra_info("sockname"),
+            "peername": loopTransport.get_extra_info("peername"),
+        }
+        loopTransport.set_protocol(asyncio.Protocol())
+        loopTransport.abort()
+        transport = cls(loop, sock, protocol, extra)
+        transport.resume_reading()
+        return transport
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _readable(self) -> None:
+        try:
+            data, ancillary, _, _ = self._sock.recvmsg(_READ_SIZE, _ANCILLARY_SPACE, _RECV_FLAGS)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._forceClose(exc)
+            return
+        fds = _descriptorsIn(ancillary) if ancillary else []
+        if not data:
+            _closeAll(fds)
+            self._endOfInput()
+            return
+        try:
+            if fds:
+                self._protocol._descriptorsReceived(fds)
+            self._protocol.data_received(data)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal(exc)
+
+    def _endOfInput(self) -> None:
+        self.pause_reading()
+        self._readEOF = True
+        try:
+            keepOpen = self._protocol.eof_received()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal(exc)
+            return
+        if not keepOpen:
+            self.close()
+
+    def is_reading(self) -> bool:
+        return self._reading
+
+    def pause_reading(self) -> None:
+        if self._reading:
+            self._reading = False
+            self._loop.remove_reader(self._sock)
+
+    def resume_reading(self) -> None:
+        if not self._reading and not self._closing and not self._readEOF:
+            self._reading = True
+            self._loop.add_reader(self._sock, self._readable)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def sendFileDescriptor(self, descriptor: int) -> None:
+        """Queue a duplicate of ``descriptor`` to go with the next byte written."""
+        if self._eof or self._closing:
+            return
+        if len(self._fds) >= self.maxPendingDescriptors:
+            raise RuntimeError(
+                f"{len(self._fds)} descriptors are already waiting to be sent; the peer is "
+                "not reading (or no bytes were written after them)"
+            )
+        self._fds.append((self._sent + len(self._buffer), os.dup(descriptor)))
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        if self._eof:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        if self._lostScheduled or not data:
+            return
+        self._buffer += data
+        if not self._writing:
+            self._flush()
+
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
+        for data in list_of_data:
+            self.write(data)
+
+    def _writable(self) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        """Send what the socket takes; due descriptors ride on their byte (one sendmsg)."""
+        buf, fds, sock = self._buffer, self._fds, self._sock
+        try:
+            while buf:
+                if fds and fds[0][0] <= self._sent:
+                    # All descriptors queued before this byte go with it, in one message.
+                    due = [fd for offset, fd in fds if offset <= self._sent]
+                    rights = array.array("i", due)
+                    n = sock.sendmsg([buf[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
+                    for _ in due:
+                        os.close(fds.popleft()[1])
+                else:
+                    limit = fds[0][0] - self._sent if fds else len(buf)
+                    with memoryview(buf)[:limit] as chunk:
+                        n = sock.send(chunk)
+                del buf[:n]
+                self._sent += n
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError as exc:
+            self._forceClose(exc)
+            return
+        if buf and not self._writing:
+            self._writing = True
+            self._loop.add_writer(sock, self._writable)
+        elif not buf and self._writing:
+            self._writing = False
+            self._loop.remove_writer(sock)
+        self._checkWaterMarks()
+        if not buf:
+            if self._closing:
+                self._scheduleLost(None)
+            elif self._eof:
+                self._shutdownWrite()
+
+    def _checkWaterMarks(self) -> None:
+        size = len(self._buffer)
+        try:
+            if not self._writePaused and size > self._high:
+                self._writePaused = True
+                self._protocol.pause_writing()
+            elif self._writePaused and size <= self._low:
+                self._writePaused = False
+                self._protocol.resume_writing()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._loop.call_exception_handler({
+                "message": "protocol.pause_writing() or resume_writing() failed",
+                "exception": exc, "transport": self, "protocol": self._protocol,
+            })
+
+    def _shutdownWrite(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:
+            self._forceClose(exc)
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        if self._closing or self._eof:
+            return
+        self._eof = True
+        if not self._buffer:
+            self._shutdownWrite()
+
+    def get_write_buffer_size(self) -> int:
+        return len(self._buffer)
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return (self._low, self._high)
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        if high is None:
+            high = 64 * 1024 if low is None else 4 * low
+        if low is None:
+            low = high // 4
+        if not high >= low >= 0:
+            raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+        self._high, self._low = high, low
+        self._checkWaterMarks()
+
+    # -- closing --------------------------------------------------------------------------------
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self.pause_reading()
+        if not self._buffer:
+            self._scheduleLost(None)
+
+    def abort(self) -> None:
+        self._forceClose(None)
+
+    def _fatal(self, exc: BaseException) -> None:
+        """A protocol callback raised: report it as the loops do, then drop the connection."""
+        self._loop.call_exception_handler({
+            "message": "Fatal error on transport", "exception": exc,
+            "transport": self, "protocol": self._protocol,
+        })
+        self._forceClose(exc)
+
+    def _forceClose(self, exc: BaseException | None) -> None:
+        if self._lostScheduled:
+            return
+        self._buffer.clear()
+        if self._writing:
+            self._writing = False
+            self._loop.remove_writer(self._sock)
+        self._closing = True
+        self.pause_reading()
+        self._scheduleLost(exc)
+
+    def _scheduleLost(self, exc: BaseException | None) -> None:
+        if not self._lostScheduled:
+            self._lostScheduled = True
+            self._loop.call_soon(self._callLost, exc)
+
+    def _callLost(self, exc: BaseException | None) -> None:
+        try:
+            self._protocol.connection_lost(exc)
+        finally:
+            unsent = [fd for _, fd in self._fds]
+            self._fds.clear()
+            _closeAll(unsent)
+            self._sock.close()
+        if unsent and exc is None:
+            _log.warn("{count} descriptor(s) passed to sendFileDescriptor were not sent: no "
+                      "byte was written after them", count=len(unsent))
+
+    def get_protocol(self) -> Any:
+        return self._protocol
+
+    def set_protocol(self, protocol: Any) -> None:
+        self._protocol = protocol
+
+
+class _UNIXConnection(Connection):
+    """A UNIX stream connection; IUNIXTransport (sendFileDescriptor) when its protocol
+    receives descriptors, which puts it on `_DescriptorTransport` (module docstring)."""
+
+    __slots__ = ()
+
+    def _attach(self, protocol: Any) -> None:
+        if callable(getattr(protocol, "fileDescriptorReceived", None)):
+            loopTransport = self._transport
+            try:
+                self._transport = _DescriptorTransport.takeOver(
+                    self._owner._reactor._loop, loopTransport, self)
+            except OSError:
+                _log.failure("Cannot take over UNIX connection for descriptor passing")
+                loopTransport.abort()
+                return
+        super()._attach(protocol)
+
+    def sendFileDescriptor(self, descriptor: int) -> None:
+        """Send a duplicate of ``descriptor`` to the peer, with the next byte written.
+
+        The peer's protocol gets it in ``fileDescriptorReceived`` before the data that byte
+        is part of.  Ignored, like a write, once the connection or its write side is gone.
+        """
+        if isinstance(descriptor, bool) or not isinstance(descriptor, int):
+            raise TypeError(f"descriptor must be an int, not {type(descriptor).__name__}")
+        transport = self._transport
+        if not isinstance(transport, _DescriptorTransport):
+            raise NotImplementedError(
+                "this UNIX connection cannot pass descriptors: its protocol has no "
+                "fileDescriptorReceived method, so it runs on the event loop's own transport "
+                "(which reads with recv() and would drop them); give the protocol one "
+                "(IFileDescriptorReceiver) to get a descriptor-passing connection"
+            )
+        transport.sendFileDescriptor(descriptor)
+
+    def _descriptorsReceived(self, fds: list[int]) -> None:
+        """Give each received descriptor to the protocol (it owns them), or close them."""
+        receiver = getattr(self.protocol, "fileDescriptorReceived", None)
+        if receiver is None:
+            _log.warn("{protocol} does not receive descriptors; closing {count} received "
+                      "from {peer}", protocol=self.logPrefix(), count=len(fds), peer=self._peer)
+            _closeAll(fds)
+            return
+        for i, fd in enumerate(fds):
+            try:
+                receiver(fd)
+            except BaseException:
+                _closeAll(fds[i + 1:])
+                raise
+
+    def startTLS(self, contextFactory: Any, normal: bool = True) -> None:
+        """Upgrade to TLS; not on a descriptor-passing connection (TLS would hide its bytes)."""
+        if isinstance(self._transport, _DescriptorTransport):
+            raise NotImplementedError("TLS over a descriptor-passing UNIX connection")
+        super().startTLS(contextFactory, normal)
+
+
 class UNIXPort(Port):
     """A listening UNIX-domain stream socket."""
 
     _kind = "UNIX"
+    _connectionClass = _UNIXConnection
 
     def __init__(
         self,
@@ -173,6 +567,7 @@ class UNIXConnector(Connector):
     """Connects to a UNIX-domain stream socket."""
 
     _kind = "UNIX"
+    _connectionClass = _UNIXConnection
 
     def __init__(
         self,
