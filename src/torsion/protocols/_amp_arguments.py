@@ -1,7 +1,8 @@
 """AMP argument types: convert one named value between a box's bytes and Python.
 
 Part of torsion.protocols.amp, which re-exports every public name here (Argument,
-Integer, String, Float, Boolean, Unicode, Path, ListOf, AmpList, Decimal, DateTime);
+Integer, String, Float, Boolean, Unicode, Path, ListOf, AmpList, Decimal, DateTime,
+Descriptor);
 import them from there. A Command's `arguments` and `response` schemas are lists of
 (wire name, Argument) pairs; `_stringsToObjects` and `_objectsToStrings` apply them.
 """
@@ -102,6 +103,28 @@ class Integer(Argument):
 
     def toString(self, inObject: Any) -> bytes:
         return b"%d" % (inObject,)
+
+
+class Descriptor(Integer):
+    """A file descriptor, passed beside the box over a UNIX connection (SCM_RIGHTS).
+
+    A descriptor's number means nothing in the peer's process, so the box carries an
+    ordinal instead: how many descriptors this side had sent on the connection before.
+    The descriptor itself goes by ``transport.sendFileDescriptor`` just before the box is
+    written, so it travels with the box's first byte and is there before the box can be
+    parsed; the receiver takes the one it received with that ordinal (Twisted numbers them
+    the same way, so the two interoperate). The sender keeps its own descriptor (the peer
+    gets a duplicate); the receiving responder or caller owns, and must close, the one it
+    is given.
+    """
+
+    def fromStringProto(self, inString: bytes, proto: Any) -> int:
+        return int(proto._getDescriptor(self.fromString(inString)))
+
+    def toStringProto(self, inObject: Any, proto: Any) -> bytes:
+        if isinstance(inObject, bool) or not isinstance(inObject, int):
+            raise TypeError(f"amp.Descriptor needs an int, not {type(inObject).__name__}")
+        return self.toString(proto._sendFileDescriptor(inObject))
 
 
 class String(Argument):

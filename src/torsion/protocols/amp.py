@@ -31,6 +31,7 @@ UnknownRemoteError. An unknown command is answered with UNHANDLED (UnhandledComm
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -44,6 +45,7 @@ from torsion.protocols._amp_arguments import (
     Boolean,
     DateTime,
     Decimal,
+    Descriptor,
     Float,
     Integer,
     ListOf,
@@ -110,6 +112,7 @@ __all__ = [
     "CommandLocator",
     "DateTime",
     "Decimal",
+    "Descriptor",
     "ERROR",
     "ERROR_CODE",
     "ERROR_DESCRIPTION",
@@ -144,7 +147,8 @@ __all__ = [
 
 _log = Logger()
 
-for _moved in (AmpList, Argument, Boolean, DateTime, Decimal, Float, Integer, ListOf, Path,
+for _moved in (AmpList, Argument, Boolean, DateTime, Decimal, Descriptor, Float, Integer,
+               ListOf, Path,
                String, Unicode, AmpBox, AmpError, BadLocalReturn, IncompatibleVersions,
                InvalidSignature, MalformedAmpBox, NoEmptyBoxes, OnlyOneTLS, PeerVerifyError,
                ProtocolSwitched, QuitBox, RemoteAmpError, TooLong, UnhandledCommand,
@@ -528,10 +532,21 @@ class BinaryBoxProtocol(Protocol):
     low-water mark is answers, so the peer awaits them and goes on reading. To register a
     producer of your own on the transport, first call ``transport.unregisterProducer()``
     (flow control then stays off for the connection).
+
+    Descriptors (IFileDescriptorReceiver, for `Descriptor` arguments): received ones are
+    held, numbered in order of arrival, until a box's Descriptor argument claims its
+    ordinal. At most `maxUnclaimedDescriptors` are held (each is a slot of this process's
+    descriptor table): past that the peer is misbehaving, and the connection is closed.
+    Unclaimed ones are closed with the connection. Having ``fileDescriptorReceived`` makes
+    a torsion UNIX connection carry descriptors (see torsion.internet._unix).
     """
 
     boxSizeLimit: int = BOX_SIZE_LIMIT
     boxKeyLimit: int = BOX_KEY_LIMIT
+    maxUnclaimedDescriptors: int = 64
+    _descriptors: dict[int, int] | None = None
+    _descriptorsSentCount = 0
+    _descriptorsReceivedCount = 0
     _outputFull = False
     _readingPaused = False
     _justStartedTLS = False
@@ -642,8 +657,53 @@ class BinaryBoxProtocol(Protocol):
             _log.warn("AMP protocol error, disconnecting: {error}", error=str(e))
             self.transport.loseConnection()
 
+    # -- descriptors (Descriptor arguments) ------------------------------------------------
+
+    def fileDescriptorReceived(self, descriptor: int) -> None:
+        """Hold a descriptor from the peer until a Descriptor argument claims it."""
+        held = self._descriptors
+        if held is None:
+            held = self._descriptors = {}
+        ordinal = self._descriptorsReceivedCount
+        self._descriptorsReceivedCount = ordinal + 1
+        if len(held) >= self.maxUnclaimedDescriptors:
+            os.close(descriptor)
+            _log.warn("AMP peer sent more than {limit} descriptors no box claimed; "
+                      "disconnecting", limit=self.maxUnclaimedDescriptors)
+            if self.transport is not None:
+                self.transport.loseConnection()
+            return
+        held[ordinal] = descriptor
+
+    def _getDescriptor(self, ordinal: int) -> int:
+        """Take the descriptor received with `ordinal` (a Descriptor argument's value)."""
+        held = self._descriptors
+        if held is None or ordinal not in held:
+            raise ValueError(f"no descriptor #{ordinal} was received on this connection")
+        return held.pop(ordinal)
+
+    def _sendFileDescriptor(self, descriptor: int) -> int:
+        """Send a duplicate of `descriptor` with the next bytes written; its ordinal."""
+        send = getattr(self.transport, "sendFileDescriptor", None)
+        if send is None:
+            raise TypeError("amp.Descriptor needs a UNIX connection that can pass "
+                            f"descriptors, not {type(self.transport).__name__}")
+        send(descriptor)
+        ordinal = self._descriptorsSentCount
+        self._descriptorsSentCount = ordinal + 1
+        return ordinal
+
+    def _closeUnclaimedDescriptors(self) -> None:
+        held, self._descriptors = self._descriptors, None
+        for descriptor in (held or {}).values():
+            try:
+                os.close(descriptor)
+            except OSError:
+                pass
+
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Tell the box receiver (and any inner protocol) the connection is gone."""
+        self._closeUnclaimedDescriptors()
         if self.innerProtocol is not None:
             self.innerProtocol.connectionLost(reason)
             if self.innerProtocolClientFactory is not None:
