@@ -216,6 +216,14 @@ def test_scriptsRefusedByDefault(docroot: Path) -> None:
     assert sub.getChild(b"deep.rpy", None) is root.forbidden
 
 
+def test_symlinkToScriptRefused(docroot: Path) -> None:
+    """A link with another extension pointing at a .rpy is refused as the .rpy is."""
+    (docroot / "innocent.txt").symlink_to(docroot / "hello.rpy")
+    root = web.makeSite(parse("--path", str(docroot))).resource
+    assert root.getChild(b"innocent.txt", None) is root.forbidden
+    assert root.getChild(b"notes.md", None).path == str(docroot / "notes.md")
+
+
 def test_ignoreExtCannotReachRefusedScript(docroot: Path) -> None:
     """A request for 'hello' with --ignore-ext .rpy is refused too."""
     root = web.makeSite(parse("--path", str(docroot), "--ignore-ext", ".rpy")).resource
@@ -394,11 +402,16 @@ class Shout(resource.Resource):
 
 
 class Server:
-    """A running `torsion web` subprocess and the port it listens on."""
+    """A running `torsion web` subprocess, the port it listens on and its log file.
 
-    def __init__(self, port: int, proc: subprocess.Popen[bytes]) -> None:
+    The log goes to a file, not a pipe: nobody reads a pipe while the test runs, and a
+    server whose access log fills the pipe's buffer blocks on the write and stops answering.
+    """
+
+    def __init__(self, port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
         self.port = port
         self.proc = proc
+        self.log = log
 
     def url(self, path: str) -> str:
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -409,26 +422,29 @@ def _startServer(directory: Path, *args: str) -> Server:
     (directory / "weboptsmod.py").write_text(_MODULE)
     port = freePort()
     env = dict(os.environ, PYTHONPATH=str(directory))
-    proc = subprocess.Popen([sys.executable, "-m", "torsion", "web", *args, "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    log = directory / ("server-%d.log" % (port,))
+    with open(log, "wb") as output:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "torsion", "web", *args, "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
         waitForTCP(port, proc, timeout=30)
     except BaseException:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate()
-        raise
-    return Server(port, proc)
+        proc.wait()
+        raise AssertionError("torsion web did not start: %r" % (log.read_bytes(),)) from None
+    return Server(port, proc, log)
 
 
 def _stopServer(server: Server) -> None:
     if server.proc.poll() is None:
         server.proc.terminate()
     try:
-        server.proc.communicate(timeout=30)
+        server.proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.proc.kill()
-        server.proc.communicate()
+        server.proc.wait()
 
 
 @pytest.fixture
@@ -574,8 +590,13 @@ def test_curlWorkersGetTheOptions(startServer: Any) -> None:
     """With --workers 2 both processes serve the --class root with the added header."""
     server = startServer("--class", "weboptsmod.PidRoot", "--add-header", "X-Worker-Test: on",
                          "--workers", "2")
-    pids: set[bytes] = set()
+    # Both processes log "Site starting on PORT" once they listen.
+    started = b"Site starting on %d" % (server.port,)
     deadline = time.monotonic() + 60
+    while server.log.read_bytes().count(started) < 2:
+        assert time.monotonic() < deadline, server.log.read_bytes()
+        time.sleep(0.05)
+    pids: set[bytes] = set()
     while len(pids) < 2 and time.monotonic() < deadline:
         # Connection: close makes curl open a new connection per URL, which the kernel
         # spreads over the two listening processes.

@@ -434,9 +434,11 @@ def _staticRoot(options: Options) -> Any:
                     if name.startswith(prefix):
                         child = super().getChild(name, request)
                         break
-            if (isinstance(child, static.File) and os.path.splitext(child.path)[1].lower()
-                    in self.refused and not child.isdir()):
-                return self.forbidden
+            if isinstance(child, static.File) and self.refused and not child.isdir():
+                # The link's target counts too: x.txt -> app.rpy is still a script.
+                for served in (child.path, os.path.realpath(child.path)):
+                    if os.path.splitext(served)[1].lower() in self.refused:
+                        return self.forbidden
             return child
 
     processors: dict[str, Any] = {}
