@@ -247,6 +247,19 @@ def test_ignoredExtension(connectSite: Any, parse: Any, root: Path) -> None:
     assert parse(conn.send(b"GET /page HTTP/1.1\r\nHost: x\r\n\r\n"))[0].body == b"<p>hi</p>"
 
 
+def test_ignoreAnyExtension(connectSite: Any, parse: Any, root: Path) -> None:
+    """ignoreExt("*") (twistd web's --allow-ignore-ext): /notes finds the first notes.<ext>
+    by name; a name with no such file stays 404, and '..' is still refused."""
+    (root / "notes.txt").write_bytes(b"text notes")
+    (root / "notes.zz").write_bytes(b"zz notes")
+    f = static.File(str(root))
+    f.ignoreExt("*")
+    conn = connectSite(f)
+    assert parse(conn.send(b"GET /notes HTTP/1.1\r\nHost: x\r\n\r\n"))[0].body == b"text notes"
+    assert parse(conn.send(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"))[0].code == 404
+    assert parse(conn.send(b"GET /.. HTTP/1.1\r\nHost: x\r\n\r\n"))[0].code in (400, 403, 404)
+
+
 def test_customIndexName(connectSite: Any, parse: Any, root: Path) -> None:
     """indexNames controls which file serves a directory."""
     (root / "empty" / "home.txt").write_bytes(b"home")

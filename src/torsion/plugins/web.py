@@ -423,17 +423,9 @@ def _staticRoot(options: Options) -> Any:
         """
 
         refused: frozenset[str] = frozenset()
-        anyExtension = False
 
         def getChild(self, path: bytes, request: Any) -> Any:
             child = super().getChild(path, request)
-            if child is self.childNotFound and self.anyExtension and path and self.isdir():
-                # twistd's --allow-ignore-ext: 'foo' finds the first 'foo.<ext>'.
-                prefix = path + b"."
-                for name in sorted(os.listdir(os.fsencode(self.path))):
-                    if name.startswith(prefix):
-                        child = super().getChild(name, request)
-                        break
             if isinstance(child, static.File) and self.refused and not child.isdir():
                 # The link's target counts too: x.txt -> app.rpy is still a script.
                 for served in (child.path, os.path.realpath(child.path)):
@@ -447,10 +439,12 @@ def _staticRoot(options: Options) -> Any:
                           for ext, name in _SCRIPT_PROCESSORS.items())
     processors.update(options.get("processorObjects", {}))
     ServedFile.refused = frozenset(_SCRIPT_PROCESSORS) - {ext.lower() for ext in processors}
-    ServedFile.anyExtension = bool(options["allow-ignore-ext"])
+    ignored = list(options["ignoredExts"])
+    if options["allow-ignore-ext"]:
+        ignored.append("*")  # twistd's --allow-ignore-ext: 'foo' finds the first 'foo.<ext>'
     root = ServedFile(os.path.abspath(options["path"]),
                       defaultType=options["mime-type"] or "text/html",
-                      ignoredExts=options["ignoredExts"])
+                      ignoredExts=ignored)
     root.processors = processors
     for name in options["indexes"]:
         if name not in root.indexNames:

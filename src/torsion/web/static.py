@@ -530,7 +530,8 @@ class File(resource.Resource):
         return sorted(os.listdir(self.path))
 
     def ignoreExt(self, ext: str) -> None:
-        """Let ``foo`` find ``foo.ext`` when there is no exact match."""
+        """Let ``foo`` find ``foo.ext`` when there is no exact match (``"*"``: any
+        extension, the first such name in sorted order)."""
         self.ignoredExts.append(ext)
 
     def _inRoot(self, path: str) -> bool:
@@ -574,14 +575,24 @@ class File(resource.Resource):
         candidate = os.path.join(self.path, name)
         if not os.path.exists(candidate):
             for ext in self.ignoredExts:
-                if os.path.exists(candidate + ext):
-                    candidate = candidate + ext
+                found = self._withAnyExtension(name) if ext == "*" else candidate + ext
+                if found is not None and os.path.exists(found):
+                    candidate = found
                     break
             else:
                 return self.childNotFound
         if not self._inRoot(candidate):
             return self.forbidden
         return self._childFor(candidate)
+
+    def _withAnyExtension(self, name: str) -> str | None:
+        """The first (by name) ``name.<ext>`` in this directory: ``ignoreExt("*")``."""
+        prefix = name + "."
+        try:
+            names = sorted(n for n in os.listdir(self.path) if n.startswith(prefix))
+        except OSError:
+            return None
+        return os.path.join(self.path, names[0]) if names else None
 
     def _indexCandidates(self) -> list[str]:
         """indexNames, then ``index<ext>`` for each processor (Twisted lists index.rpy).
