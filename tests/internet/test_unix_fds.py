@@ -388,3 +388,33 @@ def test_socketpairPeer(reactor: Any, run: Any, tmp_path: Any) -> None:
         raw.close()
         os.close(r)
         os.close(w)
+
+
+def test_endpointsGiveDescriptorPassingConnections(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """Through UNIX endpoints (whose connect wrapper hands the connection on), a receiving
+    protocol still gets a descriptor-passing connection, both sides."""
+    from torsion.internet import endpoints
+
+    path = str(tmp_path / "ep.sock")
+    serverFactory = RecordingFactory(FDRecorder)
+    run(endpoints.UNIXServerEndpoint(reactor, path).listen(serverFactory))
+    client = run(endpoints.connectProtocol(endpoints.UNIXClientEndpoint(reactor, path),
+                                           FDRecorder()))
+    server = run(serverFactory.built)
+    run(server.made)
+    r, w = _pipe()
+    try:
+        client.transport.write(b"greeting")  # bytes before and after the descriptor
+        client.transport.sendFileDescriptor(w)
+        client.transport.write(b"!")
+        (received,) = run(server.waitForDescriptors(1))
+        os.write(received, b"via endpoints")
+        assert os.read(r, 20) == b"via endpoints"
+        server.transport.sendFileDescriptor(r)
+        server.transport.write(b"?")
+        (back,) = run(client.waitForDescriptors(1))
+        os.write(w, b"and back")
+        assert os.read(back, 20) == b"and back"
+    finally:
+        os.close(r)
+        os.close(w)

@@ -394,23 +394,57 @@ class _DescriptorTransport(asyncio.Transport):
         self._protocol = protocol
 
 
+def _receivesDescriptors(protocol: Any) -> bool:
+    """Whether ``protocol`` takes descriptors (Twisted's IFileDescriptorReceiver)."""
+    return callable(getattr(protocol, "fileDescriptorReceived", None))
+
+
+#: A `Connection._flags` bit of this module's: the protocol is being attached, inside the
+#: loop's connection_made, so the loop has read nothing and the protocol written nothing.
+_ATTACHING = 1 << 16
+
+
 class _UNIXConnection(Connection):
     """A UNIX stream connection; IUNIXTransport (sendFileDescriptor) when its protocol
-    receives descriptors, which puts it on `_DescriptorTransport` (module docstring)."""
+    receives descriptors, which puts it on `_DescriptorTransport` (module docstring).
+
+    The protocol is looked at when it is attached, and again if it hands the connection on
+    with setProtocol while being attached, as the endpoints' connect wrapper does.
+    """
 
     __slots__ = ()
 
     def _attach(self, protocol: Any) -> None:
-        if callable(getattr(protocol, "fileDescriptorReceived", None)):
+        if _receivesDescriptors(protocol) and not self._carryDescriptors():
+            return
+        self._flags |= _ATTACHING
+        try:
+            super()._attach(protocol)
+        finally:
+            self._flags &= ~_ATTACHING
+
+    def setProtocol(self, protocol: Any) -> None:
+        if (
+            self._flags & _ATTACHING
+            and _receivesDescriptors(protocol)
+            and not isinstance(self._transport, _DescriptorTransport)
+            and self._transport.get_write_buffer_size() == 0
+        ):
             loopTransport = self._transport
-            try:
-                self._transport = _DescriptorTransport.takeOver(
-                    self._owner._reactor._loop, loopTransport, self)
-            except OSError:
-                _log.failure("Cannot take over UNIX connection for descriptor passing")
-                loopTransport.abort()
-                return
-        super()._attach(protocol)
+            if self._carryDescriptors() and self._sink is loopTransport:
+                self._sink = self._transport  # _attach pointed writes at the loop's
+        super().setProtocol(protocol)
+
+    def _carryDescriptors(self) -> bool:
+        """Move this connection onto a `_DescriptorTransport`; False (and aborted) if not."""
+        try:
+            self._transport = _DescriptorTransport.takeOver(
+                self._owner._reactor._loop, self._transport, self)
+        except OSError:
+            _log.failure("Cannot take over UNIX connection for descriptor passing")
+            self.abortConnection()
+            return False
+        return True
 
     def sendFileDescriptor(self, descriptor: int) -> None:
         """Send a duplicate of ``descriptor`` to the peer, with the next byte written.
