@@ -418,3 +418,10 @@ def test_endpointsGiveDescriptorPassingConnections(reactor: Any, run: Any, tmp_p
     finally:
         os.close(r)
         os.close(w)
+
+
+def test_startTLSIsRefused(reactor: Any, run: Any, tmp_path: Any) -> None:
+    """TLS cannot run over a descriptor-passing connection: a clear NotImplementedError."""
+    server, client = _pair(reactor, run, tmp_path)
+    with pytest.raises(NotImplementedError, match="TLS over a descriptor-passing"):
+        client.transport.startTLS(object())
