@@ -100,7 +100,7 @@ def test_daemonWritesPidAndStopsOnSigterm(tmp_path: Path, tacFile: Path, cli: Mo
     log, pidfile = tmp_path / "d.log", tmp_path / "d.pid"
     launcher = cli.torsion("--daemon", "--pidfile", str(pidfile), "--logfile", str(log),
                         "-y", str(tacFile), cwd=tmp_path)
-    assert launcher.wait(10) == 0, launcher.communicate()
+    assert launcher.wait(30) == 0, launcher.communicate()
     pid = int(pidfile.read_text())
     try:
         port = int(cli.waitFor(log, cli.STARTED).group(2))
@@ -108,7 +108,7 @@ def test_daemonWritesPidAndStopsOnSigterm(tmp_path: Path, tacFile: Path, cli: Mo
         assert cli.exchange(port, b"daemon") == b"daemon"
     finally:
         os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while pidfile.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not pidfile.exists()
@@ -125,7 +125,7 @@ def test_daemonReportsStartupFailure(tmp_path: Path, cli: ModuleType) -> None:
         tac.write_text(ECHO_TAC.replace("TCPServer(0,", f"TCPServer({port},"))
         launcher = cli.torsion("--daemon", "--logfile", str(tmp_path / "x.log"), "-y", str(tac),
                             cwd=tmp_path)
-        assert launcher.wait(10) == 1
+        assert launcher.wait(30) == 1
         assert b"in use" in launcher.communicate()[1].lower()
 
 
@@ -134,7 +134,7 @@ def test_livePidfileRefusesToStart(tmp_path: Path, tacFile: Path, cli: ModuleTyp
     pidfile = tmp_path / "live.pid"
     pidfile.write_text(f"{os.getpid()}\n")
     process = cli.torsion("--pidfile", str(pidfile), "-y", str(tacFile), cwd=tmp_path)
-    assert process.wait(10) == 1
+    assert process.wait(30) == 1
     assert b"Another torsion server is running" in process.communicate()[1]
     assert pidfile.read_text() == f"{os.getpid()}\n"
 
@@ -285,7 +285,7 @@ def test_missingApplicationIsReported(tmp_path: Path, cli: ModuleType) -> None:
     tac = tmp_path / "empty.tac"
     tac.write_text("x = 1\n")
     process = cli.torsion("-y", str(tac), cwd=tmp_path)
-    assert process.wait(10) == 1
+    assert process.wait(30) == 1
     assert b"'application' not defined" in process.communicate()[1]
 
 
