@@ -425,3 +425,14 @@ def test_startTLSIsRefused(reactor: Any, run: Any, tmp_path: Any) -> None:
     server, client = _pair(reactor, run, tmp_path)
     with pytest.raises(NotImplementedError, match="TLS over a descriptor-passing"):
         client.transport.startTLS(object())
+
+
+def test_descriptorReceiverInterfaceIsStructural() -> None:
+    """IFileDescriptorReceiver (Twisted's name) matches a protocol with the method (AMP has
+    it), not one without."""
+    from torsion.internet.interfaces import IFileDescriptorReceiver
+    from torsion.internet.protocol import Protocol
+    from torsion.protocols.amp import AMP
+
+    assert isinstance(AMP(), IFileDescriptorReceiver)
+    assert not isinstance(Protocol(), IFileDescriptorReceiver)

@@ -13,7 +13,8 @@ so an implementation may provide them as plain attributes or as properties.
 Families:
 
 - stream: ITransport → ITCPTransport → ITLSTransport/ISSLTransport; IProtocol,
-  IHalfCloseableProtocol, IHandshakeListener; IProtocolFactory; IListeningPort, IConnector.
+  IHalfCloseableProtocol, IHandshakeListener, IFileDescriptorReceiver; IProtocolFactory;
+  IListeningPort, IConnector.
 - flow control: IConsumer; IProducer → IPushProducer, IPullProducer.
 - reactor: IReactorCore, IReactorTime (IDelayedCall), IReactorTCP, IReactorSSL, IReactorUNIX,
   IReactorUDP, IReactorMulticast, IReactorSocket, IReactorProcess, IReactorThreads
@@ -55,6 +56,7 @@ __all__ = [
     "IConsumer",
     "IDelayedCall",
     "IFileDescriptor",
+    "IFileDescriptorReceiver",
     "IHalfCloseableProtocol",
     "IHandshakeListener",
     "IHostResolution",
@@ -252,6 +254,19 @@ class IUNIXTransport(ITransport, Protocol):
 
     def sendFileDescriptor(self, descriptor: int) -> None:
         """Send a duplicate of ``descriptor`` to the peer along with the next byte written."""
+
+
+@runtime_checkable
+class IFileDescriptorReceiver(Protocol):
+    """A protocol that takes file descriptors passed over a UNIX socket.
+
+    Having this method is what makes a UNIX connection pass descriptors (torsion runs such
+    a connection on a transport that reads with ``recvmsg``); the descriptor arrives just
+    before the data it was sent with, and the protocol owns (and must close) it.
+    """
+
+    def fileDescriptorReceived(self, descriptor: int) -> None:
+        """`descriptor` was received from the peer."""
 
 
 @runtime_checkable
