@@ -60,11 +60,19 @@ STOP_AFTER = 0.5
 OVERRIDES = {"README.md": [("Echo()", "class Echo", {"continue"})]}
 
 #: Run before a server block: every reactor's run() schedules its own stop.
+#: The stop tolerates a reactor already stopping (the block stopped it itself, and a loaded
+#: machine made its shutdown last past STOP_AFTER): that is not the block's error.
 SERVER_PRELUDE = f"""\
 import torsion.internet._base as _doctestBase
+from torsion.internet.error import ReactorNotRunning as _doctestNotRunning
 _doctestRun = _doctestBase.ReactorBase.run
+def _doctestStop(reactor):
+    try:
+        reactor.stop()
+    except _doctestNotRunning:
+        pass
 def _doctestStoppingRun(self, *args, **kwargs):
-    self.callLater({STOP_AFTER}, self.stop)
+    self.callLater({STOP_AFTER}, _doctestStop, self)
     return _doctestRun(self, *args, **kwargs)
 _doctestBase.ReactorBase.run = _doctestStoppingRun
 """
