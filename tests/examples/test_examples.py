@@ -43,7 +43,7 @@ class Server:
         )
 
     def waitForTCP(self, port: int) -> None:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30  # a fresh interpreter on a loaded machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited: {self.output()}")
