@@ -37,6 +37,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+if __name__ == "__main__":  # run as a script: find tests/support as tests/conftest.py does
+    sys.path.append(str(Path(__file__).resolve().parents[1] / "support"))
+
 from localports import freePort
 
 #: Seconds a runner may take to exit after one SIGTERM (it normally takes ~0.1 s; the
