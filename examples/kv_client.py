@@ -36,9 +36,9 @@ async def demo(reactor: Any, port: str = "8000") -> None:
 
     await client.get(b"no-such-key").addErrback(missing)
 
-    await client.set(b"token", b"abc", ttl=0.5)
+    await client.set(b"token", b"abc", ttl=2)  # long enough for a loaded machine
     print("token =", (await client.get(b"token")).decode())
-    await task.deferLater(reactor, 0.7, lambda: None)
+    await task.deferLater(reactor, 2.2, lambda: None)
     await client.get(b"token").addErrback(missing)
     client.transport.loseConnection()
 
