@@ -420,11 +420,175 @@ def test_endpointsGiveDescriptorPassingConnections(reactor: Any, run: Any, tmp_p
         os.close(w)
 
 
-def test_startTLSIsRefused(reactor: Any, run: Any, tmp_path: Any) -> None:
-    """TLS cannot run over a descriptor-passing connection: a clear NotImplementedError."""
+def _waitUntil(reactor: Any, run: Any, condition: Any) -> None:
+    """Wait (polling the reactor, no fixed sleep) until ``condition()`` is true."""
+    done: Deferred[None] = Deferred()
+
+    def check() -> None:
+        if condition():
+            done.callback(None)
+        else:
+            reactor.callLater(0.002, check)
+
+    check()
+    run(done)
+
+
+def _waitForBytes(reactor: Any, run: Any, proto: FDRecorder, count: int) -> bytes:
+    _waitUntil(reactor, run, lambda: len(proto.data) >= count)
+    return bytes(proto.data)
+
+
+def _pending(conn: Any) -> bool:
+    """Whether the peer's bytes wait unread in ``conn``'s socket."""
+    try:
+        return bool(conn.getHandle().recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except BlockingIOError:
+        return False
+
+
+@pytest.mark.parametrize("normal", [True, False])
+def test_startTLSSendsEarlierBytesAndDescriptorsFirst(
+    reactor: Any, run: Any, tmp_path: Any, serverCert: Any, normal: bool
+) -> None:
+    """startTLS on descriptor-passing connections: what was written before it (several
+    socket buffers' worth, and a descriptor) arrives in the clear and in order, what is
+    written after it arrives encrypted, both ways; normal=False swaps the TLS roles.
+
+    The TLS server side starts first: the TLS client sends its ClientHello at once, which
+    the other side must not be reading as cleartext any more.
+    """
+    from torsion.internet.interfaces import ISSLTransport
+    from torsion.internet.ssl import optionsForClientTLS
+
     server, client = _pair(reactor, run, tmp_path)
-    with pytest.raises(NotImplementedError, match="TLS over a descriptor-passing"):
-        client.transport.startTLS(object())
+    # normal: the accepting side is the TLS server; swapped, the connecting side is.
+    tlsServer, tlsClient = (server, client) if normal else (client, server)
+    big = b"c" * (3 * 1024 * 1024)
+    r, w = _pipe()
+    try:
+        tlsServer.transport.write(big)
+        tlsServer.transport.sendFileDescriptor(w)
+        tlsServer.transport.write(b"!")
+        tlsServer.transport.startTLS(serverCert.options(), normal)
+        tlsServer.transport.write(b"after, ")
+        tlsServer.transport.writeSequence([b"encrypted"])
+        assert tlsServer.transport.TLS and isinstance(tlsServer.transport, ISSLTransport)
+        assert _waitForBytes(reactor, run, tlsClient, len(big) + 1) == big + b"!"
+        (received,) = run(tlsClient.waitForDescriptors(1))
+        # It came with the chunk that ends with its byte, "!": before the TLS bytes.
+        (fdOffset,) = tlsClient.fdOffsets
+        chunks = tlsClient.chunks
+        ends = [sum(len(c) for c in chunks[:i + 1]) for i in range(len(chunks))]
+        assert next(end for end in ends if end > fdOffset) == len(big) + 1
+        os.write(received, b"passed before TLS")
+        assert os.read(r, 100) == b"passed before TLS"
+        tlsClient.transport.startTLS(optionsForClientTLS("localhost", serverCert), normal)
+        tlsClient.transport.write(b"from the client, encrypted")
+        assert _waitForBytes(reactor, run, tlsServer, 26) == b"from the client, encrypted"
+        assert _waitForBytes(reactor, run, tlsClient, len(big) + 17)[len(big):] == (
+            b"!after, encrypted")
+        assert tlsClient.transport.getPeerCertificate() == serverCert
+        assert tlsServer.transport.getPeerCertificate() is None
+        client.transport.loseConnection()
+        assert run(server.lost).check(error.ConnectionDone)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_startTLSReadsPeerBytesWaitingInTheSocket(
+    reactor: Any, run: Any, tmp_path: Any, serverCert: Any
+) -> None:
+    """A peer's ClientHello already waiting in the socket when startTLS is called (unread,
+    because reading stopped) is read by the TLS layer, not lost."""
+    from torsion.internet.ssl import optionsForClientTLS
+
+    server, client = _pair(reactor, run, tmp_path)
+    server.transport.pauseProducing()
+    client.transport.startTLS(optionsForClientTLS("localhost", serverCert))
+    client.transport.write(b"hello over TLS")
+    _waitUntil(reactor, run, lambda: _pending(server.transport))
+    assert server.data == b""
+    server.transport.startTLS(serverCert.options())
+    server.transport.write(b"welcome")
+    assert _waitForBytes(reactor, run, server, 14) == b"hello over TLS"
+    assert _waitForBytes(reactor, run, client, 7) == b"welcome"
+
+
+def test_startTLSHandshakeFailureEndsConnection(
+    reactor: Any, run: Any, tmp_path: Any, serverCert: Any
+) -> None:
+    """A failed handshake after the hand-over ends the connection with the TLS error."""
+    import ssl
+
+    from torsion.internet.ssl import optionsForClientTLS, selfSignedPair
+
+    server, client = _pair(reactor, run, tmp_path)
+    server.transport.write(b"plain")
+    server.transport.startTLS(serverCert.options())
+    assert _waitForBytes(reactor, run, client, 5) == b"plain"
+    client.transport.startTLS(optionsForClientTLS("localhost", selfSignedPair("localhost")))
+    client.transport.write(b"never sent")
+    reason = run(client.lost)
+    assert reason.check(ssl.SSLError)
+    assert run(server.lost).check(ssl.SSLError, error.ConnectionClosed)
+    assert server.data == b""
+
+
+def test_abortDuringStartTLSHandshake(
+    reactor: Any, run: Any, tmp_path: Any, serverCert: Any
+) -> None:
+    """abortConnection while the handed-over socket is handshaking ends it, aborted."""
+    server, client = _pair(reactor, run, tmp_path)
+    server.transport.startTLS(serverCert.options())
+    _waitUntil(reactor, run, lambda: server.transport._transport._handedOver)
+    server.transport.abortConnection()
+    assert run(server.lost).check(error.ConnectionAborted)
+    assert run(client.lost).check(error.ConnectionDone, error.ConnectionLost)
+
+
+def test_descriptorsAfterStartTLS(
+    reactor: Any, run: Any, tmp_path: Any, serverCert: Any
+) -> None:
+    """After startTLS, sendFileDescriptor is a clear error; a descriptor queued with no
+    byte written after it is closed at the hand-over, with a warning."""
+    server, client = _pair(reactor, run, tmp_path)
+    r, w = _pipe()
+    try:
+        with capturedLogs() as events:
+            server.transport.sendFileDescriptor(w)
+            server.transport.startTLS(serverCert.options())
+            with pytest.raises(NotImplementedError, match="runs TLS"):
+                server.transport.sendFileDescriptor(w)
+            os.close(w)
+            w = -1
+            _waitUntil(reactor, run, lambda: server.transport._transport._handedOver)
+        assert os.read(r, 10) == b""  # the queued duplicate was closed: no writer left
+        assert any("before startTLS" in formatEvent(e) for e in events)
+        assert client.fds == []
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+def test_startTLSOnAPlainUNIXConnection(
+    reactor: Any, run: Any, tmp_path: Any, serverCert: Any
+) -> None:
+    """A UNIX connection on the loop's transport keeps the loop's startTLS; afterwards it
+    refuses descriptors with the same clear error."""
+    from torsion.internet.ssl import optionsForClientTLS
+
+    server, client = _pair(reactor, run, tmp_path, server=Plain, client=Plain)
+    server.transport.write(b"plain")
+    server.transport.startTLS(serverCert.options())
+    _waitUntil(reactor, run, lambda: client.data == b"plain")
+    client.transport.startTLS(optionsForClientTLS("localhost", serverCert))
+    client.transport.write(b"secret")
+    _waitUntil(reactor, run, lambda: server.data == b"secret")
+    with pytest.raises(NotImplementedError, match="runs TLS"):
+        server.transport.sendFileDescriptor(0)
 
 
 def test_descriptorReceiverInterfaceIsStructural() -> None:

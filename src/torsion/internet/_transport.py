@@ -54,7 +54,7 @@ import asyncio
 import os
 import socket
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from operator import attrgetter
 from sys import intern
 from typing import TYPE_CHECKING, Any
@@ -631,11 +631,19 @@ class TLSConnection(Connection):
         return chosen.encode("ascii") if chosen else None
 
 
-def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
+#: How `startTLSOn` gets the TLS transport: ``establish(context, serverSide, hostname)``.
+_Establish = Callable[[ssl.SSLContext, bool, "str | None"], Coroutine[Any, Any, Any]]
+
+
+def startTLSOn(conn: Connection, contextFactory: Any, normal: bool,
+               establish: _Establish | None = None) -> None:
     """Run the TLS handshake over ``conn``'s loop transport and swap the transport in.
 
     Writes made before the handshake completes are buffered and sent encrypted after it,
     in order; a handshake failure ends the connection with the TLS error as reason.
+    ``establish``, when given, replaces the loop's ``start_tls`` on the current transport:
+    a transport that is not the loop's (UNIX descriptor passing) hands its socket back
+    to the loop and returns the TLS transport, whose protocol is ``conn``.
     """
     if not conn._flags & _CONNECTED or conn._flags & _TLS_PENDING:
         raise RuntimeError("startTLS on a connection that is closed or already starting TLS")
@@ -656,9 +664,12 @@ def startTLSOn(conn: Connection, contextFactory: Any, normal: bool) -> None:
 
     async def upgrade() -> None:
         try:
-            new = await loop.start_tls(
-                old, conn, context, server_side=serverSide, server_hostname=hostname
-            )
+            if establish is None:
+                new = await loop.start_tls(
+                    old, conn, context, server_side=serverSide, server_hostname=hostname
+                )
+            else:
+                new = await establish(context, serverSide, hostname)
         except BaseException as exc:
             conn._flags &= ~_TLS_PENDING
             old.abort()

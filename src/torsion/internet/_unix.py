@@ -31,6 +31,7 @@ import array
 import asyncio
 import os
 import socket
+import ssl
 import stat
 from collections import deque
 from collections.abc import Iterable
@@ -38,12 +39,15 @@ from typing import Any
 
 from torsion.internet import error
 from torsion.internet._transport import (
+    _LOST,
     Connection,
     Connector,
     Port,
+    TLSConnection,
     _fsPath,
     _isAbstractUNIX,
     _takeAdopted,
+    startTLSOn,
 )
 from torsion.internet.address import UNIXAddress
 from torsion.logger import Logger
@@ -145,6 +149,8 @@ class _DescriptorTransport(asyncio.Transport):
         self._writePaused = False  # protocol.pause_writing() was called
         self._high = 64 * 1024
         self._low = 16 * 1024
+        self._flushWaiters: list[asyncio.Future[None]] = []
+        self._handedOver = False  # handOver() gave the socket to the loop (startTLS)
 
     @classmethod
     def takeOver(cls, loop: asyncio.AbstractEventLoop, loopTransport: Any,
@@ -281,6 +287,7 @@ class _DescriptorTransport(asyncio.Transport):
             self._loop.remove_writer(sock)
         self._checkWaterMarks()
         if not buf:
+            self._wakeFlushWaiters(None)
             if self._closing:
                 self._scheduleLost(None)
             elif self._eof:
@@ -360,8 +367,17 @@ class _DescriptorTransport(asyncio.Transport):
         self._forceClose(exc)
 
     def _forceClose(self, exc: BaseException | None) -> None:
+        if self._handedOver:
+            # startTLS's handshake runs on the loop's transport over this socket: shutting
+            # the socket down makes it fail at once (the connection then ends aborted).
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         if self._lostScheduled:
             return
+        self._wakeFlushWaiters(exc or error.ConnectionLost("the connection was closed"))
         self._buffer.clear()
         if self._writing:
             self._writing = False
@@ -386,6 +402,56 @@ class _DescriptorTransport(asyncio.Transport):
         if unsent and exc is None:
             _log.warn("{count} descriptor(s) passed to sendFileDescriptor were not sent: no "
                       "byte was written after them", count=len(unsent))
+
+    # -- handing the socket to the loop (startTLS) ----------------------------------------------
+
+    def whenFlushed(self) -> asyncio.Future[None]:
+        """A future done once every byte written so far is sent; failed if the connection
+        ends first."""
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        if self._lostScheduled or self._handedOver:
+            waiter.set_exception(error.ConnectionLost("the connection was closed"))
+        elif not self._buffer:
+            waiter.set_result(None)
+        else:
+            self._flushWaiters.append(waiter)
+        return waiter
+
+    def _wakeFlushWaiters(self, exc: BaseException | None) -> None:
+        waiters, self._flushWaiters = self._flushWaiters, []
+        for waiter in waiters:
+            if waiter.done():
+                continue
+            if exc is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(exc)
+
+    def handOver(self) -> socket.socket:
+        """Give up the socket (to the loop's TLS transport): from now on this transport
+        reads, writes and reports nothing, and ``abort`` shuts the socket down.
+
+        Called with reading paused and the write buffer empty, so no byte is lost: bytes
+        the peer sent since the last ``recvmsg`` are still in the kernel, for the new
+        transport.  Descriptors with no byte written after them can no longer be sent in
+        order (the next bytes are TLS records); they are closed, with a warning.
+        """
+        if self._buffer or self._lostScheduled or self._handedOver:
+            raise RuntimeError("handOver() needs a live transport with nothing left to send")
+        self.pause_reading()
+        if self._writing:
+            self._writing = False
+            self._loop.remove_writer(self._sock)
+        self._handedOver = True
+        self._closing = True
+        self._lostScheduled = True  # connection_lost is the loop transport's to report
+        unsent = [fd for _, fd in self._fds]
+        self._fds.clear()
+        _closeAll(unsent)
+        if unsent:
+            _log.warn("{count} descriptor(s) passed to sendFileDescriptor were not sent: no "
+                      "byte was written after them before startTLS", count=len(unsent))
+        return self._sock
 
     def get_protocol(self) -> Any:
         return self._protocol
@@ -480,10 +546,93 @@ class _UNIXConnection(Connection):
                 raise
 
     def startTLS(self, contextFactory: Any, normal: bool = True) -> None:
-        """Upgrade to TLS; not on a descriptor-passing connection (TLS would hide its bytes)."""
-        if isinstance(self._transport, _DescriptorTransport):
-            raise NotImplementedError("TLS over a descriptor-passing UNIX connection")
-        super().startTLS(contextFactory, normal)
+        """Upgrade to TLS (STARTTLS), as on TCP; a descriptor-passing connection first hands
+        its socket back to the event loop.
+
+        Reading stops at once (the rest of the peer's bytes belong to TLS and stay in the
+        kernel); bytes and descriptors written before this call are sent in the clear, in
+        order; then the loop's own transport takes the socket with TLS from its first byte
+        (`_handOverForTLS`), and writes made meanwhile follow, encrypted.  From then on the
+        connection passes no descriptors (`_TLSUNIXConnection`).
+        """
+        transport = self._transport
+        if isinstance(transport, _DescriptorTransport):
+            startTLSOn(self, contextFactory, normal, self._handOverForTLS(transport))
+        else:
+            super().startTLS(contextFactory, normal)
+        self.__class__ = _TLSUNIXConnection  # type: ignore[assignment]  # (same layout)
+
+    def _handOverForTLS(self, transport: _DescriptorTransport) -> Any:
+        """The ``establish`` step of `startTLSOn` for a descriptor-passing connection.
+
+        The loop's ``start_tls`` only takes the loop's own transports, and a plain loop
+        transport made for the socket would start reading (uvloop ignores a pause made in
+        its ``connection_made``) before ``start_tls`` could take over, so the TLS transport
+        is made directly on the socket, handshaking from the first byte it reads.
+        """
+        loop = self._owner._reactor._loop
+
+        async def establish(context: ssl.SSLContext, serverSide: bool,
+                            hostname: str | None) -> Any:
+            await transport.whenFlushed()
+            sock = transport.handOver()
+            successor = _Successor(self)
+            tls: Any
+            if serverSide:
+                tls, _ = await loop.connect_accepted_socket(lambda: successor, sock, ssl=context)
+            else:
+                # "" (no name) is how create_unix_connection is told not to send or check one.
+                tls, _ = await loop.create_unix_connection(
+                    lambda: successor, sock=sock, ssl=context, server_hostname=hostname or "")
+            if not self._flags & _LOST:
+                tls.set_protocol(self)
+            return tls
+
+        return establish
+
+
+class _Successor(asyncio.Protocol):
+    """The first protocol of the loop's TLS transport that takes over a descriptor-passing
+    connection in startTLS: it passes every event on to the `_UNIXConnection` except
+    ``connection_made`` (the user's protocol is connected already), until startTLS makes
+    the connection itself the transport's protocol."""
+
+    def __init__(self, conn: _UNIXConnection) -> None:
+        self._conn = conn
+
+    def data_received(self, data: bytes) -> None:
+        self._conn.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._conn.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._conn.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._conn.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._conn.resume_writing()
+
+
+class _TLSUNIXConnection(TLSConnection):
+    """A UNIX connection after startTLS: ISSLTransport, and no more descriptor passing."""
+
+    __slots__ = ()
+
+    def sendFileDescriptor(self, descriptor: int) -> None:
+        """Refused: the connection runs TLS now.
+
+        Twisted would still attach the descriptor to the next encrypted bytes, but its
+        receiving side then hands it to the TLS layer, which is no descriptor receiver,
+        and it is closed; torsion's TLS transport reads with plain ``recv()``, which drops
+        it.  A clear error is better than a descriptor lost in silence.
+        """
+        raise NotImplementedError(
+            "this UNIX connection runs TLS (startTLS was called), and descriptors cannot be "
+            "passed over TLS; pass them before startTLS or over another connection"
+        )
 
 
 class UNIXPort(Port):
