@@ -281,3 +281,128 @@ def test_floodOverDescriptorConnectionCompletes(reactor: Any, run: Any, tmp_path
     finally:
         os.close(r)
         os.close(w)
+
+
+@pytest.fixture(scope="module")
+def serverCert() -> Any:
+    """A self-signed "localhost" certificate, made once for this module (keygen is slow)."""
+    from torsion.internet.ssl import selfSignedPair
+
+    return selfSignedPair("localhost")
+
+
+class TLSPeer(Flooder):
+    """A Flooder that answers StartTLS with `certificate`."""
+
+    certificate: Any = None
+
+    @amp.StartTLS.responder
+    def startTLS(self) -> dict[str, Any]:
+        return {"tls_localCertificate": self.certificate}
+
+
+def _connectTLSPeers(reactor: Any, path: str, certificate: Any) -> tuple[Any, Any]:
+    """(server made, client made) Deferreds of TLSPeers over a UNIX socket at `path`."""
+    TLSPeer.certificate = certificate
+    serverMade: defer.Deferred[Peer] = defer.Deferred()
+    reactor.listenUNIX(path, Factory.forProtocol(lambda: TLSPeer(serverMade)))
+    made: defer.Deferred[Peer] = defer.Deferred()
+    factory = ClientFactory()
+    factory.protocol = lambda: TLSPeer(made)
+    reactor.connectUNIX(path, factory)
+    return serverMade, made
+
+
+def test_startTLSOverUNIX(reactor: Any, run: Any, tmp_path: Path, serverCert: Any) -> None:
+    """AMP's StartTLS over a UNIX socket between torsion peers: descriptors pass before it,
+    commands (sent at once, while the handshake runs) work over TLS after it, and a
+    Descriptor after it is a clear error."""
+    serverMade, made = _connectTLSPeers(reactor, str(tmp_path / "tls.sock"), serverCert)
+    r, w = os.pipe()
+
+    async def session() -> Any:
+        client = await made
+        server = await serverMade
+        wrote = await client.callRemote(WriteTo, fd=w, text=b"before TLS")  # noqa: F821
+        started = client.callRemote(amp.StartTLS, tls_verifyAuthorities=[serverCert])
+        echoed = client.callRemote(Echo, value=b"queued during the handshake")
+        await started
+        assert (await echoed) == {"value": b"queued during the handshake"}
+        assert (await server.callRemote(Echo, value=b"x" * 60_000)) == {"value": b"x" * 60_000}
+        peer = client.transport.getPeerCertificate()
+        serverTLS = server.transport.TLS
+        failures: list[Failure] = []
+        await client.callRemote(WriteTo, fd=w, text=b"after TLS").addErrback(  # noqa: F821
+            failures.append)
+        client.transport.loseConnection()
+        await server.lost
+        return wrote, peer, serverTLS, failures
+
+    try:
+        wrote, peer, serverTLS, failures = run(session(), timeout=30)
+        assert wrote == {"written": 10}
+        assert os.read(r, 100) == b"before TLS"
+        assert peer == serverCert and serverTLS
+        assert failures[0].check(NotImplementedError)
+        assert "runs TLS" in str(failures[0].value)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+TWISTED_TLS_CLIENT = """
+import json, os, sys
+from twisted.internet import reactor, defer, endpoints, ssl
+from twisted.protocols import amp
+""" + COMMANDS + """
+class Echo(amp.Command):
+    arguments = [(b"value", amp.String())]
+    response = [(b"value", amp.String())]
+
+out = []
+
+@defer.inlineCallbacks
+def main():
+    ep = endpoints.UNIXClientEndpoint(reactor, sys.argv[1])
+    proto = yield endpoints.connectProtocol(ep, amp.AMP())
+    with open(sys.argv[2]) as f:
+        cert = ssl.Certificate.loadPEM(f.read())
+    r, w = os.pipe()
+    result = yield proto.callRemote(WriteTo, fd=w, text=b"before TLS")
+    os.close(w)
+    out.append(["writeTo", result["written"], os.read(r, 100).decode()])
+    os.close(r)
+    yield proto.callRemote(amp.StartTLS, tls_verifyAuthorities=[cert])
+    result = yield proto.callRemote(Echo, value=b"over TLS")
+    peer = proto.transport.getPeerCertificate()
+    out.append(["echo", result["value"].decode(), peer.digest("sha256").decode()])
+    proto.transport.loseConnection()
+
+def done(result):
+    if hasattr(result, "getTraceback"):
+        sys.stderr.write(result.getTraceback())
+    print(json.dumps(out), flush=True)
+    reactor.stop()
+
+main().addBoth(done)
+reactor.run()
+"""
+
+
+@pytest.mark.integration
+def test_twistedClientStartsTLSOverUNIX(
+    reactor: Any, run: Any, tmp_path: Path, serverCert: Any
+) -> None:
+    """Twisted's AMP passes a descriptor, then StartTLS over a UNIX socket to a torsion
+    AMP server, and a command over the TLS connection is answered."""
+    path = str(tmp_path / "interop-tls.sock")
+    certPath = tmp_path / "server.pem"
+    certPath.write_bytes(serverCert.dumpPEM())
+    TLSPeer.certificate = serverCert
+    reactor.listenUNIX(path, Factory.forProtocol(TLSPeer))
+    output = run(runTwistedClient(reactor, tmp_path, TWISTED_TLS_CLIENT, path, str(certPath),
+                                  timeout=30), timeout=60)
+    assert json.loads(output) == [
+        ["writeTo", 10, "before TLS"],
+        ["echo", "over TLS", serverCert.digest("sha256").decode()],
+    ]
