@@ -23,6 +23,12 @@ with and never with a later one, so received descriptors are given to the protoc
 data read with them.  On the sending side a descriptor is queued with the stream offset of the
 next byte written and goes out, by ``sendmsg``, with exactly that byte (descriptors queued
 back to back share it: one message carries them all).
+
+startTLS: the loops' ``start_tls`` takes only their own transports, so a descriptor-passing
+connection stops reading (the peer's next bytes, its ClientHello perhaps, stay in the
+kernel), sends what was written before the call, then gives its socket to a TLS transport
+the loop makes on it (``connect_accepted_socket``/``create_unix_connection`` with ``ssl``),
+which handshakes from the first byte it reads.  No descriptors pass over TLS after that.
 """
 
 from __future__ import annotations
