@@ -9,6 +9,7 @@ from headlesschromium import chromiumCommand, needsChromium
 from wsproto import ConnectionType
 from wsproto.connection import Connection
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
+from wsrecorder import Recorder
 
 from torsion.internet.defer import Deferred
 from torsion.internet.ssl import selfSignedPair
@@ -35,25 +36,6 @@ class Echo(WebSocketServerProtocol):
         if payload == b"boom":
             raise RuntimeError("boom")
         self.sendMessage(payload, isBinary)
-
-
-class Recorder(WebSocketServerProtocol):
-    """Records what it receives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[tuple[bytes, bool]] = []
-        self.pongs: list[bytes] = []
-        self.closed: list[tuple[bool, int | None, str | None]] = []
-
-    def onMessage(self, payload: bytes, isBinary: bool) -> None:
-        self.messages.append((payload, isBinary))
-
-    def onPong(self, payload: bytes) -> None:
-        self.pongs.append(payload)
-
-    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
-        self.closed.append((wasClean, code, reason))
 
 
 # -- units: a server protocol on a StringTransport, a wsproto client as the peer ----------

@@ -30,6 +30,7 @@ from wsproto.events import (
     TextMessage,
 )
 from wsproto.extensions import PerMessageDeflate
+from wsrecorder import Recorder
 
 from torsion.internet.defer import Deferred
 from torsion.internet.task import Clock
@@ -73,25 +74,6 @@ def _eventsFrom(peer: Any, transport: StringTransport) -> list[Any]:
     peer.receive_data(transport.value())
     transport.clear()
     return list(peer.events())
-
-
-class Recorder(WebSocketServerProtocol):
-    """Records what it receives and how it closed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[tuple[bytes, bool]] = []
-        self.pongs: list[bytes] = []
-        self.closed: list[tuple[bool, int | None, str | None]] = []
-
-    def onMessage(self, payload: bytes, isBinary: bool) -> None:
-        self.messages.append((payload, isBinary))
-
-    def onPong(self, payload: bytes) -> None:
-        self.pongs.append(payload)
-
-    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
-        self.closed.append((wasClean, code, reason))
 
 
 # -- parsing and negotiation ---------------------------------------------------------------
