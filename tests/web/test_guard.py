@@ -288,19 +288,25 @@ def test_basicWrongCredentialsGet401(
     assert realm.avatars == []
 
 
+class SlowChecker:
+    """A checker whose answers are Deferreds the test fires (kept in ``pending``)."""
+
+    credentialInterfaces = InMemoryUsernamePasswordDatabaseDontUse.credentialInterfaces
+
+    def __init__(self) -> None:
+        self.pending: list[Deferred[Any]] = []
+
+    def requestAvatarId(self, credentials: Any) -> Deferred[Any]:
+        d: Deferred[Any] = Deferred()
+        self.pending.append(d)
+        return d
+
+
 def test_asyncCheckerAnswersWhenLoginFires(connectSite: Any, parse: Any) -> None:
     """A checker returning an unfired Deferred delays the response until it fires."""
-    pending: list[Deferred[Any]] = []
-
-    class SlowChecker:
-        credentialInterfaces = InMemoryUsernamePasswordDatabaseDontUse.credentialInterfaces
-
-        def requestAvatarId(self, credentials: Any) -> Deferred[Any]:
-            d: Deferred[Any] = Deferred()
-            pending.append(d)
-            return d
-
-    root, _ = makeGuard(checker=SlowChecker())
+    checker = SlowChecker()
+    pending = checker.pending
+    root, _ = makeGuard(checker=checker)
     conn = connectSite(root)
     assert conn.send(request(authorization=basic(b"alice", b"x"))) == b""
     pending[0].callback(b"alice")
@@ -309,17 +315,9 @@ def test_asyncCheckerAnswersWhenLoginFires(connectSite: Any, parse: Any) -> None
 
 def test_loginFailingLaterGets401(connectSite: Any, parse: Any) -> None:
     """A checker whose Deferred fails with UnauthorizedLogin later gives 401."""
-    pending: list[Deferred[Any]] = []
-
-    class SlowChecker:
-        credentialInterfaces = InMemoryUsernamePasswordDatabaseDontUse.credentialInterfaces
-
-        def requestAvatarId(self, credentials: Any) -> Deferred[Any]:
-            d: Deferred[Any] = Deferred()
-            pending.append(d)
-            return d
-
-    root, _ = makeGuard(checker=SlowChecker())
+    checker = SlowChecker()
+    pending = checker.pending
+    root, _ = makeGuard(checker=checker)
     conn = connectSite(root)
     conn.send(request(authorization=basic(b"alice", b"x")))
     pending[0].errback(error.UnauthorizedLogin())
