@@ -51,6 +51,7 @@ more on the next loop iteration.
 from __future__ import annotations
 
 import asyncio
+import asyncio.selector_events
 import os
 import socket
 import ssl
@@ -92,6 +93,9 @@ class _ClosedSink:
 
 
 _CLOSED = _ClosedSink()
+
+#: The stdlib loop's stream transports (its reader is added after connection_made).
+_SelectorTransport: type = asyncio.selector_events._SelectorTransport  # type: ignore[attr-defined]
 
 
 class _PullSink:
@@ -270,8 +274,10 @@ class Connection(asyncio.Protocol):
         self._sink = transport
         self._setProtocol(protocol)
         self._owner._reactor._openTransports[self] = None
-        # uvloop starts reading only once connection_made returns (not reading yet here).
-        readingAlready = transport.is_reading()
+        # uvloop starts reading only once connection_made returns (not reading yet here);
+        # the stdlib loop starts it then too, and some 3.11 releases even if paused
+        # meanwhile: a pause made in connectionMade is re-applied on either.
+        readingAlready = transport.is_reading() and not isinstance(transport, _SelectorTransport)
         try:
             protocol.makeConnection(self)
             handshakeCompleted = getattr(protocol, "handshakeCompleted", None)
@@ -304,7 +310,12 @@ class Connection(asyncio.Protocol):
     def _reapplyPause(self) -> None:
         """Pause reading now that the engine has started it, if still wanted."""
         if self._flags & _READ_PAUSED and self._flags & _CONNECTED:
-            self._transport.pause_reading()
+            transport = self._transport
+            if not transport.is_reading():
+                # Paused by its own flag, yet maybe reading (the stdlib loop of some 3.11
+                # releases adds its reader regardless): resume first, then pause for real.
+                transport.resume_reading()
+            transport.pause_reading()
 
     def setProtocol(self, protocol: Any) -> None:
         """Hand this connection to ``protocol``: further data goes to its dataReceived.
